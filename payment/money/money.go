@@ -1,0 +1,65 @@
+// Package money formats and parses amounts in minor units (øre, cent) the way
+// Nordic shops write them: 125,00 kr.
+package money
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// MaxValue is the largest amount the Vipps MobilePay APIs accept in one
+// payment, in minor units (the ePayment amount is an int64, but the provider
+// caps wallet payments far lower; we keep the cashier well inside that).
+const MaxValue = 100_000_000 // 1 000 000,00 kr
+
+// Amount is a value in minor units and its ISO 4217 currency.
+type Amount struct {
+	Value    int64  `json:"value"`
+	Currency string `json:"currency"`
+}
+
+// Currencies the register can take, and the symbol printed after the number.
+var symbols = map[string]string{"NOK": "kr", "DKK": "kr.", "EUR": "€"}
+
+// ValidCurrency reports whether c is NOK, DKK or EUR.
+func ValidCurrency(c string) bool { _, ok := symbols[c]; return ok }
+
+// Number formats v as "1 234,50" (space thousands, comma decimals).
+func Number(v int64) string {
+	sign := ""
+	if v < 0 {
+		sign, v = "-", -v
+	}
+	whole := strconv.FormatInt(v/100, 10)
+	var b strings.Builder
+	for i, r := range whole {
+		if i > 0 && (len(whole)-i)%3 == 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteRune(r)
+	}
+	return fmt.Sprintf("%s%s,%02d", sign, b.String(), v%100)
+}
+
+// String formats the amount as "125,00 kr".
+func (a Amount) String() string {
+	sym, ok := symbols[a.Currency]
+	if !ok {
+		sym = a.Currency
+	}
+	return Number(a.Value) + " " + sym
+}
+
+// Check returns an error a cashier can act on when a is not a payable amount.
+func (a Amount) Check() error {
+	switch {
+	case !ValidCurrency(a.Currency):
+		return fmt.Errorf("currency %q is not supported: use NOK, DKK or EUR", a.Currency)
+	case a.Value <= 0:
+		return fmt.Errorf("amount %s is zero: key an amount before Pay", a)
+	case a.Value > MaxValue:
+		return fmt.Errorf("amount %s is above the maximum of %s: split the sale", a, Amount{MaxValue, a.Currency})
+	}
+	return nil
+}
