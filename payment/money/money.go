@@ -8,10 +8,9 @@ import (
 	"strings"
 )
 
-// MaxValue is the largest amount the Vipps MobilePay APIs accept in one
-// payment, in minor units (the ePayment amount is an int64, but the provider
-// caps wallet payments far lower; we keep the cashier well inside that).
-const MaxValue = 100_000_000 // 1 000 000,00 kr
+// MaxValue is the largest amount, in minor units, that the ePayment API
+// accepts in one payment (its Amount schema's maximum).
+const MaxValue = 65_000_000 // 650 000,00: the ePayment Amount schema maximum
 
 // Amount is a value in minor units and its ISO 4217 currency.
 type Amount struct {
