@@ -1,0 +1,265 @@
+// Package config reads kassed's configuration file and its secrets file.
+// Both are strict TOML: an unknown key is an error, so a misspelt setting is
+// never silently ignored on a till.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/BurntSushi/toml"
+
+	"kasse/payment/money"
+	"kasse/store"
+)
+
+// Config is kassed.toml. example.toml in this directory shows every key.
+type Config struct {
+	// DataDir holds the bbolt database, the control socket (kassed.sock)
+	// and, in --sim, the printer output. A relative path is resolved against
+	// the config file's directory.
+	DataDir string  `toml:"data_dir"`
+	Vipps   Vipps   `toml:"vipps"`
+	Store   Store   `toml:"store"`
+	Display Display `toml:"display"`
+	Printer Printer `toml:"printer"`
+	Keys    Keys    `toml:"keys"`
+
+	file string // named in errors; empty for a Config built in code
+}
+
+// Vipps is the [vipps] table: how to reach the Vipps MobilePay ePayment API.
+type Vipps struct {
+	// BaseURL is the test or production API, or the simulator, e.g.
+	// https://apitest.vipps.no.
+	BaseURL string `toml:"base_url"`
+	// MSN is the merchant serial number, 4–6 digits, one for the whole chain.
+	MSN string `toml:"msn"`
+	// Currency of every sale: NOK (default), DKK or EUR.
+	Currency string `toml:"currency"`
+	// SecretsFile holds client_id, client_secret and subscription_key, mode
+	// 0600. A relative path is resolved against the config file's directory.
+	SecretsFile string `toml:"secrets_file"`
+	// PaymentDescription is shown in the app, 3–100 characters; default
+	// "Purchase".
+	PaymentDescription string `toml:"payment_description"`
+	// PollInterval is how often a pending payment is read; at least 500ms
+	// (Vipps allows 120 reads per minute per payment); default 1s.
+	PollInterval Duration `toml:"poll_interval"`
+	// Timeout bounds each HTTP request, 1s to 2m; default 10s.
+	Timeout Duration `toml:"timeout"`
+}
+
+// Store is the [store] table: who the register belongs to.
+type Store struct {
+	// Prefix starts every payment reference and tells the chain's shops
+	// apart under one MSN: a letter, then 1–11 letters or digits.
+	Prefix string `toml:"prefix"`
+	// Lane is this register within the shop: 1–4 letters or digits.
+	Lane string `toml:"lane"`
+	// Name is printed at the top of every receipt.
+	Name string `toml:"name"`
+	// Lines are printed under the name (address, organisation number).
+	Lines []string `toml:"lines"`
+	// TaxRate is the VAT included in keyed amounts, in basis points
+	// (2500 = 25 %), for the receipt's VAT line; 0 prints no VAT line.
+	TaxRate int `toml:"tax_rate"`
+}
+
+// Display is the [display] table: the customer display showing the QR code.
+type Display struct {
+	// Driver is "sim" (in memory, the only one in this build).
+	Driver string `toml:"driver"`
+	// Width and Height in pixels, 64–1024; default 240×320.
+	Width  int `toml:"width"`
+	Height int `toml:"height"`
+}
+
+// Printer is the [printer] table: the ESC/POS receipt printer.
+type Printer struct {
+	// Port is the serial device, e.g. /dev/ttyUSB0; empty in --sim writes
+	// receipt.escpos in data_dir.
+	Port string `toml:"port"`
+	// Baud is the serial speed, a standard rate; default 19200.
+	Baud int `toml:"baud"`
+	// Columns is the characters per line, 24–64; default 42 (80 mm paper).
+	Columns int `toml:"columns"`
+}
+
+// Keys is the [keys] table: where the cashier's key presses come from.
+type Keys struct {
+	// Source is "socket" (kassectl key), the only one in this build.
+	Source string `toml:"source"`
+}
+
+// Duration is a time.Duration written as a string with a unit, "1s".
+type Duration struct{ time.Duration }
+
+// UnmarshalText reads "1s", "500ms".
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("%q is not a duration: write a number with a unit, e.g. \"1s\" or \"500ms\"", b)
+	}
+	d.Duration = v
+	return nil
+}
+
+// MarshalText writes the duration the way UnmarshalText reads it.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+func defaults() Config {
+	return Config{
+		Vipps: Vipps{
+			Currency:           "NOK",
+			PaymentDescription: "Purchase",
+			PollInterval:       Duration{time.Second},
+			Timeout:            Duration{10 * time.Second},
+		},
+		Display: Display{Driver: "sim", Width: 240, Height: 320},
+		Printer: Printer{Baud: 19200, Columns: 42},
+		Keys:    Keys{Source: "socket"},
+	}
+}
+
+// Load reads the config file at path, strictly: unknown keys are errors.
+// Keys left out take their defaults; the result is validated.
+func Load(path string) (Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("config: %w: pass the right file with --config, or copy example.toml there", err)
+	}
+	c := defaults()
+	md, err := toml.Decode(string(data), &c)
+	if err != nil {
+		return Config{}, fmt.Errorf("config %s: %w: fix the file (see example.toml)", path, err)
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		errs := make([]error, len(und))
+		for i, k := range und {
+			errs[i] = fmt.Errorf("config %s: unknown key %q: check its spelling and table against example.toml, or remove it", path, k.String())
+		}
+		return Config{}, errors.Join(errs...)
+	}
+	c.file = path
+
+	// Paths are relative to the file, not to wherever kassed was started.
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("config %s: %w", path, err)
+	}
+	dir := filepath.Dir(abs)
+	c.DataDir = resolve(dir, c.DataDir)
+	c.Vipps.SecretsFile = resolve(dir, c.Vipps.SecretsFile)
+
+	if err := c.Validate(); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+func resolve(dir, p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(dir, p)
+}
+
+var msnPattern = regexp.MustCompile(`^[0-9]{4,6}$`)
+
+// Standard serial rates; anything else is almost certainly a typo.
+var bauds = map[int]bool{1200: true, 2400: true, 4800: true, 9600: true, 19200: true, 38400: true, 57600: true, 115200: true}
+
+// Validate reports every invalid or missing key at once, one line each,
+// naming the key and what a valid value looks like.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(format string, a ...any) {
+		prefix := "config: "
+		if c.file != "" {
+			prefix = "config " + c.file + ": "
+		}
+		errs = append(errs, fmt.Errorf(prefix+format, a...))
+	}
+
+	if c.DataDir == "" {
+		bad("data_dir is missing: set it to the directory for the database and control socket, e.g. /var/lib/kasse")
+	}
+
+	v := c.Vipps
+	if v.BaseURL == "" {
+		bad("vipps.base_url is missing: set it to https://apitest.vipps.no (test), https://api.vipps.no (production) or the simulator's address")
+	} else if u, err := url.Parse(v.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("vipps.base_url %q is not an absolute http or https URL: use e.g. https://apitest.vipps.no", v.BaseURL)
+	}
+	switch {
+	case v.MSN == "":
+		bad("vipps.msn is missing: set it to the merchant serial number (4–6 digits) from the Vipps MobilePay portal")
+	case !msnPattern.MatchString(v.MSN):
+		bad("vipps.msn %q is not valid: set it to the merchant serial number (4–6 digits) from the Vipps MobilePay portal", v.MSN)
+	}
+	if !money.ValidCurrency(v.Currency) {
+		bad("vipps.currency %q is not supported: use NOK, DKK or EUR", v.Currency)
+	}
+	if v.SecretsFile == "" {
+		bad("vipps.secrets_file is missing: set it to the file holding client_id, client_secret and subscription_key, e.g. /etc/kasse/secrets.toml")
+	}
+	if n := utf8.RuneCountInString(v.PaymentDescription); n < 3 || n > 100 {
+		bad("vipps.payment_description %q has %d characters: use 3 to 100, e.g. \"Kjøp i butikk\"", v.PaymentDescription, n)
+	}
+	if v.PollInterval.Duration < 500*time.Millisecond {
+		bad("vipps.poll_interval %q is too short: use 500ms or more (Vipps allows 120 reads per minute per payment), e.g. \"1s\"", v.PollInterval)
+	}
+	if v.Timeout.Duration < time.Second || v.Timeout.Duration > 2*time.Minute {
+		bad("vipps.timeout %q is out of range: use 1s to 2m, e.g. \"10s\"", v.Timeout)
+	}
+
+	s := c.Store
+	if s.Prefix == "" {
+		bad("store.prefix is missing: set it to the shop's reference prefix, a letter then 1–11 letters or digits, e.g. OSLO1")
+	} else if err := store.CheckPrefix(s.Prefix); err != nil {
+		bad("store.prefix: %v", err)
+	}
+	if s.Lane == "" {
+		bad("store.lane is missing: set it to this register's lane, 1–4 letters or digits, e.g. \"2\"")
+	} else if err := store.CheckLane(s.Lane); err != nil {
+		bad("store.lane: %v", err)
+	}
+	if strings.TrimSpace(s.Name) == "" {
+		bad("store.name is missing: set it to the shop name printed on receipts")
+	}
+	if s.TaxRate < 0 || s.TaxRate > 10000 {
+		bad("store.tax_rate %d is out of range: use basis points from 0 to 10000, e.g. 2500 for 25 %% VAT", s.TaxRate)
+	}
+
+	d := c.Display
+	if d.Driver != "sim" {
+		bad("display.driver %q is not supported by this build: use \"sim\"", d.Driver)
+	}
+	if d.Width < 64 || d.Width > 1024 {
+		bad("display.width %d is out of range: use 64 to 1024 pixels, e.g. 240", d.Width)
+	}
+	if d.Height < 64 || d.Height > 1024 {
+		bad("display.height %d is out of range: use 64 to 1024 pixels, e.g. 320", d.Height)
+	}
+
+	p := c.Printer
+	if !bauds[p.Baud] {
+		bad("printer.baud %d is not a standard rate: use the printer's setting, e.g. 9600, 19200, 38400 or 115200", p.Baud)
+	}
+	if p.Columns < 24 || p.Columns > 64 {
+		bad("printer.columns %d is out of range: use 24 to 64, e.g. 42 for 80 mm paper or 32 for 58 mm", p.Columns)
+	}
+
+	if c.Keys.Source != "socket" {
+		bad("keys.source %q is not supported by this build: use \"socket\" (kassectl key)", c.Keys.Source)
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,189 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// minimal holds only the keys without defaults.
+const minimal = `
+data_dir = "/var/lib/kasse"
+[vipps]
+base_url = "https://apitest.vipps.no"
+msn = "123456"
+secrets_file = "/etc/kasse/secrets.toml"
+[store]
+prefix = "OSLO1"
+lane = "2"
+name = "Butikken"
+`
+
+func writeConfig(t *testing.T, text string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "kassed.toml")
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestExampleLoads(t *testing.T) {
+	c, err := Load("example.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DataDir != "/var/lib/kasse" || c.Vipps.MSN != "123456" || c.Vipps.PaymentDescription != "Kjøp i butikk" ||
+		c.Store.Prefix != "OSLO1" || c.Store.TaxRate != 2500 || len(c.Store.Lines) != 2 ||
+		c.Vipps.PollInterval.Duration != time.Second || c.Vipps.Timeout.Duration != 10*time.Second {
+		t.Errorf("example.toml loaded as %+v", c)
+	}
+}
+
+// TestExampleDocumentsEveryKey keeps example.toml complete as keys are added.
+func TestExampleDocumentsEveryKey(t *testing.T) {
+	var c Config
+	md, err := toml.DecodeFile("example.toml", &c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var walk func(typ reflect.Type, prefix []string)
+	walk = func(typ reflect.Type, prefix []string) {
+		for i := range typ.NumField() {
+			f := typ.Field(i)
+			tag := f.Tag.Get("toml")
+			if tag == "" {
+				continue
+			}
+			key := append(append([]string(nil), prefix...), tag)
+			if !md.IsDefined(key...) {
+				t.Errorf("example.toml does not show %s", strings.Join(key, "."))
+			}
+			if f.Type.Kind() == reflect.Struct && f.Type != reflect.TypeOf(Duration{}) {
+				walk(f.Type, key)
+			}
+		}
+	}
+	walk(reflect.TypeOf(Config{}), nil)
+}
+
+func TestDefaultsAndRelativePaths(t *testing.T) {
+	text := strings.Replace(minimal, `"/var/lib/kasse"`, `"data"`, 1)
+	text = strings.Replace(text, `"/etc/kasse/secrets.toml"`, `"../etc/secrets.toml"`, 1)
+	path := writeConfig(t, text)
+	c, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Dir(path)
+	if want := filepath.Join(dir, "data"); c.DataDir != want {
+		t.Errorf("data_dir = %q, want %q", c.DataDir, want)
+	}
+	if want := filepath.Join(filepath.Dir(dir), "etc", "secrets.toml"); c.Vipps.SecretsFile != want {
+		t.Errorf("secrets_file = %q, want %q", c.Vipps.SecretsFile, want)
+	}
+	want := defaults()
+	if c.Vipps.Currency != want.Vipps.Currency || c.Vipps.PaymentDescription != "Purchase" ||
+		c.Vipps.PollInterval != want.Vipps.PollInterval || c.Vipps.Timeout != want.Vipps.Timeout ||
+		c.Display != want.Display || c.Printer != want.Printer || c.Keys != want.Keys {
+		t.Errorf("defaults not applied: %+v", c)
+	}
+}
+
+func TestMissingMSN(t *testing.T) {
+	path := writeConfig(t, strings.Replace(minimal, `msn = "123456"`, "", 1))
+	_, err := Load(path)
+	want := "config " + path + ": vipps.msn is missing: set it to the merchant serial number (4–6 digits) from the Vipps MobilePay portal"
+	if err == nil || err.Error() != want {
+		t.Fatalf("got  %v\nwant %s", err, want)
+	}
+}
+
+func TestInvalidValuesNameTheKey(t *testing.T) {
+	for _, c := range []struct{ old, new, key string }{
+		{`data_dir = "/var/lib/kasse"`, ``, "data_dir is missing"},
+		{`base_url = "https://apitest.vipps.no"`, `base_url = "apitest.vipps.no"`, "vipps.base_url"},
+		{`base_url = "https://apitest.vipps.no"`, `base_url = "ftp://apitest.vipps.no"`, "vipps.base_url"},
+		{`msn = "123456"`, `msn = "12a456"`, "vipps.msn"},
+		{`msn = "123456"`, `msn = "1234567"`, "vipps.msn"},
+		{`msn = "123456"`, "msn = \"123456\"\ncurrency = \"SEK\"", "vipps.currency"},
+		{`secrets_file = "/etc/kasse/secrets.toml"`, ``, "vipps.secrets_file is missing"},
+		{`msn = "123456"`, "msn = \"123456\"\npayment_description = \"ab\"", "vipps.payment_description"},
+		{`msn = "123456"`, "msn = \"123456\"\npayment_description = \"" + strings.Repeat("ø", 101) + "\"", "vipps.payment_description"},
+		{`msn = "123456"`, "msn = \"123456\"\npoll_interval = \"499ms\"", "vipps.poll_interval"},
+		{`msn = "123456"`, "msn = \"123456\"\npoll_interval = \"-1s\"", "vipps.poll_interval"},
+		{`msn = "123456"`, "msn = \"123456\"\ntimeout = \"0s\"", "vipps.timeout"},
+		{`prefix = "OSLO1"`, `prefix = "1OSLO"`, "store.prefix"},
+		{`prefix = "OSLO1"`, ``, "store.prefix is missing"},
+		{`lane = "2"`, `lane = "2-1"`, "store.lane"},
+		{`name = "Butikken"`, `name = " "`, "store.name"},
+		{`name = "Butikken"`, "name = \"B\"\ntax_rate = 10001", "store.tax_rate"},
+		{`name = "Butikken"`, "name = \"B\"\n[display]\ndriver = \"st7789\"", "display.driver"},
+		{`name = "Butikken"`, "name = \"B\"\n[display]\nwidth = 63", "display.width"},
+		{`name = "Butikken"`, "name = \"B\"\n[display]\nheight = 1025", "display.height"},
+		{`name = "Butikken"`, "name = \"B\"\n[printer]\nbaud = 19201", "printer.baud"},
+		{`name = "Butikken"`, "name = \"B\"\n[printer]\ncolumns = 23", "printer.columns"},
+		{`name = "Butikken"`, "name = \"B\"\n[keys]\nsource = \"gpio\"", "keys.source"},
+	} {
+		path := writeConfig(t, strings.Replace(minimal, c.old, c.new, 1))
+		_, err := Load(path)
+		if err == nil || !strings.Contains(err.Error(), c.key) || !strings.Contains(err.Error(), "config "+path+": ") {
+			t.Errorf("%q → %q: error %v, want one naming %s and the file", c.old, c.new, err, c.key)
+		}
+		if err != nil && strings.Count(err.Error(), "\n") != 0 {
+			t.Errorf("%q → %q: expected one problem, got %v", c.old, c.new, err)
+		}
+	}
+}
+
+func TestValidateListsEveryProblem(t *testing.T) {
+	err := Config{}.Validate()
+	if err == nil {
+		t.Fatal("an empty Config validated")
+	}
+	for _, key := range []string{"data_dir", "vipps.base_url", "vipps.msn", "vipps.currency", "vipps.secrets_file",
+		"vipps.payment_description", "vipps.poll_interval", "vipps.timeout", "store.prefix", "store.lane", "store.name",
+		"display.driver", "display.width", "display.height", "printer.baud", "printer.columns", "keys.source"} {
+		if !strings.Contains(err.Error(), "config: "+key) {
+			t.Errorf("Validate of an empty Config does not mention %s:\n%v", key, err)
+		}
+	}
+}
+
+func TestMalformedTOMLShowsLine(t *testing.T) {
+	path := writeConfig(t, minimal+"[printer\nbaud = 9600\n")
+	_, err := Load(path)
+	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "line 12") {
+		t.Fatalf("malformed TOML: %v, want the file and line 12", err)
+	}
+}
+
+func TestUnknownKey(t *testing.T) {
+	path := writeConfig(t, minimal+"[printer]\ncolumn = 42\n")
+	_, err := Load(path)
+	if err == nil || !strings.Contains(err.Error(), `"printer.column"`) || !strings.Contains(err.Error(), path) {
+		t.Fatalf("unknown key: %v, want one naming printer.column and the file", err)
+	}
+}
+
+func TestBadDurations(t *testing.T) {
+	for _, v := range []string{`"1 second"`, `"1"`, `5`, `"fast"`} {
+		path := writeConfig(t, strings.Replace(minimal, `msn = "123456"`, "msn = \"123456\"\npoll_interval = "+v, 1))
+		_, err := Load(path)
+		if err == nil || !strings.Contains(err.Error(), "vipps.poll_interval") || !strings.Contains(err.Error(), "not a duration") {
+			t.Errorf("poll_interval = %s: %v", v, err)
+		}
+	}
+}
+
+func TestMissingFile(t *testing.T) {
+	_, err := Load(filepath.Join(t.TempDir(), "nope.toml"))
+	if err == nil || !strings.Contains(err.Error(), "nope.toml") {
+		t.Fatalf("missing file: %v", err)
+	}
+}

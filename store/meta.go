@@ -1,0 +1,146 @@
+package store
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// SchemaVersion is the layout this package writes. A later version adds
+// buckets and migrates older files forward on Open.
+const SchemaVersion = 1
+
+// Bucket names. One bucket per concept, so later concepts (outbox, print
+// queue, archive) add buckets without touching these.
+var (
+	bucketMeta        = []byte("meta")
+	bucketCounters    = []byte("counters")
+	bucketSales       = []byte("sales")
+	bucketSalesByTime = []byte("sales_by_time")
+)
+
+var (
+	keySchema   = []byte("schema")
+	keyInstance = []byte("instance")
+)
+
+// allBuckets are created at provisioning.
+var allBuckets = [][]byte{bucketMeta, bucketCounters, bucketSales, bucketSalesByTime}
+
+const (
+	tagLen      = 4
+	tagAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+)
+
+// provision creates the buckets, the schema version and the instance tag in
+// a new file, or reads and checks them in an existing one.
+func (db *DB) provision(rnd io.Reader) error {
+	var tag string
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		if meta == nil {
+			empty := true
+			_ = tx.ForEach(func([]byte, *bolt.Bucket) error { empty = false; return nil })
+			if !empty {
+				return fmt.Errorf("database %s: %w: it is a bbolt file of another program (no meta bucket): "+
+					"check the path (data_dir), or move the file aside so kassed creates a new database", db.path, ErrNotDatabase)
+			}
+			return nil
+		}
+		v, err := readSchema(meta)
+		if err != nil {
+			return fmt.Errorf("database %s: %w", db.path, err)
+		}
+		if v > SchemaVersion {
+			return fmt.Errorf("database %s has schema version %d but this kassed knows only up to %d: "+
+				"install the kassed that wrote it, or restore a backup made by this version", db.path, v, SchemaVersion)
+		}
+		for _, name := range allBuckets {
+			if tx.Bucket(name) == nil {
+				return fmt.Errorf("database %s: %w (bucket %q is missing): move the file aside and restore the latest backup",
+					db.path, ErrDamaged, name)
+			}
+		}
+		t := meta.Get(keyInstance)
+		if !validTag(string(t)) {
+			return fmt.Errorf("database %s: %w (instance tag %q is not valid): move the file aside and restore the latest backup",
+				db.path, ErrDamaged, t)
+		}
+		tag = string(t)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if tag != "" {
+		db.tag = tag
+		return nil
+	}
+
+	tag, err = newTag(rnd)
+	if err != nil {
+		return fmt.Errorf("database %s: drawing the instance tag: %w", db.path, err)
+	}
+	err = db.update(func(tx *bolt.Tx) error {
+		for _, name := range allBuckets {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		meta := tx.Bucket(bucketMeta)
+		if err := meta.Put(keySchema, binary.BigEndian.AppendUint64(nil, SchemaVersion)); err != nil {
+			return err
+		}
+		return meta.Put(keyInstance, []byte(tag))
+	})
+	if err != nil {
+		return fmt.Errorf("database %s: creating buckets: %w: check free space in data_dir", db.path, err)
+	}
+	db.tag = tag
+	return nil
+}
+
+func readSchema(meta *bolt.Bucket) (uint64, error) {
+	b := meta.Get(keySchema)
+	if len(b) != 8 {
+		return 0, fmt.Errorf("%w (schema version missing): move the file aside and restore the latest backup", ErrDamaged)
+	}
+	return binary.BigEndian.Uint64(b), nil
+}
+
+// newTag draws tagLen characters of [a-z0-9] without modulo bias.
+func newTag(rnd io.Reader) (string, error) {
+	// Bytes at or above the largest multiple of 36 are discarded.
+	const limit = 256 - 256%len(tagAlphabet)
+	out := make([]byte, 0, tagLen)
+	buf := make([]byte, 16)
+	for tries := 0; len(out) < tagLen; tries++ {
+		if tries == 64 {
+			return "", errors.New("random source keeps returning unusable bytes")
+		}
+		if _, err := io.ReadFull(rnd, buf); err != nil {
+			return "", err
+		}
+		for _, c := range buf {
+			if int(c) < limit && len(out) < tagLen {
+				out = append(out, tagAlphabet[int(c)%len(tagAlphabet)])
+			}
+		}
+	}
+	return string(out), nil
+}
+
+func validTag(t string) bool {
+	if len(t) != tagLen {
+		return false
+	}
+	for _, c := range []byte(t) {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}

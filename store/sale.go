@@ -1,0 +1,189 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"kasse/payment/money"
+)
+
+// The till's view of a sale, in Sale.State.
+const (
+	StateCreated    = "created"    // reference drawn, nothing sent yet
+	StateWaiting    = "waiting"    // payment created at Vipps, customer to approve
+	StateAuthorized = "authorized" // customer approved, not yet captured
+	StateCaptured   = "captured"   // money taken: the sale is complete
+	StateCancelled  = "cancelled"  // cashier or customer cancelled
+	StateExpired    = "expired"    // customer did not approve in time
+	StateAborted    = "aborted"    // customer aborted in the app
+	StateFailed     = "failed"     // Vipps refused the payment
+)
+
+var states = map[string]bool{
+	StateCreated: true, StateWaiting: true, StateAuthorized: true, StateCaptured: true,
+	StateCancelled: true, StateExpired: true, StateAborted: true, StateFailed: true,
+}
+
+// ErrNotFound is wrapped by Sale's error when no sale has the reference.
+var ErrNotFound = errors.New("sale not found")
+
+// Sale is one payment attempt at the till, keyed by its reference.
+type Sale struct {
+	Reference  string       `json:"reference"`
+	Store      string       `json:"store"`
+	Lane       string       `json:"lane"`
+	Amount     money.Amount `json:"amount"`
+	State      string       `json:"state"`                // one of the State constants
+	VippsState string       `json:"vippsState,omitempty"` // last state read from Vipps (CREATED, AUTHORIZED, ...)
+	Error      string       `json:"error,omitempty"`      // last error shown for this sale
+	Created    time.Time    `json:"created"`
+	Updated    time.Time    `json:"updated"` // set by PutSale
+	Authorized time.Time    `json:"authorized,omitzero"`
+	Captured   time.Time    `json:"captured,omitzero"`
+	Ended      time.Time    `json:"ended,omitzero"`
+	Printed    bool         `json:"printed"`
+}
+
+// PutSale inserts or updates the sale with s.Reference in one transaction.
+// It sets Updated to the store's clock. A zero Created means "now" for a new
+// sale and "unchanged" for an existing one.
+func (db *DB) PutSale(s Sale) error {
+	if !validVippsReference(s.Reference) {
+		return fmt.Errorf("sale reference %q is not valid for Vipps: use 8–50 of a-z, A-Z, 0-9 and -", s.Reference)
+	}
+	if !states[s.State] {
+		return fmt.Errorf("sale %s: state %q is not one of created, waiting, authorized, captured, cancelled, expired, aborted, failed",
+			s.Reference, s.State)
+	}
+	now := db.now()
+	s.Updated = now
+	ref := []byte(s.Reference)
+	err := db.update(func(tx *bolt.Tx) error {
+		sales, index := tx.Bucket(bucketSales), tx.Bucket(bucketSalesByTime)
+		if old := sales.Get(ref); old != nil {
+			prev, err := decodeSale(old)
+			if err != nil {
+				return err
+			}
+			if s.Created.IsZero() {
+				s.Created = prev.Created
+			}
+			if !s.Created.Equal(prev.Created) {
+				if err := index.Delete(timeKey(prev.Created, s.Reference)); err != nil {
+					return err
+				}
+			}
+		} else if s.Created.IsZero() {
+			s.Created = now
+		}
+		rec, err := encodeSale(s)
+		if err != nil {
+			return err
+		}
+		if err := sales.Put(ref, rec); err != nil {
+			return err
+		}
+		return index.Put(timeKey(s.Created, s.Reference), nil)
+	})
+	if err != nil {
+		return fmt.Errorf("database %s: storing sale %s: %w", db.path, s.Reference, err)
+	}
+	return nil
+}
+
+// Sale returns the sale with reference ref, or an error wrapping ErrNotFound.
+func (db *DB) Sale(ref string) (Sale, error) {
+	var s Sale
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		rec := tx.Bucket(bucketSales).Get([]byte(ref))
+		if rec == nil {
+			return fmt.Errorf("sale %s: %w", ref, ErrNotFound)
+		}
+		var err error
+		s, err = decodeSale(rec)
+		return err
+	})
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return Sale{}, fmt.Errorf("database %s: reading sale %s: %w", db.path, ref, err)
+	}
+	return s, err
+}
+
+// salesBatch is how many sales Sales reads per read transaction. fn runs
+// outside any transaction, so it may call PutSale without deadlocking on a
+// remap, and a long walk does not pin old pages.
+const salesBatch = 64
+
+// Sales calls fn for every sale in creation order, stopping at fn's first
+// error, which it returns unchanged. Sales stored while it runs may or may not
+// be seen.
+func (db *DB) Sales(fn func(Sale) error) error {
+	var after []byte
+	for {
+		batch := make([]Sale, 0, salesBatch)
+		var last []byte
+		err := db.bolt.View(func(tx *bolt.Tx) error {
+			sales := tx.Bucket(bucketSales)
+			c := tx.Bucket(bucketSalesByTime).Cursor()
+			k, _ := c.First()
+			if after != nil {
+				k, _ = c.Seek(after)
+				if bytes.Equal(k, after) {
+					k, _ = c.Next()
+				}
+			}
+			for ; k != nil && len(batch) < salesBatch; k, _ = c.Next() {
+				if len(k) < 8 {
+					return fmt.Errorf("%w (index key %x is too short)", ErrDamaged, k)
+				}
+				rec := sales.Get(k[8:])
+				if rec == nil {
+					return fmt.Errorf("%w (index names sale %s, which is missing)", ErrDamaged, k[8:])
+				}
+				s, err := decodeSale(rec)
+				if err != nil {
+					return err
+				}
+				batch = append(batch, s)
+				last = bytes.Clone(k)
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("database %s: listing sales: %w", db.path, err)
+		}
+		for _, s := range batch {
+			if err := fn(s); err != nil {
+				return err
+			}
+		}
+		if len(batch) < salesBatch {
+			return nil
+		}
+		after = last
+	}
+}
+
+// timeKey orders the index by creation time, then reference. The sign bit
+// is flipped so times before 1970 still sort first.
+func timeKey(t time.Time, ref string) []byte {
+	k := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(ref)), uint64(t.UnixNano())^(1<<63))
+	return append(k, ref...)
+}
+
+func validVippsReference(ref string) bool {
+	if len(ref) < 8 || len(ref) > 50 {
+		return false
+	}
+	for i := 0; i < len(ref); i++ {
+		if !isLetter(ref[i]) && !(ref[i] >= '0' && ref[i] <= '9') && ref[i] != '-' {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,114 @@
+// Package store is the register's bbolt database: the sales journal and the
+// reference counters. Every write is one bbolt transaction with Sync on, so a
+// power cut loses nothing that a caller was told had been stored.
+package store
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync/atomic"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Options tune Open. The zero value is what kassed uses.
+type Options struct {
+	Now  func() time.Time // stamps Sale.Updated; default time.Now
+	Rand io.Reader        // draws the instance tag; default crypto/rand
+
+	// Timeout is how long Open waits for the file lock held by another
+	// kassed before giving up; default 1s.
+	Timeout time.Duration
+
+	// InitialMmapSize is the first mapping of the file; default 8 MiB, which
+	// is modest for 32-bit ARM where large mappings fail.
+	InitialMmapSize int
+}
+
+const (
+	defaultTimeout  = time.Second
+	defaultMmapSize = 8 << 20
+)
+
+// DB is an open register database. Its methods are safe for concurrent use.
+type DB struct {
+	bolt    *bolt.DB
+	path    string
+	tag     string
+	now     func() time.Time
+	commits atomic.Uint64
+}
+
+// Open opens the database at path, creating it (mode 0600) and its buckets
+// when the file is absent. An existing file is checked for damage first, read
+// only, so a damaged file is reported without being changed.
+func Open(path string, o Options) (*DB, error) {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Rand == nil {
+		o.Rand = rand.Reader
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = defaultTimeout
+	}
+	if o.InitialMmapSize <= 0 {
+		o.InitialMmapSize = defaultMmapSize
+	}
+
+	if fi, err := os.Stat(path); err == nil && fi.Size() > 0 {
+		if err := check(path, o.Timeout); err != nil {
+			return nil, err
+		}
+	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("database %s: %w: check that data_dir exists and kassed may read it", path, err)
+	}
+
+	bdb, err := bolt.Open(path, 0o600, &bolt.Options{
+		Timeout:         o.Timeout,
+		InitialMmapSize: o.InitialMmapSize,
+		// NoSync stays false: a sale must be on disk before the HTTP
+		// request that depends on it leaves.
+	})
+	if err != nil {
+		return nil, openError(path, o.Timeout, err)
+	}
+	db := &DB{bolt: bdb, path: path, now: o.Now}
+	if err := db.provision(o.Rand); err != nil {
+		_ = bdb.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// Close releases the file lock. Pending transactions finish first.
+func (db *DB) Close() error {
+	if err := db.bolt.Close(); err != nil {
+		return fmt.Errorf("closing database %s: %w", db.path, err)
+	}
+	return nil
+}
+
+// Path is the database file's path as given to Open.
+func (db *DB) Path() string { return db.path }
+
+// InstanceTag is the random tag drawn when this database file was created. It
+// is part of every reference, so a new file never repeats an old reference.
+func (db *DB) InstanceTag() string { return db.tag }
+
+// Commits is the number of write transactions committed since Open, so a
+// benchmark can report transactions (fsyncs) per sale.
+func (db *DB) Commits() uint64 { return db.commits.Load() }
+
+// update runs fn in one write transaction and counts it when it commits.
+func (db *DB) update(fn func(*bolt.Tx) error) error {
+	if err := db.bolt.Update(fn); err != nil {
+		return err
+	}
+	db.commits.Add(1)
+	return nil
+}
