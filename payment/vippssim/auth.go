@@ -1,0 +1,130 @@
+package vippssim
+
+import (
+	"encoding/base64"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// Problem types, in the style of the provider's problem documentation.
+const (
+	problemBase       = "https://developer.vippsmobilepay.com/docs/APIs/epayment-api/api-guide/problems#"
+	probValidation    = "validation-error"
+	probNotFound      = "not-found"
+	probConflict      = "conflict"
+	probInvalidState  = "invalid-state"
+	probUnauthorized  = "unauthorized"
+	probForbidden     = "forbidden"
+	probIdempotency   = "idempotency-conflict"
+	problemJSON       = "application/problem+json"
+	plainJSON         = "application/json"
+	accessTokenJSON   = "application/json;charset=UTF-8" // exactly as accesstoken.yaml declares it
+	tokenResourceName = "00000002-0000-0000-c000-000000000000"
+)
+
+// problem is the ePayment Problem object (RFC 7807) with the provider's
+// traceId and extraDetails.
+type problem struct {
+	Type         string        `json:"type"`
+	Title        string        `json:"title"`
+	Status       int           `json:"status"`
+	Detail       string        `json:"detail,omitempty"`
+	Instance     string        `json:"instance,omitempty"`
+	TraceID      string        `json:"traceId"`
+	ExtraDetails []extraDetail `json:"extraDetails,omitempty"`
+}
+
+type extraDetail struct {
+	Name   string `json:"name"`
+	Reason string `json:"reason"`
+}
+
+func (s *Server) problem(w http.ResponseWriter, r *http.Request, status int, kind, title, detail string, extra ...extraDetail) {
+	writeJSON(w, status, problemJSON, problem{
+		Type:         problemBase + kind,
+		Title:        title,
+		Status:       status,
+		Detail:       detail,
+		Instance:     r.URL.Path,
+		TraceID:      s.randomHex(16),
+		ExtraDetails: extra,
+	})
+}
+
+// accessToken serves POST /accesstoken/get.
+func (s *Server) accessToken(w http.ResponseWriter, r *http.Request) {
+	h := r.Header
+	var wrong []string
+	if h.Get("client_id") != s.cfg.ClientID {
+		wrong = append(wrong, "client_id")
+	}
+	if h.Get("client_secret") != s.cfg.ClientSecret {
+		wrong = append(wrong, "client_secret")
+	}
+	if h.Get("Ocp-Apim-Subscription-Key") != s.cfg.SubscriptionKey {
+		wrong = append(wrong, "Ocp-Apim-Subscription-Key")
+	}
+	// accesstoken.yaml makes Merchant-Serial-Number optional here; when
+	// sent it must be this merchant's.
+	if msn := h.Get("Merchant-Serial-Number"); msn != "" && msn != s.cfg.MSN {
+		wrong = append(wrong, "Merchant-Serial-Number")
+	}
+	if len(wrong) > 0 {
+		s.problem(w, r, http.StatusUnauthorized, probUnauthorized, "Unauthorized",
+			"wrong or missing "+strings.Join(wrong, ", ")+": use the API keys of this sales unit from the merchant portal")
+		return
+	}
+
+	// Opaque, base64 like the real JWT (the schema's format is byte).
+	token := base64.StdEncoding.EncodeToString(s.randomBytes(48))
+	s.mu.Lock()
+	now := s.clock.Now()
+	expires := now.Add(s.cfg.TokenTTL)
+	s.tokens[token] = expires
+	s.mu.Unlock()
+
+	ttl := strconv.FormatInt(int64(s.cfg.TokenTTL.Seconds()), 10)
+	writeJSON(w, http.StatusOK, accessTokenJSON, map[string]string{
+		"token_type":     "Bearer",
+		"expires_in":     ttl,
+		"ext_expires_in": ttl,
+		"expires_on":     strconv.FormatInt(expires.Unix(), 10),
+		"not_before":     strconv.FormatInt(now.Unix(), 10),
+		"resource":       tokenResourceName,
+		"access_token":   token,
+	})
+}
+
+// authed wraps an ePayment handler with the checks the provider's gateway
+// makes: a valid unexpired token (401), then the subscription key and MSN
+// that belong to it (403).
+func (s *Server) authed(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		token, bearer := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		s.mu.Lock()
+		expires, known := s.tokens[token]
+		now := s.clock.Now()
+		s.mu.Unlock()
+		switch {
+		case !bearer || token == "":
+			s.problem(w, r, http.StatusUnauthorized, probUnauthorized, "Unauthorized",
+				"missing access token: send Authorization: Bearer <token from POST /accesstoken/get>")
+		case !known:
+			s.problem(w, r, http.StatusUnauthorized, probUnauthorized, "Unauthorized",
+				"the access token is not valid: fetch a new one from POST /accesstoken/get")
+		case !now.Before(expires):
+			s.problem(w, r, http.StatusUnauthorized, probUnauthorized, "Unauthorized",
+				"the access token expired at "+expires.UTC().Format(timeFormat)+": fetch a new one from POST /accesstoken/get")
+		case r.Header.Get("Ocp-Apim-Subscription-Key") != s.cfg.SubscriptionKey:
+			s.problem(w, r, http.StatusForbidden, probForbidden, "Forbidden",
+				"wrong or missing Ocp-Apim-Subscription-Key: use the subscription key of this sales unit")
+		case r.Header.Get("Merchant-Serial-Number") != s.cfg.MSN:
+			s.problem(w, r, http.StatusForbidden, probForbidden, "Forbidden",
+				"Merchant-Serial-Number "+strconv.Quote(r.Header.Get("Merchant-Serial-Number"))+
+					" is not the sales unit these API keys belong to: check the MSN in the register's config")
+		default:
+			next(w, r)
+		}
+	}
+}
