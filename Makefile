@@ -1,0 +1,73 @@
+# kasse: make demo runs a simulated register against the built-in Vipps
+# simulator; make test runs every test. Nothing else needs setting up.
+
+GO      ?= go
+BIN     := bin
+PKGS    := ./...
+DEMO    ?= $(CURDIR)/demo
+SIMADDR ?= 127.0.0.1:8089
+
+.PHONY: all build test bench demo cross vet fmt-check clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN)/ ./cmd/kassed ./cmd/kassectl ./cmd/vippssim
+
+# The tests need nothing beyond Go: QR codes are decoded with gozxing, the
+# printer is a real pty, the database a real file, Vipps the simulator.
+test:
+	$(GO) test -race -count=1 -timeout 15m $(PKGS)
+
+vet:
+	$(GO) vet $(PKGS)
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+# One figure a line: name value unit.
+bench:
+	@$(GO) test -run '^$$' -bench . -benchtime 1x -count 1 $(PKGS) 2>&1 | $(GO) run ./cmd/internal/benchfmt
+
+cross:
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -o $(BIN)/arm64/ ./cmd/kassed ./cmd/kassectl
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm GOARM=7 $(GO) build -o $(BIN)/armv7/ ./cmd/kassed ./cmd/kassectl
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm GOARM=6 $(GO) build -o $(BIN)/armv6/ ./cmd/kassed ./cmd/kassectl
+
+# A register with simulated hardware against vippssim, in $(DEMO).
+demo: build
+	@rm -rf $(DEMO) && mkdir -p $(DEMO) && chmod 700 $(DEMO)
+	@printf '%s\n' \
+	  'data_dir = "data"' \
+	  '[vipps]' \
+	  'base_url = "http://$(SIMADDR)"' \
+	  'msn = "123456"' \
+	  'currency = "NOK"' \
+	  'secrets_file = "secrets.toml"' \
+	  'payment_description = "Kjøp i Demobutikken"' \
+	  '[store]' \
+	  'prefix = "DEMO1"' \
+	  'lane = "1"' \
+	  'name = "Demobutikken"' \
+	  'lines = ["Storgata 1, 0155 Oslo"]' \
+	  'tax_rate = 2500' > $(DEMO)/kassed.toml
+	@printf '%s\n' \
+	  'client_id = "0f5b6a4e-1c2d-4e3f-8a9b-0c1d2e3f4a5b"' \
+	  'client_secret = "demo-client-secret"' \
+	  'subscription_key = "demo-subscription-key"' > $(DEMO)/secrets.toml
+	@chmod 600 $(DEMO)/secrets.toml
+	@echo "kasse demo in $(DEMO)"
+	@echo "  key a sale:       $(BIN)/kassectl --data $(DEMO)/data key 1 2 5 0 0 pay"
+	@echo "  see the display:  $(BIN)/kassectl --data $(DEMO)/data screen --png screen.png"
+	@echo "  the shopper pays: curl -X POST http://$(SIMADDR)/vippssim/payments/REFERENCE/approve"
+	@echo "                    (REFERENCE from: $(BIN)/kassectl --data $(DEMO)/data status)"
+	@echo "  receipt (ESC/POS): $(DEMO)/data/receipt.escpos"
+	@echo "  sale log:         $(BIN)/kassectl --data $(DEMO)/data journal"
+	@echo "  Ctrl-C stops both."
+	@trap 'kill $$sim 2>/dev/null' EXIT INT TERM; \
+	  VIPPSSIM_CLIENT_ID=0f5b6a4e-1c2d-4e3f-8a9b-0c1d2e3f4a5b $(BIN)/vippssim --listen $(SIMADDR) --msn 123456 \
+	    --client-secret demo-client-secret --subscription-key demo-subscription-key $(VIPPSSIM_FLAGS) & sim=$$!; \
+	  sleep 0.5; $(BIN)/kassed --config $(DEMO)/kassed.toml --sim
+
+clean:
+	rm -rf $(BIN) $(DEMO)

@@ -1,0 +1,100 @@
+package control
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+
+	"kasse/payment/till"
+	"kasse/store"
+)
+
+// Client talks to kassed's control socket.
+type Client struct {
+	socket string
+	http   *http.Client
+}
+
+// NewClient returns a client for the socket at path.
+func NewClient(path string) *Client {
+	tr := &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "unix", path)
+	}}
+	return &Client{socket: path, http: &http.Client{Transport: tr}}
+}
+
+func (c *Client) do(ctx context.Context, method, path string, body any, out any) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, "http://kassed"+path, rd)
+	if err != nil {
+		return err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("cannot reach kassed at %s: is it running, and may you use the socket? (%v)", c.socket, unwrapDial(err))
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		var e ErrorReply
+		data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		if json.Unmarshal(data, &e) == nil && e.Error != "" {
+			return fmt.Errorf("%s", e.Error)
+		}
+		return fmt.Errorf("kassed answered %s", resp.Status)
+	}
+	if w, ok := out.(io.Writer); ok {
+		_, err = io.Copy(w, resp.Body)
+		return err
+	}
+	if out != nil {
+		return json.NewDecoder(resp.Body).Decode(out)
+	}
+	return nil
+}
+
+func unwrapDial(err error) string {
+	s := err.Error()
+	if i := strings.LastIndex(s, ": "); i >= 0 {
+		return s[i+2:]
+	}
+	return s
+}
+
+// Keys presses keys in order and returns the till's status after the last.
+func (c *Client) Keys(ctx context.Context, keys ...string) (till.Status, error) {
+	var st till.Status
+	err := c.do(ctx, http.MethodPost, "/v1/keys", KeysRequest{Keys: keys}, &st)
+	return st, err
+}
+
+// Status reads the till's status.
+func (c *Client) Status(ctx context.Context) (till.Status, error) {
+	var st till.Status
+	err := c.do(ctx, http.MethodGet, "/v1/status", nil, &st)
+	return st, err
+}
+
+// Screen writes the customer display as PNG to w.
+func (c *Client) Screen(ctx context.Context, w io.Writer) error {
+	return c.do(ctx, http.MethodGet, "/v1/screen.png", nil, w)
+}
+
+// Journal reads the sale log.
+func (c *Client) Journal(ctx context.Context) ([]store.Sale, error) {
+	var s []store.Sale
+	err := c.do(ctx, http.MethodGet, "/v1/journal", nil, &s)
+	return s, err
+}

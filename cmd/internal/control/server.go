@@ -1,0 +1,120 @@
+// Package control is kassed's control socket: HTTP over a unix socket in the
+// data directory (the Docker/containerd convention), and the client kassectl
+// uses. Only the socket's file mode guards it, so it is created 0660.
+package control
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"kasse/device"
+	"kasse/payment/till"
+	"kasse/store"
+)
+
+// Till is what the socket drives.
+type Till interface {
+	Press(ctx context.Context, k device.Key) error
+	Status() till.Status
+}
+
+// Screen renders the customer display as PNG.
+type Screen interface {
+	WritePNG(w io.Writer) error
+}
+
+// Journal lists the sale log.
+type Journal interface {
+	Sales(fn func(store.Sale) error) error
+}
+
+// KeysRequest is the body of POST /v1/keys.
+type KeysRequest struct {
+	Keys []string `json:"keys"`
+}
+
+// ErrorReply is every non-2xx body.
+type ErrorReply struct {
+	Error string `json:"error"`
+}
+
+// Handler serves the control API.
+func Handler(t Till, s Screen, j Journal) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/keys", func(w http.ResponseWriter, r *http.Request) {
+		var req KeysRequest
+		if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&req); err != nil {
+			reply(w, http.StatusBadRequest, ErrorReply{"keys request is not JSON: " + err.Error()})
+			return
+		}
+		// Check every name before pressing any, so a typo presses nothing.
+		keys := make([]device.Key, 0, len(req.Keys))
+		for _, n := range req.Keys {
+			k, err := device.ParseKey(n)
+			if err != nil {
+				reply(w, http.StatusBadRequest, ErrorReply{err.Error()})
+				return
+			}
+			keys = append(keys, k)
+		}
+		for i, k := range keys {
+			if err := t.Press(r.Context(), k); err != nil {
+				reply(w, http.StatusConflict, ErrorReply{fmt.Sprintf("key %d (%s): %v", i+1, k, err)})
+				return
+			}
+		}
+		reply(w, http.StatusOK, t.Status())
+	})
+	mux.HandleFunc("GET /v1/status", func(w http.ResponseWriter, r *http.Request) {
+		reply(w, http.StatusOK, t.Status())
+	})
+	mux.HandleFunc("GET /v1/screen.png", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "image/png")
+		if err := s.WritePNG(w); err != nil {
+			reply(w, http.StatusInternalServerError, ErrorReply{"screen: " + err.Error()})
+		}
+	})
+	mux.HandleFunc("GET /v1/journal", func(w http.ResponseWriter, r *http.Request) {
+		sales := []store.Sale{}
+		if err := j.Sales(func(s store.Sale) error { sales = append(sales, s); return nil }); err != nil {
+			reply(w, http.StatusInternalServerError, ErrorReply{"journal: " + err.Error()})
+			return
+		}
+		reply(w, http.StatusOK, sales)
+	})
+	return mux
+}
+
+func reply(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// Listen opens the unix socket at path, replacing a stale one left by a
+// crash (but not one that still answers: that is another kassed).
+func Listen(path string) (net.Listener, error) {
+	if c, err := net.DialTimeout("unix", path, 200*time.Millisecond); err == nil {
+		c.Close()
+		return nil, fmt.Errorf("control socket %s is in use: is another kassed running on this data directory?", path)
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("remove stale control socket %s: %w", path, err)
+	}
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("control socket %s: %w", path, err)
+	}
+	if err := os.Chmod(path, 0o660); err != nil {
+		l.Close()
+		return nil, fmt.Errorf("control socket %s: %w", path, err)
+	}
+	return l, nil
+}

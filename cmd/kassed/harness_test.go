@@ -1,0 +1,255 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"image/png"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/makiuchi-d/gozxing"
+	"github.com/makiuchi-d/gozxing/qrcode"
+
+	"kasse/cmd/internal/config"
+	"kasse/cmd/internal/control"
+	"kasse/payment/till"
+	"kasse/payment/vipps"
+	"kasse/payment/vippssim"
+	"kasse/payment/vippsspec"
+	"kasse/printer/printertest"
+)
+
+const (
+	testMSN      = "123456"
+	testClientID = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
+	testSecret   = "test-client-secret-do-not-log"
+	testSubKey   = "test-subscription-key"
+)
+
+// world is a simulator and a register wired as in production: vippssim is a
+// real HTTP server behind the OpenAPI validator, kassed is openRegister +
+// run with a real unix control socket, the printer a real pty.
+type world struct {
+	t       testing.TB
+	clock   *vippssim.ManualClock
+	sim     *vippssim.Server
+	spec    *vippsspec.Validator
+	srv     *httptest.Server
+	printer *printertest.PTY
+	reg     *register
+	ctl     *control.Client
+	vipps   *vipps.Client // plays the shopper through the test approve endpoint
+	stopped chan error
+	stop    context.CancelFunc
+}
+
+type worldOpts struct {
+	prefix, lane string
+	poll         time.Duration
+	spec         bool
+}
+
+func newWorld(t testing.TB, o worldOpts) *world {
+	t.Helper()
+	if o.prefix == "" {
+		o.prefix, o.lane = "OSLO1", "2"
+	}
+	if o.poll == 0 {
+		o.poll = 500 * time.Millisecond
+	}
+	w := &world{t: t, clock: vippssim.NewManualClock(time.Now())}
+	w.sim = vippssim.New(vippssim.Config{MSN: testMSN, ClientID: testClientID, ClientSecret: testSecret,
+		SubscriptionKey: testSubKey, Clock: w.clock})
+	t.Cleanup(w.sim.Close)
+	var h http.Handler = w.sim
+	if o.spec {
+		w.spec = vippsspec.Open(t)
+		h = w.spec.Middleware(h)
+	}
+	w.srv = httptest.NewServer(h)
+	t.Cleanup(w.srv.Close)
+	w.printer = printertest.NewPTY(t)
+
+	dir := t.TempDir()
+	cfgFile := filepath.Join(dir, "kassed.toml")
+	writeFile(t, filepath.Join(dir, "secrets.toml"), 0o600, fmt.Sprintf(
+		"client_id = %q\nclient_secret = %q\nsubscription_key = %q\n", testClientID, testSecret, testSubKey))
+	writeFile(t, cfgFile, 0o644, fmt.Sprintf(`data_dir = "data"
+[vipps]
+base_url = %q
+msn = %q
+secrets_file = "secrets.toml"
+payment_description = "Kjøp i butikk"
+poll_interval = %q
+[store]
+prefix = %q
+lane = %q
+name = "Butikken Oslo S"
+lines = ["Jernbanetorget 1, 0154 Oslo"]
+tax_rate = 2500
+[printer]
+port = %q
+`, w.srv.URL, testMSN, o.poll.String(), o.prefix, o.lane, w.printer.Path()))
+	cfg, err := config.Load(cfgFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secrets, err := config.LoadSecrets(cfg.Vipps.SecretsFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.reg, err = openRegister(cfg, secrets, true, t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	w.stop, w.stopped = cancel, make(chan error, 1)
+	go func() { w.stopped <- w.reg.run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-w.stopped; err != nil {
+			t.Errorf("kassed stopped with %v", err)
+		}
+		w.reg.close()
+	})
+	w.ctl = control.NewClient(filepath.Join(cfg.DataDir, "kassed.sock"))
+	w.vipps, err = vipps.New(vipps.Config{BaseURL: w.srv.URL, MSN: testMSN,
+		Credentials: vipps.Credentials{ClientID: testClientID, ClientSecret: testSecret, SubscriptionKey: testSubKey},
+		System:      vipps.System{Name: "kasse-test", Version: "1", PluginName: "shopper", PluginVersion: "1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.waitFor("the control socket", func(st till.Status) bool { return st.State == till.StateIdle })
+	return w
+}
+
+func writeFile(t testing.TB, path string, mode os.FileMode, body string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(body), mode); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, mode); err != nil { // the umask may have narrowed it
+		t.Fatal(err)
+	}
+}
+
+// waitFor polls kassectl status until cond holds; it fails after 20 s,
+// which is a hang, not a speed requirement.
+func (w *world) waitFor(what string, cond func(till.Status) bool) till.Status {
+	w.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	var last till.Status
+	var err error
+	for time.Now().Before(deadline) {
+		last, err = w.ctl.Status(context.Background())
+		if err == nil && cond(last) {
+			return last
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	w.t.Fatalf("waiting for %s: last status %+v, error %v", what, last, err)
+	return last
+}
+
+func (w *world) keys(k ...string) (till.Status, error) {
+	return w.ctl.Keys(context.Background(), k...)
+}
+
+// simPayment reads the simulator's truth for one reference.
+type simPayment struct {
+	Reference   string `json:"reference"`
+	State       string `json:"state"`
+	RedirectURL string `json:"redirectUrl"`
+	Amount      struct {
+		Value    int64  `json:"value"`
+		Currency string `json:"currency"`
+	} `json:"amount"`
+	Aggregate struct {
+		Authorized, Cancelled, Captured, Refunded struct {
+			Value int64 `json:"value"`
+		}
+	} `json:"aggregate"`
+}
+
+func (a *simPayment) UnmarshalJSON(b []byte) error {
+	type plain simPayment
+	var raw struct {
+		plain
+		Agg map[string]struct {
+			Value int64 `json:"value"`
+		} `json:"aggregate"`
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	*a = simPayment(raw.plain)
+	a.Aggregate.Authorized.Value = raw.Agg["authorizedAmount"].Value
+	a.Aggregate.Cancelled.Value = raw.Agg["cancelledAmount"].Value
+	a.Aggregate.Captured.Value = raw.Agg["capturedAmount"].Value
+	a.Aggregate.Refunded.Value = raw.Agg["refundedAmount"].Value
+	return nil
+}
+
+func (w *world) simPayments() []simPayment {
+	w.t.Helper()
+	resp, err := http.Get(w.srv.URL + "/vippssim/payments")
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var ps []simPayment
+	if err := json.NewDecoder(resp.Body).Decode(&ps); err != nil {
+		w.t.Fatal(err)
+	}
+	return ps
+}
+
+func (w *world) simPayment(ref string) simPayment {
+	w.t.Helper()
+	for _, p := range w.simPayments() {
+		if p.Reference == ref {
+			return p
+		}
+	}
+	w.t.Fatalf("the simulator has no payment %s", ref)
+	return simPayment{}
+}
+
+// screenQR takes the customer display as PNG through the control socket and
+// decodes the QR on it with a real decoder.
+func (w *world) screenQR() string {
+	w.t.Helper()
+	var buf bytes.Buffer
+	if err := w.ctl.Screen(context.Background(), &buf); err != nil {
+		w.t.Fatal(err)
+	}
+	img, err := png.Decode(&buf)
+	if err != nil {
+		w.t.Fatalf("screen is not a PNG: %v", err)
+	}
+	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	res, err := qrcode.NewQRCodeReader().Decode(bmp, nil)
+	if err != nil {
+		w.t.Fatalf("no QR code readable on the customer display: %v", err)
+	}
+	return res.GetText()
+}
+
+func (w *world) approve(ref string) {
+	w.t.Helper()
+	if err := w.vipps.Approve(context.Background(), ref); err != nil {
+		w.t.Fatalf("approve %s: %v", ref, err)
+	}
+}
+
+func contains(b []byte, s string) bool { return strings.Contains(string(b), s) }

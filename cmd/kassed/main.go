@@ -1,0 +1,216 @@
+// Command kassed is the register daemon: it wires the keys, the customer
+// display, the receipt printer, the bbolt store and the Vipps MobilePay client
+// to the till, and serves the control socket kassectl talks to. Wiring only:
+// the behaviour lives in the packages.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime/debug"
+	"syscall"
+	"time"
+
+	"kasse/cmd/internal/config"
+	"kasse/cmd/internal/control"
+	"kasse/display"
+	"kasse/display/displaytest"
+	"kasse/payment/till"
+	"kasse/payment/vipps"
+	"kasse/printer"
+	"kasse/printer/receipt"
+	"kasse/store"
+)
+
+func main() {
+	log.SetFlags(log.LstdFlags | log.Lmsgprefix)
+	log.SetPrefix("kassed: ")
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintf(os.Stderr, "kassed: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	fs := flag.NewFlagSet("kassed", flag.ContinueOnError)
+	cfgPath := fs.String("config", "/etc/kasse/kassed.toml", "config file")
+	sim := fs.Bool("sim", false, "simulated hardware: in-memory display, keys from the control socket, receipts to a file when no printer port is set")
+	dataOverride := fs.String("data", "", "data directory (overrides data_dir in the config)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(*cfgPath)
+	if err != nil {
+		return err
+	}
+	if *dataOverride != "" {
+		cfg.DataDir = *dataOverride
+	}
+	secrets, err := config.LoadSecrets(cfg.Vipps.SecretsFile)
+	if err != nil {
+		return err
+	}
+	reg, err := openRegister(cfg, secrets, *sim, log.Printf)
+	if err != nil {
+		return err
+	}
+	defer reg.close()
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	return reg.run(ctx)
+}
+
+// register is one wired kassed: everything run needs, built by openRegister.
+type register struct {
+	cfg  config.Config
+	db   *store.DB
+	hw   *hardware
+	till *till.Till
+	logf func(string, ...any)
+}
+
+func openRegister(cfg config.Config, secrets config.Secrets, sim bool, logf func(string, ...any)) (*register, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory %s: %w", cfg.DataDir, err)
+	}
+	version := buildVersion()
+	client, err := vipps.New(vipps.Config{
+		BaseURL: cfg.Vipps.BaseURL,
+		MSN:     cfg.Vipps.MSN,
+		Credentials: vipps.Credentials{
+			ClientID: secrets.ClientID, ClientSecret: secrets.ClientSecret, SubscriptionKey: secrets.SubscriptionKey,
+		},
+		System: vipps.System{Name: "kasse", Version: version, PluginName: "kassed", PluginVersion: version},
+		HTTP:   &http.Client{Timeout: cfg.Vipps.Timeout.Duration},
+	})
+	if err != nil {
+		return nil, err
+	}
+	db, err := store.Open(filepath.Join(cfg.DataDir, "kasse.db"), store.Options{})
+	if err != nil {
+		return nil, err
+	}
+	hw, err := openHardware(cfg, sim, logf)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	t := till.New(till.Config{
+		Store: cfg.Store.Prefix, Lane: cfg.Store.Lane, StoreName: cfg.Store.Name, StoreLines: cfg.Store.Lines,
+		Currency: cfg.Vipps.Currency, Description: cfg.Vipps.PaymentDescription, TaxRate: cfg.Store.TaxRate,
+		PollInterval: cfg.Vipps.PollInterval.Duration,
+		Logf:         logf,
+	}, client, hw.panel, hw.printer, db)
+	return &register{cfg: cfg, db: db, hw: hw, till: t, logf: logf}, nil
+}
+
+func (r *register) close() {
+	r.hw.close()
+	r.db.Close()
+}
+
+// run serves the control socket and runs the till until ctx ends.
+func (r *register) run(ctx context.Context) error {
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	sock := filepath.Join(r.cfg.DataDir, "kassed.sock")
+	l, err := control.Listen(sock)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(sock)
+	srv := &http.Server{Handler: control.Handler(r.till, r.hw.screen, r.db), ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			r.logf("control socket: %v", err)
+			stop()
+		}
+	}()
+	c := r.cfg
+	r.logf("ready: store %s lane %s, MSN %s, Vipps %s, control socket %s", c.Store.Prefix, c.Store.Lane, c.Vipps.MSN, c.Vipps.BaseURL, sock)
+	err = r.till.Run(ctx)
+	shut, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(shut)
+	r.logf("stopped")
+	return err
+}
+
+// hardware is the register's display and printer, real or simulated.
+type hardware struct {
+	panel   *display.Panel
+	fb      *displaytest.Framebuffer // the simulated panel, nil on real hardware
+	screen  control.Screen
+	printer *printer.Printer
+	closers []io.Closer
+}
+
+func (h *hardware) close() {
+	for _, c := range h.closers {
+		c.Close()
+	}
+}
+
+func openHardware(cfg config.Config, sim bool, logf func(string, ...any)) (*hardware, error) {
+	h := &hardware{}
+	switch {
+	case sim || cfg.Display.Driver == "sim":
+		fb := displaytest.NewFramebuffer(cfg.Display.Width, cfg.Display.Height)
+		p, err := display.NewPanel(fb)
+		if err != nil {
+			return nil, err
+		}
+		h.panel, h.screen, h.fb = p, fb, fb
+	default:
+		return nil, fmt.Errorf("display.driver %q is not available in this build: use \"sim\" (or run kassed --sim)", cfg.Display.Driver)
+	}
+
+	var port io.Writer
+	switch {
+	case cfg.Printer.Port != "":
+		p, err := printer.OpenSerial(cfg.Printer.Port, cfg.Printer.Baud)
+		if err != nil {
+			return nil, err
+		}
+		h.closers, port = append(h.closers, p), p
+	case sim:
+		path := filepath.Join(cfg.DataDir, "receipt.escpos")
+		f, err := printer.OpenFile(path)
+		if err != nil {
+			return nil, err
+		}
+		h.closers, port = append(h.closers, f), f
+		logf("simulated printer: receipts go to %s", path)
+	default:
+		return nil, errors.New("printer.port is empty: set it to the printer's serial device (e.g. /dev/ttyUSB0), or run kassed --sim")
+	}
+	h.printer = printer.New(port, receipt.Options{Columns: cfg.Printer.Columns})
+	return h, nil
+}
+
+// buildVersion is the module version for the Vipps-System-Version header.
+func buildVersion() string {
+	v := "dev"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			v = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 7 {
+				v += "+" + s.Value[:7]
+			}
+		}
+	}
+	if len(v) > 30 {
+		v = v[:30]
+	}
+	return v
+}

@@ -1,0 +1,176 @@
+// Package vipps is the register's client for the Vipps MobilePay APIs: the
+// access token and the ePayment API. It holds no state but a cached token;
+// what to do with a payment is the till's business.
+package vipps
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Credentials are the merchant's API keys. They come from the secrets file
+// and never appear in errors or logs.
+type Credentials struct {
+	ClientID        string
+	ClientSecret    string
+	SubscriptionKey string
+}
+
+// System names the software in the Vipps-System-* headers the provider asks
+// every integration to send (each at most 30 characters).
+type System struct {
+	Name, Version, PluginName, PluginVersion string
+}
+
+// Config is what a Client needs. Now is the injected clock.
+type Config struct {
+	BaseURL     string
+	MSN         string
+	Credentials Credentials
+	System      System
+	HTTP        *http.Client
+	Now         func() time.Time
+	// TokenMargin is how long before its expiry a token is refreshed.
+	TokenMargin time.Duration
+}
+
+// Client talks to one Vipps MobilePay environment for one MSN.
+type Client struct {
+	base *url.URL
+	cfg  Config
+
+	mu      sync.Mutex // held during a refresh, so only one runs at a time
+	token   string
+	expires time.Time
+}
+
+var msnPattern = regexp.MustCompile(`^[0-9]{4,6}$`)
+
+// New checks the config and returns a client.
+func New(cfg Config) (*Client, error) {
+	u, err := url.Parse(cfg.BaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("vipps base URL %q is not an http(s) URL: use https://apitest.vipps.no, https://api.vipps.no or the simulator's address", cfg.BaseURL)
+	}
+	if !msnPattern.MatchString(cfg.MSN) {
+		return nil, fmt.Errorf("merchant serial number %q must be 4–6 digits", cfg.MSN)
+	}
+	c := cfg.Credentials
+	if c.ClientID == "" || c.ClientSecret == "" || c.SubscriptionKey == "" {
+		return nil, errors.New("vipps credentials are incomplete: the secrets file needs client_id, client_secret and subscription_key")
+	}
+	for _, h := range []string{cfg.System.Name, cfg.System.Version, cfg.System.PluginName, cfg.System.PluginVersion} {
+		if len(h) > 30 {
+			return nil, fmt.Errorf("Vipps-System header value %q is longer than 30 characters", h)
+		}
+	}
+	if cfg.HTTP == nil {
+		cfg.HTTP = &http.Client{Timeout: 10 * time.Second}
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.TokenMargin == 0 {
+		cfg.TokenMargin = 5 * time.Minute
+	}
+	u.Path = strings.TrimSuffix(u.Path, "/")
+	return &Client{base: u, cfg: cfg}, nil
+}
+
+// MSN is the merchant serial number the client sends.
+func (c *Client) MSN() string { return c.cfg.MSN }
+
+func (c *Client) systemHeaders(h http.Header) {
+	s := c.cfg.System
+	for k, v := range map[string]string{
+		"Vipps-System-Name": s.Name, "Vipps-System-Version": s.Version,
+		"Vipps-System-Plugin-Name": s.PluginName, "Vipps-System-Plugin-Version": s.PluginVersion,
+	} {
+		if v != "" {
+			h.Set(k, v)
+		}
+	}
+}
+
+// call is one authorised API request. body is marshalled once so that a
+// retry after a 401 sends exactly the same bytes.
+type call struct {
+	method, path string
+	idemKey      string
+	body         any
+	out          any
+}
+
+// do sends the call with a bearer token, refreshing the token once on a 401.
+func (c *Client) do(ctx context.Context, k call) error {
+	var raw []byte
+	if k.body != nil {
+		var err error
+		if raw, err = json.Marshal(k.body); err != nil {
+			return fmt.Errorf("encode %s %s: %w", k.method, k.path, err)
+		}
+	}
+	for attempt := 0; ; attempt++ {
+		tok, err := c.accessToken(ctx, attempt > 0)
+		if err != nil {
+			return err
+		}
+		err = c.send(ctx, k, raw, tok)
+		var ae *Error
+		if attempt == 0 && errors.As(err, &ae) && ae.Status == http.StatusUnauthorized {
+			continue // token revoked or expired early: fetch a new one, once
+		}
+		return err
+	}
+}
+
+func (c *Client) send(ctx context.Context, k call, raw []byte, token string) error {
+	var body io.Reader
+	if raw != nil {
+		body = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequestWithContext(ctx, k.method, c.base.String()+k.path, body)
+	if err != nil {
+		return fmt.Errorf("build %s %s: %w", k.method, k.path, err)
+	}
+	h := req.Header
+	h.Set("Authorization", "Bearer "+token)
+	h.Set("Ocp-Apim-Subscription-Key", c.cfg.Credentials.SubscriptionKey)
+	h.Set("Merchant-Serial-Number", c.cfg.MSN)
+	h.Set("Accept", "application/json")
+	if raw != nil {
+		h.Set("Content-Type", "application/json")
+	}
+	if k.idemKey != "" {
+		h.Set("Idempotency-Key", k.idemKey)
+	}
+	c.systemHeaders(h)
+	resp, err := c.cfg.HTTP.Do(req)
+	if err != nil {
+		return &Error{Op: k.method + " " + k.path, Err: err}
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return &Error{Op: k.method + " " + k.path, Status: resp.StatusCode, Err: fmt.Errorf("reading the reply: %w", err)}
+	}
+	if resp.StatusCode/100 != 2 {
+		return newError(k.method+" "+k.path, resp, data, c.cfg.Now())
+	}
+	if k.out != nil && len(data) > 0 {
+		if err := json.Unmarshal(data, k.out); err != nil {
+			return &Error{Op: k.method + " " + k.path, Status: resp.StatusCode, Err: fmt.Errorf("the reply is not the JSON the API documents: %w", err)}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,108 @@
+package vipps
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Problem is an RFC 7807 error body (application/problem+json).
+type Problem struct {
+	Type    string `json:"type"`
+	Title   string `json:"title"`
+	Status  int    `json:"status"`
+	Detail  string `json:"detail"`
+	TraceID string `json:"traceId"`
+}
+
+// Error is a failed API call: no answer (Err set, Status 0) or an error reply.
+type Error struct {
+	Op         string
+	Status     int
+	Problem    *Problem
+	RetryAfter time.Duration // from a 429 or 503 reply
+	Hint       string        // what the user can do
+	Err        error
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "vipps %s: ", e.Op)
+	switch {
+	case e.Status == 0:
+		fmt.Fprintf(&b, "no answer (%v)", e.Err)
+	case e.Problem != nil:
+		fmt.Fprintf(&b, "%d %s", e.Status, e.Problem.Title)
+		if e.Problem.Detail != "" {
+			fmt.Fprintf(&b, ": %s", e.Problem.Detail)
+		}
+		if e.Problem.TraceID != "" {
+			fmt.Fprintf(&b, " (trace %s)", e.Problem.TraceID)
+		}
+	default:
+		fmt.Fprintf(&b, "%d %s", e.Status, http.StatusText(e.Status))
+		if e.Err != nil {
+			fmt.Fprintf(&b, ": %v", e.Err)
+		}
+	}
+	if e.Hint != "" {
+		fmt.Fprintf(&b, "; %s", e.Hint)
+	}
+	return b.String()
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Temporary reports whether the same request may succeed later: no answer,
+// 429 or a 5xx. A 4xx other than 429 will fail the same way again.
+func (e *Error) Temporary() bool {
+	return e.Status == 0 || e.Status == http.StatusTooManyRequests || e.Status >= 500
+}
+
+// IsTemporary reports whether err is a Vipps error worth retrying.
+func IsTemporary(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Temporary()
+}
+
+// StatusOf returns the HTTP status of a Vipps error reply, or 0.
+func StatusOf(err error) int {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Status
+	}
+	return 0
+}
+
+func newError(op string, resp *http.Response, body []byte, now time.Time) *Error {
+	e := &Error{Op: op, Status: resp.StatusCode}
+	var p Problem
+	if json.Unmarshal(body, &p) == nil && p.Title != "" {
+		e.Problem = &p
+	} else if s := strings.TrimSpace(string(body)); s != "" {
+		if len(s) > 200 {
+			s = s[:200] + "…"
+		}
+		e.Err = errors.New(s)
+	}
+	e.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), now)
+	return e
+}
+
+// retryAfter reads a Retry-After header in seconds or as an HTTP date.
+func retryAfter(v string, now time.Time) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
