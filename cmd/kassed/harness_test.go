@@ -54,6 +54,7 @@ type worldOpts struct {
 	prefix, lane string
 	poll         time.Duration
 	spec         bool
+	quiet        bool // no kassed log lines (benchmarks)
 }
 
 func newWorld(t testing.TB, o worldOpts) *world {
@@ -105,7 +106,11 @@ port = %q
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.reg, err = openRegister(cfg, secrets, true, t.Logf)
+	logf := t.Logf
+	if o.quiet {
+		logf = func(string, ...any) {}
+	}
+	w.reg, err = openRegister(cfg, secrets, true, logf)
 	if err != nil {
 		t.Fatal(err)
 	}

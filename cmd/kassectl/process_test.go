@@ -1,0 +1,216 @@
+package main
+
+// These tests run the three real binaries as a shop would: vippssim, kassed
+// --sim, and kassectl, checking exit codes and one-line errors.
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image/png"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+type binaries struct{ kassed, kassectl, vippssim string }
+
+func build(t *testing.T) binaries {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds binaries")
+	}
+	dir := t.TempDir()
+	cmd := exec.Command("go", "build", "-o", dir+"/", "kasse/cmd/kassed", "kasse/cmd/kassectl", "kasse/cmd/vippssim")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return binaries{filepath.Join(dir, "kassed"), filepath.Join(dir, "kassectl"), filepath.Join(dir, "vippssim")}
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+const clientID = "0f5b6a4e-1c2d-4e3f-8a9b-0c1d2e3f4a5b"
+
+// shop writes a config and secrets file for kassed against addr.
+func shop(t *testing.T, addr string, secretsMode os.FileMode, msn string) (cfg, data string) {
+	t.Helper()
+	dir := t.TempDir()
+	data = filepath.Join(dir, "data")
+	cfg = filepath.Join(dir, "kassed.toml")
+	msnLine := ""
+	if msn != "" {
+		msnLine = fmt.Sprintf("msn = %q\n", msn)
+	}
+	body := fmt.Sprintf("data_dir = %q\n[vipps]\nbase_url = \"http://%s\"\n%ssecrets_file = \"secrets.toml\"\n[store]\nprefix = \"BERGEN\"\nlane = \"7\"\nname = \"Butikken Bergen\"\n", data, addr, msnLine)
+	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sec := filepath.Join(dir, "secrets.toml")
+	if err := os.WriteFile(sec, []byte("client_id = \""+clientID+"\"\nclient_secret = \"s3cret-value\"\nsubscription_key = \"sub-key\"\n"), secretsMode); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(sec, secretsMode); err != nil {
+		t.Fatal(err)
+	}
+	return cfg, data
+}
+
+func start(t *testing.T, name string, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("%s output:\n%s", filepath.Base(name), out.String())
+		}
+	})
+	return cmd
+}
+
+func ctl(t *testing.T, bin, data string, args ...string) (string, error) {
+	t.Helper()
+	out, err := exec.Command(bin, append([]string{"--data", data}, args...)...).CombinedOutput()
+	return string(out), err
+}
+
+func eventually(t *testing.T, what string, f func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if f() {
+			return
+		}
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
+
+func TestShopWithRealProcesses(t *testing.T) {
+	bin := build(t)
+	addr := freePort(t)
+	start(t, bin.vippssim, "--listen", addr, "--msn", "123456", "--client-id", clientID,
+		"--client-secret", "s3cret-value", "--subscription-key", "sub-key")
+	cfg, data := shop(t, addr, 0o600, "123456")
+	start(t, bin.kassed, "--config", cfg, "--sim")
+	eventually(t, "kassed's control socket", func() bool {
+		_, err := ctl(t, bin.kassectl, data, "status")
+		return err == nil
+	})
+
+	// A wrong key name: exit 1, one line, nothing pressed.
+	out, err := ctl(t, bin.kassectl, data, "key", "1", "bogus")
+	if err == nil || strings.Count(strings.TrimSpace(out), "\n") != 0 || !strings.Contains(out, `unknown key "bogus"`) {
+		t.Fatalf("kassectl key bogus: err %v, output %q; want exit 1 and one line", err, out)
+	}
+
+	if out, err := ctl(t, bin.kassectl, data, "key", "1", "2", "5", "0", "0", "pay"); err != nil {
+		t.Fatalf("kassectl key: %v\n%s", err, out)
+	}
+	var st struct{ State, Screen, Reference, SaleState string }
+	eventually(t, "the QR screen", func() bool {
+		out, err := ctl(t, bin.kassectl, data, "status", "--json")
+		return err == nil && json.Unmarshal([]byte(out), &st) == nil && st.Screen == "qr"
+	})
+	if !strings.HasPrefix(st.Reference, "BERGEN-7-") {
+		t.Fatalf("reference %q does not carry the store and lane", st.Reference)
+	}
+	shot := filepath.Join(t.TempDir(), "screen.png")
+	if out, err := ctl(t, bin.kassectl, data, "screen", "--png", shot); err != nil {
+		t.Fatalf("kassectl screen: %v\n%s", err, out)
+	}
+	f, err := os.Open(shot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(f)
+	f.Close()
+	if err != nil || img.Bounds().Dx() != 240 || img.Bounds().Dy() != 320 {
+		t.Fatalf("screen.png: %v, bounds %v; want a 240×320 PNG", err, img)
+	}
+
+	resp, err := http.Post("http://"+addr+"/vippssim/payments/"+st.Reference+"/approve", "application/json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	eventually(t, "the sale in the journal as captured and printed", func() bool {
+		out, err := ctl(t, bin.kassectl, data, "journal", "--json")
+		var sales []struct {
+			Reference, State string
+			Printed          bool
+			Amount           struct{ Value int64 }
+		}
+		if err != nil || json.Unmarshal([]byte(out), &sales) != nil {
+			return false
+		}
+		return len(sales) == 1 && sales[0].Reference == st.Reference && sales[0].State == "captured" &&
+			sales[0].Printed && sales[0].Amount.Value == 12500
+	})
+	receipt, err := os.ReadFile(filepath.Join(data, "receipt.escpos"))
+	if err != nil || !bytes.Contains(receipt, []byte("125,00")) || !bytes.Contains(receipt, []byte(st.Reference)) {
+		t.Fatalf("receipt file: %v; want the amount and reference in it", err)
+	}
+	// Secrets never reach the status, journal or log.
+	for _, args := range [][]string{{"status", "--json"}, {"journal", "--json"}} {
+		out, _ := ctl(t, bin.kassectl, data, args...)
+		if strings.Contains(out, "s3cret-value") || strings.Contains(out, "sub-key") {
+			t.Fatalf("kassectl %v shows a secret", args)
+		}
+	}
+}
+
+func TestKassedRefusesBadSetup(t *testing.T) {
+	bin := build(t)
+	addr := freePort(t)
+	for _, c := range []struct {
+		name string
+		mode os.FileMode
+		msn  string
+		want string
+	}{
+		{"world-readable secrets", 0o644, "123456", "chmod 600"},
+		{"group-readable secrets", 0o640, "123456", "chmod 600"},
+		{"config without MSN", 0o600, "", "vipps.msn is missing"},
+		{"malformed MSN", 0o600, "12ab", "vipps.msn"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg, data := shop(t, addr, c.mode, c.msn)
+			out, err := exec.Command(bin.kassed, "--config", cfg, "--sim").CombinedOutput()
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() == 0 || !strings.Contains(string(out), c.want) {
+				t.Fatalf("kassed: err %v, output %q; want a non-zero exit mentioning %q", err, out, c.want)
+			}
+			if strings.Contains(string(out), "s3cret-value") || strings.Contains(string(out), "panic") {
+				t.Fatalf("kassed output leaks a secret or panics: %q", out)
+			}
+			if _, err := os.Stat(filepath.Join(data, "kasse.db")); err == nil {
+				t.Fatalf("kassed created a database despite the bad setup")
+			}
+		})
+	}
+	// kassectl without a running kassed: exit 1 and a hint.
+	out, err := exec.Command(bin.kassectl, "--data", t.TempDir(), "status").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "is it running") {
+		t.Fatalf("kassectl status without kassed: err %v, output %q", err, out)
+	}
+}
