@@ -6,6 +6,7 @@
 //	kassectl screen --png FILE
 //	kassectl journal [--json]
 //	kassectl keys
+//	kassectl receipt FILE
 package main
 
 import (
@@ -24,6 +25,8 @@ import (
 	"kasse/cmd/internal/control"
 	"kasse/device"
 	"kasse/payment/till"
+	"kasse/printer/escpos"
+	"kasse/printer/receipt"
 )
 
 const usage = `usage: kassectl [--data DIR | --socket PATH] COMMAND [ARGS]
@@ -34,6 +37,8 @@ commands:
   screen --png FILE    save the customer display as PNG (FILE - for stdout)
   journal [--json]     the sale log
   keys                 list the key names
+  receipt FILE         show an ESC/POS print file (the simulated printer's
+                       receipt.escpos, or a capture of a serial port) as text
 
 The socket is DIR/kassed.sock; DIR defaults to $KASSE_DATA or /var/lib/kasse.
 `
@@ -63,6 +68,9 @@ func run(args []string, out io.Writer) error {
 	rest := fs.Args()
 	if len(rest) == 0 {
 		return errors.New("no command given\n" + usage)
+	}
+	if rest[0] == "receipt" {
+		return showReceipt(rest[1:], out)
 	}
 	c := control.NewClient(*socket)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -166,4 +174,21 @@ func writeFile(path string, fill func(io.Writer) error) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// showReceipt decodes an ESC/POS stream as the printer would print it.
+func showReceipt(args []string, out io.Writer) error {
+	if len(args) != 1 {
+		return errors.New("receipt needs one file, e.g. kassectl receipt /var/lib/kasse/receipt.escpos")
+	}
+	b, err := os.ReadFile(args[0])
+	if err != nil {
+		return err
+	}
+	doc, err := escpos.Decode(b)
+	if err != nil {
+		return fmt.Errorf("%s is not a stream kasse printed: %w", args[0], err)
+	}
+	_, err = io.WriteString(out, doc.Render(receipt.DefaultColumns))
+	return err
 }
