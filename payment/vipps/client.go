@@ -102,8 +102,7 @@ func (c *Client) systemHeaders(h http.Header) {
 	}
 }
 
-// call is one authorised API request. body is marshalled once so that a
-// retry after a 401 sends exactly the same bytes.
+// call is one authorised API request with a typed body and reply.
 type call struct {
 	method, path string
 	idemKey      string
@@ -111,21 +110,45 @@ type call struct {
 	out          any
 }
 
-// do sends the call with a bearer token, refreshing the token once on a 401.
-func (c *Client) do(ctx context.Context, k call) error {
-	var raw []byte
-	if k.body != nil {
-		var err error
-		if raw, err = json.Marshal(k.body); err != nil {
-			return fmt.Errorf("encode %s %s: %w", k.method, k.path, err)
+// Request is one API call as the register's outbox keeps it: the exact
+// bytes a retry must resend under the same idempotency key.
+type Request struct {
+	Method, Path   string
+	IdempotencyKey string
+	Header         http.Header // extra headers, e.g. eCom's X-Request-Id
+	Body           []byte      // nil for no body
+}
+
+// Build marshals a typed body into a Request.
+func Build(method, path, idemKey string, body any) (Request, error) {
+	r := Request{Method: method, Path: path, IdempotencyKey: idemKey}
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return r, fmt.Errorf("encode %s %s: %w", method, path, err)
 		}
+		r.Body = b
 	}
+	return r, nil
+}
+
+func (c *Client) do(ctx context.Context, k call) error {
+	r, err := Build(k.method, k.path, k.idemKey, k.body)
+	if err != nil {
+		return err
+	}
+	return c.Do(ctx, r, k.out)
+}
+
+// Do sends r with a bearer token, refreshing the token once on a 401, and
+// decodes a JSON reply into out (if not nil).
+func (c *Client) Do(ctx context.Context, r Request, out any) error {
 	for attempt := 0; ; attempt++ {
 		tok, err := c.accessToken(ctx, attempt > 0)
 		if err != nil {
 			return err
 		}
-		err = c.send(ctx, k, raw, tok)
+		err = c.send(ctx, r, tok, out)
 		var ae *Error
 		if attempt == 0 && errors.As(err, &ae) && ae.Status == http.StatusUnauthorized {
 			continue // token revoked or expired early: fetch a new one, once
@@ -134,42 +157,45 @@ func (c *Client) do(ctx context.Context, k call) error {
 	}
 }
 
-func (c *Client) send(ctx context.Context, k call, raw []byte, token string) error {
+func (c *Client) send(ctx context.Context, k Request, token string, out any) error {
 	var body io.Reader
-	if raw != nil {
-		body = bytes.NewReader(raw)
+	if k.Body != nil {
+		body = bytes.NewReader(k.Body)
 	}
-	req, err := http.NewRequestWithContext(ctx, k.method, c.base.String()+k.path, body)
+	req, err := http.NewRequestWithContext(ctx, k.Method, c.base.String()+k.Path, body)
 	if err != nil {
-		return fmt.Errorf("build %s %s: %w", k.method, k.path, err)
+		return fmt.Errorf("build %s %s: %w", k.Method, k.Path, err)
 	}
 	h := req.Header
 	h.Set("Authorization", "Bearer "+token)
 	h.Set("Ocp-Apim-Subscription-Key", c.cfg.Credentials.SubscriptionKey)
 	h.Set("Merchant-Serial-Number", c.cfg.MSN)
 	h.Set("Accept", "application/json")
-	if raw != nil {
+	if k.Body != nil {
 		h.Set("Content-Type", "application/json")
 	}
-	if k.idemKey != "" {
-		h.Set("Idempotency-Key", k.idemKey)
+	if k.IdempotencyKey != "" {
+		h.Set("Idempotency-Key", k.IdempotencyKey)
+	}
+	for name, v := range k.Header {
+		h[name] = v
 	}
 	c.systemHeaders(h)
 	resp, err := c.cfg.HTTP.Do(req)
 	if err != nil {
-		return &Error{Op: k.method + " " + k.path, Err: err}
+		return &Error{Op: k.Method + " " + k.Path, Err: err}
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
-		return &Error{Op: k.method + " " + k.path, Status: resp.StatusCode, Err: fmt.Errorf("reading the reply: %w", err)}
+		return &Error{Op: k.Method + " " + k.Path, Status: resp.StatusCode, Err: fmt.Errorf("reading the reply: %w", err)}
 	}
 	if resp.StatusCode/100 != 2 {
-		return newError(k.method+" "+k.path, resp, data, c.cfg.Now())
+		return newError(k.Method+" "+k.Path, resp, data, c.cfg.Now())
 	}
-	if k.out != nil && len(data) > 0 {
-		if err := json.Unmarshal(data, k.out); err != nil {
-			return &Error{Op: k.method + " " + k.path, Status: resp.StatusCode, Err: fmt.Errorf("the reply is not the JSON the API documents: %w", err)}
+	if out != nil && len(data) > 0 {
+		if err := json.Unmarshal(data, out); err != nil {
+			return &Error{Op: k.Method + " " + k.Path, Status: resp.StatusCode, Err: fmt.Errorf("the reply is not the JSON the API documents: %w", err)}
 		}
 	}
 	return nil
