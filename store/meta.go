@@ -9,17 +9,28 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// SchemaVersion is the layout this package writes. A later version adds
-// buckets and migrates older files forward on Open.
-const SchemaVersion = 1
+// SchemaVersion is the layout this package writes. Older files are migrated
+// forward on Open (see migrate.go); newer ones are refused.
+const SchemaVersion = 2
 
-// Bucket names. One bucket per concept, so later concepts (outbox, print
-// queue, archive) add buckets without touching these.
+// Bucket names. One bucket per concept, so a new concept adds buckets
+// without touching the others.
 var (
 	bucketMeta        = []byte("meta")
 	bucketCounters    = []byte("counters")
 	bucketSales       = []byte("sales")
 	bucketSalesByTime = []byte("sales_by_time")
+
+	// Added in schema 2.
+	bucketSalesByStore  = []byte("sales_by_store")  // store 0x00 timeKey → nil
+	bucketRefunds       = []byte("refunds")         // refund ID → record
+	bucketRefundsByTime = []byte("refunds_by_time") // timeKey(created, ID) → nil
+	bucketRefundsByRef  = []byte("refunds_by_ref")  // reference 0x00 ID → nil
+	bucketOutbox        = []byte("outbox")          // op ID (uint64 BE) → record
+	bucketOutboxByRef   = []byte("outbox_by_ref")   // reference 0x00 op ID → nil
+	bucketPrint         = []byte("print")           // job ID (uint64 BE) → record
+	bucketPrintByRef    = []byte("print_by_ref")    // reference 0x00 job ID → 1 original, 0 copy
+	bucketSettings      = []byte("settings")        // key → value
 )
 
 var (
@@ -27,8 +38,10 @@ var (
 	keyInstance = []byte("instance")
 )
 
-// allBuckets are created at provisioning.
-var allBuckets = [][]byte{bucketMeta, bucketCounters, bucketSales, bucketSalesByTime}
+// allBuckets are the buckets of SchemaVersion; a new file gets them all.
+var allBuckets = [][]byte{bucketMeta, bucketCounters, bucketSales, bucketSalesByTime,
+	bucketSalesByStore, bucketRefunds, bucketRefundsByTime, bucketRefundsByRef,
+	bucketOutbox, bucketOutboxByRef, bucketPrint, bucketPrintByRef, bucketSettings}
 
 const (
 	tagLen      = 4
@@ -39,6 +52,7 @@ const (
 // a new file, or reads and checks them in an existing one.
 func (db *DB) provision(rnd io.Reader) error {
 	var tag string
+	var version uint64
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		if meta == nil {
@@ -58,12 +72,12 @@ func (db *DB) provision(rnd io.Reader) error {
 			return fmt.Errorf("database %s has schema version %d but this kassed knows only up to %d: "+
 				"install the kassed that wrote it, or restore a backup made by this version", db.path, v, SchemaVersion)
 		}
-		for _, name := range allBuckets {
-			if tx.Bucket(name) == nil {
-				return fmt.Errorf("database %s: %w (bucket %q is missing): move the file aside and restore the latest backup",
-					db.path, ErrDamaged, name)
+		if v == SchemaVersion {
+			if err := hasBuckets(tx, allBuckets); err != nil {
+				return fmt.Errorf("database %s: %w", db.path, err)
 			}
 		}
+		version = v
 		t := meta.Get(keyInstance)
 		if !validTag(string(t)) {
 			return fmt.Errorf("database %s: %w (instance tag %q is not valid): move the file aside and restore the latest backup",
@@ -77,6 +91,9 @@ func (db *DB) provision(rnd io.Reader) error {
 	}
 	if tag != "" {
 		db.tag = tag
+		if version < SchemaVersion {
+			return db.migrate(version)
+		}
 		return nil
 	}
 
@@ -100,6 +117,17 @@ func (db *DB) provision(rnd io.Reader) error {
 		return fmt.Errorf("database %s: creating buckets: %w: check free space in data_dir", db.path, err)
 	}
 	db.tag = tag
+	return nil
+}
+
+// hasBuckets reports the first of names missing in tx as damage.
+func hasBuckets(tx *bolt.Tx, names [][]byte) error {
+	for _, name := range names {
+		if tx.Bucket(name) == nil {
+			return fmt.Errorf("%w (bucket %q is missing): move the file aside and restore the latest backup",
+				ErrDamaged, name)
+		}
+	}
 	return nil
 }
 

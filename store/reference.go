@@ -79,25 +79,34 @@ func (db *DB) NextReference(prefix, lane string) (string, error) {
 	if err := CheckLane(lane); err != nil {
 		return "", err
 	}
-	key := []byte(prefix + "-" + lane) // unambiguous: a prefix has no dash
-	var r Reference
+	var ref string
 	err := db.update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketCounters)
-		var n uint64
-		if v := b.Get(key); v != nil {
-			if len(v) != 8 {
-				return fmt.Errorf("%w (counter %s is %d bytes)", ErrDamaged, key, len(v))
-			}
-			n = binary.BigEndian.Uint64(v)
-		}
-		n++
-		r = Reference{Prefix: prefix, Lane: lane, Tag: db.tag, N: n}
-		return b.Put(key, binary.BigEndian.AppendUint64(nil, n))
+		var err error
+		ref, err = nextReference(tx, db.tag, prefix, lane)
+		return err
 	})
 	if err != nil {
 		return "", fmt.Errorf("database %s: new reference for %s-%s: %w", db.path, prefix, lane, err)
 	}
-	return r.String(), nil
+	return ref, nil
+}
+
+// nextReference increments the counter for prefix and lane in tx.
+func nextReference(tx *bolt.Tx, tag, prefix, lane string) (string, error) {
+	key := []byte(prefix + "-" + lane) // unambiguous: a prefix has no dash
+	b := tx.Bucket(bucketCounters)
+	var n uint64
+	if v := b.Get(key); v != nil {
+		if len(v) != 8 {
+			return "", fmt.Errorf("%w (counter %s is %d bytes)", ErrDamaged, key, len(v))
+		}
+		n = binary.BigEndian.Uint64(v)
+	}
+	n++
+	if err := b.Put(key, binary.BigEndian.AppendUint64(nil, n)); err != nil {
+		return "", err
+	}
+	return Reference{Prefix: prefix, Lane: lane, Tag: tag, N: n}.String(), nil
 }
 
 func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }

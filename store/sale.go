@@ -51,8 +51,23 @@ type Sale struct {
 
 // PutSale inserts or updates the sale with s.Reference in one transaction.
 // It sets Updated to the store's clock. A zero Created means "now" for a new
-// sale and "unchanged" for an existing one.
+// sale and "unchanged" for an existing one. Printed never goes back to false:
+// a stale copy of the sale must not allow a second original receipt.
 func (db *DB) PutSale(s Sale) error {
+	if err := checkSale(s); err != nil {
+		return err
+	}
+	err := db.update(func(tx *bolt.Tx) error {
+		_, err := putSale(tx, s, db.now())
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("database %s: storing sale %s: %w", db.path, s.Reference, err)
+	}
+	return nil
+}
+
+func checkSale(s Sale) error {
 	if !validVippsReference(s.Reference) {
 		return fmt.Errorf("sale reference %q is not valid for Vipps: use 8–50 of a-z, A-Z, 0-9 and -", s.Reference)
 	}
@@ -60,40 +75,64 @@ func (db *DB) PutSale(s Sale) error {
 		return fmt.Errorf("sale %s: state %q is not one of created, waiting, authorized, captured, cancelled, expired, aborted, failed",
 			s.Reference, s.State)
 	}
-	now := db.now()
+	return nil
+}
+
+// appendFill is the fill percent for buckets whose keys mostly arrive in
+// order (time indexes, sequences, references counting up): bbolt's default
+// 0.5 would leave every page half empty, doubling the file.
+const appendFill = 0.9
+
+// putSale writes s (already checked) and its indexes in tx and returns what
+// was stored.
+func putSale(tx *bolt.Tx, s Sale, now time.Time) (Sale, error) {
 	s.Updated = now
 	ref := []byte(s.Reference)
-	err := db.update(func(tx *bolt.Tx) error {
-		sales, index := tx.Bucket(bucketSales), tx.Bucket(bucketSalesByTime)
-		if old := sales.Get(ref); old != nil {
-			prev, err := decodeSale(old)
-			if err != nil {
-				return err
-			}
-			if s.Created.IsZero() {
-				s.Created = prev.Created
-			}
-			if !s.Created.Equal(prev.Created) {
-				if err := index.Delete(timeKey(prev.Created, s.Reference)); err != nil {
-					return err
-				}
-			}
-		} else if s.Created.IsZero() {
-			s.Created = now
-		}
-		rec, err := encodeSale(s)
+	sales, byTime, byStore := tx.Bucket(bucketSales), tx.Bucket(bucketSalesByTime), tx.Bucket(bucketSalesByStore)
+	sales.FillPercent, byTime.FillPercent, byStore.FillPercent = appendFill, appendFill, appendFill
+	if old := sales.Get(ref); old != nil {
+		prev, err := decodeSale(old)
 		if err != nil {
-			return err
+			return Sale{}, err
 		}
-		if err := sales.Put(ref, rec); err != nil {
-			return err
+		if s.Created.IsZero() {
+			s.Created = prev.Created
 		}
-		return index.Put(timeKey(s.Created, s.Reference), nil)
-	})
-	if err != nil {
-		return fmt.Errorf("database %s: storing sale %s: %w", db.path, s.Reference, err)
+		s.Printed = s.Printed || prev.Printed
+		if !s.Created.Equal(prev.Created) {
+			if err := byTime.Delete(timeKey(prev.Created, s.Reference)); err != nil {
+				return Sale{}, err
+			}
+		}
+		if !s.Created.Equal(prev.Created) || s.Store != prev.Store {
+			if err := byStore.Delete(storeKey(prev.Store, prev.Created, s.Reference)); err != nil {
+				return Sale{}, err
+			}
+		}
+	} else if s.Created.IsZero() {
+		s.Created = now
 	}
-	return nil
+	rec, err := encodeSale(s)
+	if err != nil {
+		return Sale{}, err
+	}
+	if err := sales.Put(ref, rec); err != nil {
+		return Sale{}, err
+	}
+	if err := byTime.Put(timeKey(s.Created, s.Reference), nil); err != nil {
+		return Sale{}, err
+	}
+	return s, byStore.Put(storeKey(s.Store, s.Created, s.Reference), nil)
+}
+
+// getSale reads the sale with ref in tx; ok is false when there is none.
+func getSale(tx *bolt.Tx, ref string) (s Sale, ok bool, err error) {
+	rec := tx.Bucket(bucketSales).Get([]byte(ref))
+	if rec == nil {
+		return Sale{}, false, nil
+	}
+	s, err = decodeSale(rec)
+	return s, err == nil, err
 }
 
 // Sale returns the sale with reference ref, or an error wrapping ErrNotFound.
@@ -114,49 +153,79 @@ func (db *DB) Sale(ref string) (Sale, error) {
 	return s, err
 }
 
-// salesBatch is how many sales Sales reads per read transaction. fn runs
-// outside any transaction, so it may call PutSale without deadlocking on a
-// remap, and a long walk does not pin old pages.
-const salesBatch = 64
+// salesBatch is how many sales Journal reads per read transaction. fn runs
+// outside any transaction, so it may write without deadlocking on a remap,
+// and a long walk does not pin old pages.
+const salesBatch = 256
+
+// Filter selects journal entries: created in [Since, Until) (a zero bound is
+// open) and, when Store is set, of that store.
+type Filter struct {
+	Since, Until time.Time
+	Store        string
+}
 
 // Sales calls fn for every sale in creation order, stopping at fn's first
 // error, which it returns unchanged. Sales stored while it runs may or may not
 // be seen.
-func (db *DB) Sales(fn func(Sale) error) error {
-	var after []byte
+func (db *DB) Sales(fn func(Sale) error) error { return db.Journal(Filter{}, fn) }
+
+// Journal calls fn for every sale f selects, in creation order, like Sales.
+// It walks the time index, or the store index when f.Store is set, so it
+// reads only the sales it returns.
+func (db *DB) Journal(f Filter, fn func(Sale) error) error {
+	bucket, prefix := bucketSalesByTime, []byte(nil)
+	if f.Store != "" {
+		bucket, prefix = bucketSalesByStore, append([]byte(f.Store), 0)
+	}
+	var from, until []byte // index keys: [from, until)
+	from = prefix
+	if !f.Since.IsZero() {
+		from = append(bytes.Clone(prefix), timeKey(f.Since, "")...)
+	}
+	if !f.Until.IsZero() {
+		until = append(bytes.Clone(prefix), timeKey(f.Until, "")...)
+	}
+	seek, skipEqual := from, false
 	for {
 		batch := make([]Sale, 0, salesBatch)
-		var last []byte
 		err := db.bolt.View(func(tx *bolt.Tx) error {
 			sales := tx.Bucket(bucketSales)
-			c := tx.Bucket(bucketSalesByTime).Cursor()
-			k, _ := c.First()
-			if after != nil {
-				k, _ = c.Seek(after)
-				if bytes.Equal(k, after) {
-					k, _ = c.Next()
-				}
+			c := tx.Bucket(bucket).Cursor()
+			var k []byte
+			if seek == nil {
+				k, _ = c.First()
+			} else {
+				k, _ = c.Seek(seek)
+			}
+			if skipEqual && bytes.Equal(k, seek) {
+				k, _ = c.Next()
 			}
 			for ; k != nil && len(batch) < salesBatch; k, _ = c.Next() {
-				if len(k) < 8 {
+				if !bytes.HasPrefix(k, prefix) || until != nil && bytes.Compare(k, until) >= 0 {
+					break
+				}
+				rest := k[len(prefix):]
+				if len(rest) < 8 {
 					return fmt.Errorf("%w (index key %x is too short)", ErrDamaged, k)
 				}
-				rec := sales.Get(k[8:])
+				rec := sales.Get(rest[8:])
 				if rec == nil {
-					return fmt.Errorf("%w (index names sale %s, which is missing)", ErrDamaged, k[8:])
+					return fmt.Errorf("%w (index names sale %s, which is missing)", ErrDamaged, rest[8:])
 				}
 				s, err := decodeSale(rec)
 				if err != nil {
 					return err
 				}
 				batch = append(batch, s)
-				last = bytes.Clone(k)
+				seek = bytes.Clone(k)
 			}
 			return nil
 		})
 		if err != nil {
 			return fmt.Errorf("database %s: listing sales: %w", db.path, err)
 		}
+		skipEqual = true
 		for _, s := range batch {
 			if err := fn(s); err != nil {
 				return err
@@ -165,8 +234,14 @@ func (db *DB) Sales(fn func(Sale) error) error {
 		if len(batch) < salesBatch {
 			return nil
 		}
-		after = last
 	}
+}
+
+// storeKey orders the store index by store, then creation time. A store
+// prefix has no 0x00, so the separator keeps one store's keys together.
+func storeKey(store string, t time.Time, ref string) []byte {
+	k := append(make([]byte, 0, len(store)+1+8+len(ref)), store...)
+	return append(append(k, 0), timeKey(t, ref)...)
 }
 
 // timeKey orders the index by creation time, then reference. The sign bit

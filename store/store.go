@@ -1,5 +1,6 @@
-// Package store is the register's bbolt database: the sales journal and the
-// reference counters. Every write is one bbolt transaction with Sync on, so a
+// Package store is the register's bbolt database: the sales journal with its
+// time and store indexes, refunds, the outbox of intended Vipps requests, the
+// print queue, reference counters and settings. Every write is one bbolt transaction with Sync on, so a
 // power cut loses nothing that a caller was told had been stored.
 package store
 
@@ -24,8 +25,11 @@ type Options struct {
 	// kassed before giving up; default 1s.
 	Timeout time.Duration
 
-	// InitialMmapSize is the first mapping of the file; default 8 MiB, which
-	// is modest for 32-bit ARM where large mappings fail.
+	// InitialMmapSize is the first mapping of the file; default 8 MiB. On
+	// 32-bit ARM the address space is 3 GiB shared with the Go heap, so a
+	// big reservation can fail outright; 8 MiB holds some 15,000 sales
+	// (about 540 bytes each, see BenchmarkJournal) before the first remap,
+	// and bbolt grows the mapping by doubling after that.
 	InitialMmapSize int
 }
 
@@ -111,4 +115,15 @@ func (db *DB) update(fn func(*bolt.Tx) error) error {
 	}
 	db.commits.Add(1)
 	return nil
+}
+
+// Size is the database file's size in bytes: bbolt maps the whole file, so
+// this is what must stay well under 1 GiB on 32-bit ARM (archive old sales
+// long before). It includes free pages and growth room, so it moves in steps.
+func (db *DB) Size() (int64, error) {
+	fi, err := os.Stat(db.path)
+	if err != nil {
+		return 0, fmt.Errorf("database %s: reading its size: %w", db.path, err)
+	}
+	return fi.Size(), nil
 }

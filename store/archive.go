@@ -1,0 +1,183 @@
+package store
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// archived is one line of an archive: a final sale and its refunds.
+type archived struct {
+	Sale    Sale     `json:"sale"`
+	Refunds []Refund `json:"refunds,omitempty"`
+}
+
+// final reports whether a sale in state can no longer change at Vipps.
+func final(state string) bool {
+	switch state {
+	case StateCaptured, StateCancelled, StateExpired, StateAborted, StateFailed:
+		return true
+	}
+	return false
+}
+
+// Archive moves every final sale (captured, cancelled, expired, aborted,
+// failed) created before before, with its refunds, out of the database: it
+// writes them to w as gzip-compressed JSON lines and deletes them in the same
+// write transaction, only after w took every byte. A sale with pending ops,
+// queued receipts or a pending refund stays. If writing fails, nothing is
+// deleted.
+//
+// The deletion commits when Archive returns, so the archive must be durable
+// first: pass an *os.File (Archive calls its Sync) or make sure yourself that
+// w's bytes reach the disk before this call returns (a bufio.Writer is
+// flushed, nothing more). Other writes wait while w is written, so run it
+// when the till is idle. It returns how many sales it archived.
+func (db *DB) Archive(before time.Time, w io.Writer) (n int, err error) {
+	err = db.update(func(tx *bolt.Tx) error {
+		zw := gzip.NewWriter(w)
+		enc := json.NewEncoder(zw)
+		var gone []archived
+		limit := timeKey(before, "")
+		c := tx.Bucket(bucketSalesByTime).Cursor()
+		for k, _ := c.First(); k != nil && bytes.Compare(k, limit) < 0; k, _ = c.Next() {
+			a, ok, err := archivable(tx, string(k[8:]))
+			if err != nil {
+				return err
+			}
+			if !ok {
+				continue
+			}
+			if err := enc.Encode(a); err != nil {
+				return fmt.Errorf("writing the archive: %w", err)
+			}
+			// Keep only the keys: a big archive must not hold every record in RAM.
+			g := archived{Sale: Sale{Reference: a.Sale.Reference, Store: a.Sale.Store, Created: a.Sale.Created}}
+			for _, r := range a.Refunds {
+				g.Refunds = append(g.Refunds, Refund{ID: r.ID, Reference: r.Reference, Created: r.Created})
+			}
+			gone = append(gone, g)
+		}
+		if err := zw.Close(); err != nil {
+			return fmt.Errorf("writing the archive: %w", err)
+		}
+		if fl, ok := w.(interface{ Flush() error }); ok {
+			if err := fl.Flush(); err != nil {
+				return fmt.Errorf("flushing the archive: %w", err)
+			}
+		}
+		if sy, ok := w.(interface{ Sync() error }); ok {
+			if err := sy.Sync(); err != nil {
+				return fmt.Errorf("syncing the archive: %w", err)
+			}
+		}
+		for _, a := range gone {
+			if err := deleteSale(tx, a); err != nil {
+				return err
+			}
+		}
+		n = len(gone)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("database %s: archiving sales before %s: %w: nothing was deleted; "+
+			"check free space for the archive file and try again", db.path, before.Format(time.RFC3339), err)
+	}
+	return n, nil
+}
+
+// archivable reads the sale ref and its refunds, and reports whether they
+// are all final with no work left in the outbox or the print queue.
+func archivable(tx *bolt.Tx, ref string) (archived, bool, error) {
+	s, ok, err := getSale(tx, ref)
+	if err != nil || !ok {
+		if err == nil {
+			err = fmt.Errorf("%w (index names sale %s, which is missing)", ErrDamaged, ref)
+		}
+		return archived{}, false, err
+	}
+	if !final(s.State) {
+		return archived{}, false, nil
+	}
+	for _, b := range [][]byte{bucketOutboxByRef, bucketPrintByRef} {
+		ids, err := idsFor(tx, b, ref)
+		if err != nil || len(ids) > 0 {
+			return archived{}, false, err
+		}
+	}
+	refunds, err := refundsFor(tx, ref)
+	if err != nil {
+		return archived{}, false, err
+	}
+	for _, r := range refunds {
+		if r.State == RefundPending {
+			return archived{}, false, nil
+		}
+	}
+	return archived{Sale: s, Refunds: refunds}, true, nil
+}
+
+func deleteSale(tx *bolt.Tx, a archived) error {
+	s := a.Sale
+	if err := tx.Bucket(bucketSales).Delete([]byte(s.Reference)); err != nil {
+		return err
+	}
+	if err := tx.Bucket(bucketSalesByTime).Delete(timeKey(s.Created, s.Reference)); err != nil {
+		return err
+	}
+	if err := tx.Bucket(bucketSalesByStore).Delete(storeKey(s.Store, s.Created, s.Reference)); err != nil {
+		return err
+	}
+	for _, r := range a.Refunds {
+		if err := tx.Bucket(bucketRefunds).Delete([]byte(r.ID)); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketRefundsByTime).Delete(timeKey(r.Created, r.ID)); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketRefundsByRef).Delete(refKey(r.Reference, []byte(r.ID))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ReadArchive calls fn for every sale in an archive written by Archive that
+// f selects, in the archive's order, stopping at fn's first error. Archives
+// joined with cat read as one.
+func ReadArchive(r io.Reader, f Filter, fn func(Sale) error) error {
+	return readArchive(r, func(a archived) error {
+		if !f.match(a.Sale.Created, a.Sale.Store) {
+			return nil
+		}
+		return fn(a.Sale)
+	})
+}
+
+func readArchive(r io.Reader, fn func(archived) error) error {
+	zr, err := gzip.NewReader(bufio.NewReader(r))
+	if err != nil {
+		return fmt.Errorf("reading archive: %w: is it a file written by kassectl journal archive?", err)
+	}
+	defer zr.Close()
+	dec := json.NewDecoder(zr)
+	for line := 1; ; line++ {
+		var a archived
+		if err := dec.Decode(&a); errors.Is(err, io.EOF) {
+			return nil
+		} else if err != nil {
+			return fmt.Errorf("reading archive, entry %d: %w: the file is damaged or not an archive; "+
+				"entries before it were read", line, err)
+		}
+		if err := fn(a); err != nil {
+			return err
+		}
+	}
+}

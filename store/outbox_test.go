@@ -1,0 +1,297 @@
+package store
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// createOp is the create request a till would store for ref.
+func createOp(ref string) Op {
+	return Op{Reference: ref, Kind: "create", API: "epayment", IdempotencyKey: ref + "-c",
+		Method: "POST", Path: "/epayment/v1/payments", Amount: 12500,
+		Body: []byte(`{"reference":"` + ref + `","amount":{"currency":"NOK","value":12500}}`)}
+}
+
+func captureOp(ref string) Op {
+	return Op{Reference: ref, Kind: "capture", API: "epayment", IdempotencyKey: ref + "-cap",
+		Method: "POST", Path: "/epayment/v1/payments/" + ref + "/capture", Amount: 12500,
+		Body: []byte(`{"modificationAmount":{"currency":"NOK","value":12500}}`)}
+}
+
+// newSale starts a sale on OSLO1 lane 2 with its create op.
+func newSale(t testing.TB, db *DB) (Sale, uint64) {
+	t.Helper()
+	s, ids, err := db.NewSale("OSLO1", "2", func(ref string) (Sale, []Op) {
+		return sale(ref, time.Time{}), []Op{createOp(ref)}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ids) != 1 {
+		t.Fatalf("NewSale returned op IDs %v, want one", ids)
+	}
+	return s, ids[0]
+}
+
+// lifeOfSale runs a captured sale from start to printed receipt, the way the
+// till does, and returns it.
+func lifeOfSale(t testing.TB, db *DB) Sale {
+	s, create := newSale(t, db)
+	s.State, s.VippsState = StateAuthorized, "AUTHORIZED"
+	capIDs, err := db.Finish(s, []uint64{create}, captureOp(s.Reference))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.State = StateCaptured
+	_, job, err := db.FinishPrint(s, capIDs, PrintJob{Receipt: []byte("receipt " + s.Reference)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.PrintDone(job, s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestSaleLifeCommitsAndLeavesNothingPending(t *testing.T) {
+	db := openT(t, filepath.Join(t.TempDir(), "kasse.db"), Options{Now: newClock().now})
+	before := db.Commits()
+	s := lifeOfSale(t, db)
+	if got := db.Commits() - before; got != 4 {
+		t.Errorf("a captured sale took %d commits, want 4", got)
+	}
+	got, err := db.Sale(s.Reference)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.State != StateCaptured || !got.Printed || got.VippsState != "AUTHORIZED" {
+		t.Errorf("sale after its life: %+v", got)
+	}
+	if ops, _ := db.Pending(); len(ops) != 0 {
+		t.Errorf("outbox after a finished sale: %+v", ops)
+	}
+	if jobs, _ := db.PrintJobs(); len(jobs) != 0 {
+		t.Errorf("print queue after a printed sale: %+v", jobs)
+	}
+}
+
+func TestNewSaleIsOneCommitAndRollsBack(t *testing.T) {
+	clk := newClock()
+	db := openT(t, filepath.Join(t.TempDir(), "kasse.db"), Options{Now: clk.now})
+	before := db.Commits()
+	s, id := newSale(t, db)
+	if db.Commits()-before != 1 {
+		t.Errorf("NewSale took %d commits, want 1", db.Commits()-before)
+	}
+	if want := "OSLO1-2-" + db.InstanceTag() + "-1"; s.Reference != want || s.Created.IsZero() || s.Updated.IsZero() {
+		t.Errorf("NewSale returned %+v, want reference %s with times set", s, want)
+	}
+	ops, err := db.PendingFor(s.Reference)
+	if err != nil || len(ops) != 1 || ops[0].ID != id || ops[0].Kind != "create" || !ops[0].Created.Equal(clk.t) {
+		t.Fatalf("PendingFor after NewSale: %+v, %v", ops, err)
+	}
+
+	// A bad sale from fill commits nothing, not even the counter.
+	_, _, err = db.NewSale("OSLO1", "2", func(ref string) (Sale, []Op) {
+		bad := sale(ref, time.Time{})
+		bad.State = "paid"
+		return bad, []Op{createOp(ref)}
+	})
+	if err == nil {
+		t.Fatal("NewSale stored a sale in state paid")
+	}
+	_, _, err = db.NewSale("OSLO1", "2", func(ref string) (Sale, []Op) {
+		return sale("OSLO1-2-abcd-999", time.Time{}), nil
+	})
+	if err == nil {
+		t.Fatal("NewSale stored a sale under another reference than it drew")
+	}
+	s2, _ := newSale(t, db)
+	if want := "OSLO1-2-" + db.InstanceTag() + "-2"; s2.Reference != want {
+		t.Errorf("after two refused NewSale calls the reference is %s, want %s", s2.Reference, want)
+	}
+	if _, _, err := db.NewSale("1X", "2", nil); err == nil {
+		t.Error("NewSale accepted prefix 1X")
+	}
+}
+
+func TestOutboxKeepsIntentAcrossReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "kasse.db")
+	db := openT(t, path, Options{Now: newClock().now})
+	a, aCreate := newSale(t, db)
+	b, bCreate := newSale(t, db)
+	a.State = StateAuthorized
+	aCap, err := db.Finish(a, []uint64{aCreate}, captureOp(a.Reference), Op{Reference: a.Reference, Kind: "receipt", API: "ecom"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(aCap) != 2 || aCap[0] <= bCreate || aCap[1] <= aCap[0] {
+		t.Fatalf("op IDs %v after %d: want two increasing IDs", aCap, bCreate)
+	}
+	next := time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)
+	if err := db.Retry(aCap[0], 3, next, "connection refused"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	db = openT(t, path, Options{})
+	ops, err := db.Pending()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ops) != 3 || ops[0].ID != bCreate || ops[1].ID != aCap[0] || ops[2].ID != aCap[1] {
+		t.Fatalf("Pending after reopen: %+v, want b's create then a's capture and receipt", ops)
+	}
+	want := captureOp(a.Reference)
+	got := ops[1]
+	if !bytes.Equal(got.Body, want.Body) || got.IdempotencyKey != want.IdempotencyKey || got.Path != want.Path ||
+		got.Method != want.Method || got.Amount != want.Amount {
+		t.Errorf("stored capture %+v differs from the intent %+v", got, want)
+	}
+	if got.Attempts != 3 || !got.NextAttempt.Equal(next) || got.LastError != "connection refused" {
+		t.Errorf("retry not recorded: %+v", got)
+	}
+	forB, _ := db.PendingFor(b.Reference)
+	if len(forB) != 1 || forB[0].ID != bCreate {
+		t.Errorf("PendingFor(%s) = %+v", b.Reference, forB)
+	}
+	// A reference that is a prefix of another must not see its ops.
+	if ops, _ := db.PendingFor(b.Reference[:len(b.Reference)-1]); len(ops) != 0 {
+		t.Errorf("PendingFor of a prefix returned %+v", ops)
+	}
+}
+
+func TestFinishRefusesForeignOrFinishedOps(t *testing.T) {
+	db := openT(t, filepath.Join(t.TempDir(), "kasse.db"), Options{})
+	a, aCreate := newSale(t, db)
+	b, bCreate := newSale(t, db)
+
+	a.State = StateCancelled
+	before := db.Commits()
+	if _, err := db.Finish(a, []uint64{bCreate}); !errors.Is(err, ErrNoOp) {
+		t.Errorf("Finish of a with b's op: %v, want ErrNoOp", err)
+	}
+	if _, err := db.Finish(a, []uint64{aCreate}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Finish(a, []uint64{aCreate}, captureOp(a.Reference)); !errors.Is(err, ErrNoOp) {
+		t.Errorf("finishing op %d twice: %v, want ErrNoOp", aCreate, err)
+	}
+	if db.Commits()-before != 1 {
+		t.Errorf("refused Finish calls committed: %d commits, want 1", db.Commits()-before)
+	}
+	if ops, _ := db.PendingFor(a.Reference); len(ops) != 0 {
+		t.Errorf("a refused Finish left ops %+v", ops)
+	}
+	if got, _ := db.Sale(b.Reference); got.State != StateWaiting {
+		t.Errorf("sale b changed: %+v", got)
+	}
+	if err := db.Retry(aCreate, 1, time.Time{}, "x"); !errors.Is(err, ErrNoOp) {
+		t.Errorf("Retry of a finished op: %v, want ErrNoOp", err)
+	}
+	if _, err := db.Begin(a, Op{Reference: a.Reference}); err == nil {
+		t.Error("Begin stored an op without a kind")
+	}
+	long := captureOp(a.Reference)
+	long.IdempotencyKey = fmt.Sprintf("%051d", 1)
+	if _, err := db.Begin(a, long); err == nil {
+		t.Error("Begin stored a 51-character idempotency key")
+	}
+}
+
+func TestExactlyOneOriginalReceipt(t *testing.T) {
+	db := openT(t, filepath.Join(t.TempDir(), "kasse.db"), Options{})
+	s, create := newSale(t, db)
+	s.State = StateCaptured
+	_, orig, err := db.FinishPrint(s, []uint64{create}, PrintJob{Receipt: []byte{1, 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A second original while the first is queued: refused, and nothing of
+	// that call is stored (the op stays pending).
+	s2 := s
+	s2.Error = "should not be stored"
+	capIDs, err := db.Begin(s, captureOp(s.Reference))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := db.FinishPrint(s2, capIDs, PrintJob{}); !errors.Is(err, ErrAlreadyPrinted) {
+		t.Fatalf("second original while queued: %v, want ErrAlreadyPrinted", err)
+	}
+	if got, _ := db.Sale(s.Reference); got.Error != "" {
+		t.Error("a refused FinishPrint stored the sale")
+	}
+	if ops, _ := db.PendingFor(s.Reference); len(ops) != 1 {
+		t.Errorf("a refused FinishPrint finished ops: %+v", ops)
+	}
+	cp, err := db.QueuePrint(PrintJob{Reference: s.Reference, Copy: true, Receipt: []byte{3}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs, _ := db.PrintJobs()
+	if len(jobs) != 2 || jobs[0].ID != orig || jobs[0].Copy || jobs[1].ID != cp || !jobs[1].Copy ||
+		!bytes.Equal(jobs[0].Receipt, []byte{1, 2}) {
+		t.Fatalf("print queue %+v", jobs)
+	}
+	if err := db.PrintRetry(orig, 1, "paper out"); err != nil {
+		t.Fatal(err)
+	}
+	if jobs, _ := db.PrintJobs(); jobs[0].Attempts != 1 || jobs[0].LastError != "paper out" {
+		t.Errorf("PrintRetry not stored: %+v", jobs[0])
+	}
+	if err := db.PrintDone(orig, s); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.PrintDone(orig, s); !errors.Is(err, ErrNoPrintJob) {
+		t.Errorf("PrintDone twice: %v, want ErrNoPrintJob", err)
+	}
+	// Printed: a stale sale (Printed false) cannot undo it, so no second original.
+	if err := db.PutSale(s); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.Sale(s.Reference); !got.Printed {
+		t.Error("PutSale of a stale sale cleared Printed")
+	}
+	if _, err := db.QueuePrint(PrintJob{Reference: s.Reference}); !errors.Is(err, ErrAlreadyPrinted) {
+		t.Errorf("original after printing: %v, want ErrAlreadyPrinted", err)
+	}
+	if _, err := db.QueuePrint(PrintJob{Reference: s.Reference, Copy: true}); err != nil {
+		t.Errorf("second copy: %v", err)
+	}
+	if _, err := db.QueuePrint(PrintJob{Reference: "OSLO1-2-abcd-77"}); !errors.Is(err, ErrNotFound) {
+		t.Errorf("receipt for a missing sale: %v, want ErrNotFound", err)
+	}
+	other, _ := newSale(t, db)
+	if err := db.PrintDone(cp, other); !errors.Is(err, ErrNoPrintJob) {
+		t.Errorf("PrintDone with another sale: %v, want ErrNoPrintJob", err)
+	}
+}
+
+func TestSettings(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "kasse.db")
+	db := openT(t, path, Options{})
+	if _, ok, err := db.Setting("last_reconcile"); ok || err != nil {
+		t.Fatalf("unset setting: ok %v err %v", ok, err)
+	}
+	if err := db.SetSetting("last_reconcile", "2025-03-01T09:00:00Z"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetSetting("empty", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetSetting("", "x"); err == nil {
+		t.Error("SetSetting accepted an empty key")
+	}
+	db.Close()
+	db = openT(t, path, Options{})
+	if v, ok, err := db.Setting("last_reconcile"); v != "2025-03-01T09:00:00Z" || !ok || err != nil {
+		t.Errorf("Setting after reopen = %q, %v, %v", v, ok, err)
+	}
+	if v, ok, _ := db.Setting("empty"); v != "" || !ok {
+		t.Errorf("empty setting = %q, %v; want stored", v, ok)
+	}
+}

@@ -1,0 +1,200 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// ErrAlreadyPrinted is wrapped when an original receipt is queued for a sale
+// that already has one, queued or printed. Queue a copy instead.
+var ErrAlreadyPrinted = errors.New("the original receipt is already printed or queued")
+
+// ErrNoPrintJob is wrapped when a print job ID is not in the queue.
+var ErrNoPrintJob = errors.New("print job is not in the queue")
+
+// PrintJob is a receipt waiting for the printer. Receipt is the encoded
+// payload, opaque to the store.
+type PrintJob struct {
+	ID        uint64    `json:"id"` // the queue sequence, set when stored
+	Reference string    `json:"reference"`
+	Copy      bool      `json:"copy,omitempty"`
+	Receipt   []byte    `json:"receipt"`
+	Created   time.Time `json:"created"` // zero: the store's clock
+	Attempts  int       `json:"attempts,omitempty"`
+	LastError string    `json:"lastError,omitempty"`
+	// Sent is committed just before the bytes go to the printer. A job
+	// found Sent after a restart may have printed: print it as a copy.
+	Sent bool `json:"sent,omitempty"`
+}
+
+// FinishPrint is Finish that also queues job for s in the same transaction
+// (e.g. captured: capture op done, receipt queued). It returns the next ops'
+// IDs and the job's ID. An original (Copy false) for a sale that has one
+// fails the whole call with ErrAlreadyPrinted.
+func (db *DB) FinishPrint(s Sale, done []uint64, job PrintJob, next ...Op) (ops []uint64, jobID uint64, err error) {
+	if job.Reference == "" {
+		job.Reference = s.Reference
+	}
+	if job.Reference != s.Reference {
+		return nil, 0, fmt.Errorf("print job for %s cannot be queued with sale %s", job.Reference, s.Reference)
+	}
+	return db.finish(s, done, &job, next)
+}
+
+// QueuePrint queues job for an existing sale, typically a copy (reprint).
+func (db *DB) QueuePrint(job PrintJob) (uint64, error) {
+	var id uint64
+	err := db.update(func(tx *bolt.Tx) error {
+		var err error
+		id, err = queueJob(tx, job, db.now())
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("database %s: queueing receipt for %s: %w", db.path, job.Reference, err)
+	}
+	return id, nil
+}
+
+func queueJob(tx *bolt.Tx, job PrintJob, now time.Time) (uint64, error) {
+	s, ok, err := getSale(tx, job.Reference)
+	if err != nil {
+		return 0, err
+	}
+	if !ok {
+		return 0, fmt.Errorf("sale %s: %w", job.Reference, ErrNotFound)
+	}
+	byRef := tx.Bucket(bucketPrintByRef)
+	if !job.Copy {
+		if s.Printed {
+			return 0, fmt.Errorf("sale %s: %w: queue a copy", s.Reference, ErrAlreadyPrinted)
+		}
+		ids, err := idsFor(tx, bucketPrintByRef, s.Reference)
+		if err != nil {
+			return 0, err
+		}
+		for _, id := range ids {
+			if v := byRef.Get(refKey(s.Reference, idKey(id))); len(v) == 1 && v[0] == 1 {
+				return 0, fmt.Errorf("sale %s: %w (job %d): queue a copy", s.Reference, ErrAlreadyPrinted, id)
+			}
+		}
+	}
+	queue := tx.Bucket(bucketPrint)
+	queue.FillPercent = appendFill
+	id, err := queue.NextSequence()
+	if err != nil {
+		return 0, err
+	}
+	job.ID = id
+	if job.Created.IsZero() {
+		job.Created = now
+	}
+	rec, err := encode("print job", job)
+	if err != nil {
+		return 0, err
+	}
+	if err := queue.Put(idKey(id), rec); err != nil {
+		return 0, err
+	}
+	original := byte(1)
+	if job.Copy {
+		original = 0
+	}
+	return id, byRef.Put(refKey(s.Reference, idKey(id)), []byte{original})
+}
+
+// PrintJobs returns the queued receipts, oldest first.
+func (db *DB) PrintJobs() ([]PrintJob, error) {
+	var out []PrintJob
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketPrint).ForEach(func(k, rec []byte) error {
+			j, err := decode[PrintJob]("print job", rec)
+			out = append(out, j)
+			return err
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("database %s: reading the print queue: %w", db.path, err)
+	}
+	return out, nil
+}
+
+// PrintDone removes job id and stores s marked Printed, in one transaction.
+func (db *DB) PrintDone(id uint64, s Sale) error {
+	if err := checkSale(s); err != nil {
+		return err
+	}
+	err := db.update(func(tx *bolt.Tx) error {
+		job, err := getJob(tx, id)
+		if err != nil {
+			return err
+		}
+		if job.Reference != s.Reference {
+			return fmt.Errorf("job %d is for sale %s: %w", id, job.Reference, ErrNoPrintJob)
+		}
+		if err := tx.Bucket(bucketPrint).Delete(idKey(id)); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketPrintByRef).Delete(refKey(s.Reference, idKey(id))); err != nil {
+			return err
+		}
+		s.Printed = true
+		_, err = putSale(tx, s, db.now())
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("database %s: marking receipt of %s printed: %w", db.path, s.Reference, err)
+	}
+	return nil
+}
+
+// PrintStarted marks job id Sent: its bytes are about to go to the printer.
+func (db *DB) PrintStarted(id uint64) error {
+	err := db.update(func(tx *bolt.Tx) error {
+		job, err := getJob(tx, id)
+		if err != nil {
+			return err
+		}
+		job.Sent = true
+		rec, err := encode("print job", job)
+		if err != nil {
+			return err
+		}
+		return tx.Bucket(bucketPrint).Put(idKey(id), rec)
+	})
+	if err != nil {
+		return fmt.Errorf("database %s: marking print job %d sent: %w", db.path, id, err)
+	}
+	return nil
+}
+
+// PrintRetry records a failed attempt to print job id; the job stays queued
+// and is no longer Sent (the printer refused it, so nothing was printed).
+func (db *DB) PrintRetry(id uint64, attempts int, lastErr string) error {
+	err := db.update(func(tx *bolt.Tx) error {
+		job, err := getJob(tx, id)
+		if err != nil {
+			return err
+		}
+		job.Attempts, job.LastError, job.Sent = attempts, lastErr, false
+		rec, err := encode("print job", job)
+		if err != nil {
+			return err
+		}
+		return tx.Bucket(bucketPrint).Put(idKey(id), rec)
+	})
+	if err != nil {
+		return fmt.Errorf("database %s: recording print attempt of job %d: %w", db.path, id, err)
+	}
+	return nil
+}
+
+func getJob(tx *bolt.Tx, id uint64) (PrintJob, error) {
+	rec := tx.Bucket(bucketPrint).Get(idKey(id))
+	if rec == nil {
+		return PrintJob{}, fmt.Errorf("job %d: %w", id, ErrNoPrintJob)
+	}
+	return decode[PrintJob]("print job", rec)
+}
