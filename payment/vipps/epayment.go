@@ -29,6 +29,7 @@ type CreatePayment struct {
 	PaymentDescription  string         `json:"paymentDescription,omitempty"`
 	Customer            *Customer      `json:"customer,omitempty"`
 	Metadata            map[string]any `json:"metadata,omitempty"`
+	Receipt             *Receipt       `json:"receipt,omitempty"`
 }
 
 // PaymentMethod is always WALLET at a register.

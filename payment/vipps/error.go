@@ -81,7 +81,9 @@ func StatusOf(err error) int {
 func newError(op string, resp *http.Response, body []byte, now time.Time) *Error {
 	e := &Error{Op: op, Status: resp.StatusCode}
 	var p Problem
-	if json.Unmarshal(body, &p) == nil && p.Title != "" {
+	if q := otherProblem(body); q != nil {
+		e.Problem = q
+	} else if json.Unmarshal(body, &p) == nil && p.Title != "" {
 		e.Problem = &p
 	} else if s := strings.TrimSpace(string(body)); s != "" {
 		if len(s) > 200 {
@@ -105,4 +107,38 @@ func retryAfter(v string, now time.Time) time.Duration {
 		return t.Sub(now)
 	}
 	return 0
+}
+
+// otherProblem reads the eCom API's error formats into a Problem: its array
+// of {errorGroup, errorCode, errorMessage, contextId}, and the gateway's
+// {responseInfo, result} object. It returns nil for anything else.
+func otherProblem(body []byte) *Problem {
+	var list []struct {
+		Group   string `json:"errorGroup"`
+		Code    string `json:"errorCode"`
+		Message string `json:"errorMessage"`
+		Context string `json:"contextId"`
+	}
+	if json.Unmarshal(body, &list) == nil && len(list) > 0 {
+		p := &Problem{Title: strings.TrimSpace(list[0].Group + " error " + list[0].Code), TraceID: list[0].Context}
+		msgs := make([]string, 0, len(list))
+		for _, l := range list {
+			msgs = append(msgs, l.Message)
+		}
+		p.Detail = strings.Join(msgs, "; ")
+		return p
+	}
+	var azure struct {
+		ResponseInfo *struct {
+			ResponseCode    int    `json:"responseCode"`
+			ResponseMessage string `json:"responseMessage"`
+		} `json:"responseInfo"`
+		Result struct {
+			Message string `json:"message"`
+		} `json:"result"`
+	}
+	if json.Unmarshal(body, &azure) == nil && azure.ResponseInfo != nil {
+		return &Problem{Title: azure.ResponseInfo.ResponseMessage, Status: azure.ResponseInfo.ResponseCode, Detail: azure.Result.Message}
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package vippssim
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
@@ -31,8 +32,11 @@ type Aggregate struct {
 }
 
 // PaymentInfo is the simulator's truth about one payment, as listed by
-// GET /vippssim/payments.
+// GET /vippssim/payments. For eCom, Reference is the orderId, State the
+// simulator's eCom state (INITIATE, RESERVE, CAPTURE, REFUND, CANCEL,
+// FAILED or REJECTED) and the reserved amount counts as authorized.
 type PaymentInfo struct {
+	API          string       `json:"api"` // "epayment" or "ecom"
 	Reference    string       `json:"reference"`
 	PSPReference string       `json:"pspReference"`
 	State        string       `json:"state"`
@@ -43,10 +47,14 @@ type PaymentInfo struct {
 	ExpiresAt    time.Time    `json:"expiresAt"`
 	RedirectURL  string       `json:"redirectUrl,omitempty"`
 	Description  string       `json:"paymentDescription,omitempty"`
+	// Receipt is the receipt sent in the ePayment create call or to Order
+	// management, as JSON.
+	Receipt json.RawMessage `json:"receipt,omitempty"`
 }
 
 func (p *payment) info() PaymentInfo {
 	return PaymentInfo{
+		API:          "epayment",
 		Reference:    p.reference,
 		PSPReference: p.psp,
 		State:        p.state,
@@ -57,6 +65,7 @@ func (p *payment) info() PaymentInfo {
 		ExpiresAt:    p.expires,
 		RedirectURL:  p.redirectURL,
 		Description:  p.description,
+		Receipt:      p.receipt,
 	}
 }
 
@@ -65,9 +74,13 @@ func (s *Server) Payments() []PaymentInfo {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.clock.Now()
-	out := make([]PaymentInfo, 0, len(s.payments))
+	out := make([]PaymentInfo, 0, len(s.payments)+len(s.ecom))
 	for _, p := range s.payments {
 		s.advance(p, now)
+		out = append(out, p.info())
+	}
+	for _, p := range s.ecom {
+		s.advanceECom(p, now)
 		out = append(out, p.info())
 	}
 	slices.SortFunc(out, func(a, b PaymentInfo) int {
@@ -83,33 +96,42 @@ func (s *Server) Payments() []PaymentInfo {
 func (s *Server) Payment(reference string) (PaymentInfo, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p := s.payments[reference]
-	if p == nil {
-		return PaymentInfo{}, false
+	if p := s.payments[reference]; p != nil {
+		s.advance(p, s.clock.Now())
+		return p.info(), true
 	}
-	s.advance(p, s.clock.Now())
-	return p.info(), true
+	if p := s.ecom[reference]; p != nil {
+		s.advanceECom(p, s.clock.Now())
+		return p.info(), true
+	}
+	return PaymentInfo{}, false
 }
 
-// Approve makes the shopper approve the payment in the app.
+// Approve makes the shopper approve the payment (ePayment reference or
+// eCom orderId) in the app. The issuer may still refuse a test amount.
 func (s *Server) Approve(reference string) error {
-	return s.shopper(reference, s.approve)
+	return s.shopper(reference, s.approve, s.approveECom)
 }
 
-// Reject makes the shopper decline the payment in the app (ABORTED).
+// Reject makes the shopper decline the payment in the app (ePayment:
+// ABORTED; eCom: CANCEL).
 func (s *Server) Reject(reference string) error {
-	return s.shopper(reference, s.reject)
+	return s.shopper(reference, s.reject, s.rejectECom)
 }
 
-func (s *Server) shopper(reference string, act func(*payment) error) error {
+func (s *Server) shopper(reference string, act func(*payment) error, ecom func(*ecomPayment) error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p := s.payments[reference]
-	if p == nil {
-		return fmt.Errorf("%w: %q", ErrUnknownPayment, reference)
+	now := s.clock.Now()
+	if p := s.payments[reference]; p != nil {
+		s.advance(p, now)
+		return act(p)
 	}
-	s.advance(p, s.clock.Now())
-	return act(p)
+	if p := s.ecom[reference]; p != nil {
+		s.advanceECom(p, now)
+		return ecom(p)
+	}
+	return fmt.Errorf("%w: %q", ErrUnknownPayment, reference)
 }
 
 func (s *Server) adminList(w http.ResponseWriter, r *http.Request) {
@@ -244,6 +266,10 @@ func (s *Server) landingPage(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no payment with that reference", http.StatusNotFound)
 		return
 	}
+	s.renderLanding(w, info)
+}
+
+func (s *Server) renderLanding(w http.ResponseWriter, info PaymentInfo) {
 	page := template.Must(template.New("pay").Parse(`<!doctype html>
 <html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
 <title>vippssim {{.Reference}}</title></head>
@@ -251,7 +277,7 @@ func (s *Server) landingPage(w http.ResponseWriter, r *http.Request) {
 <h1>{{.Amount}}</h1>
 <p>{{.Description}}</p>
 <p>Reference {{.Reference}}: <b>{{.State}}</b></p>
-{{if eq .State "CREATED"}}
+{{if or (eq .State "CREATED") (eq .State "INITIATE")}}
 <form method="post" action="/vippssim/payments/{{.Reference}}/approve"><button>Approve</button></form>
 <form method="post" action="/vippssim/payments/{{.Reference}}/reject"><button>Reject</button></form>
 {{end}}

@@ -17,6 +17,8 @@ const (
 	probUnauthorized  = "unauthorized"
 	probForbidden     = "forbidden"
 	probIdempotency   = "idempotency-conflict"
+	probRateLimit     = "too-many-requests"
+	probFault         = "server-error"
 	problemJSON       = "application/problem+json"
 	plainJSON         = "application/json"
 	accessTokenJSON   = "application/json;charset=UTF-8" // exactly as accesstoken.yaml declares it
@@ -50,6 +52,54 @@ func (s *Server) problem(w http.ResponseWriter, r *http.Request, status int, kin
 		TraceID:      s.randomHex(16),
 		ExtraDetails: extra,
 	})
+}
+
+// api is the provider API a path belongs to: each answers errors its own way.
+type api int
+
+const (
+	apiEPayment api = iota // also the access token and anything unknown
+	apiECom
+	apiQR
+	apiOrders
+)
+
+func apiOf(path string) api {
+	switch {
+	case strings.HasPrefix(path, "/ecomm/"):
+		return apiECom
+	case strings.HasPrefix(path, "/qr/"):
+		return apiQR
+	case strings.HasPrefix(path, "/order-management/"):
+		return apiOrders
+	}
+	return apiEPayment
+}
+
+// apiError answers a failure that is not the operation's own (credentials,
+// rate limits, injected faults) in the error format of the request's API:
+// problem+json for ePayment, an error array for eCom (Azure's gateway
+// object for 401/403, as the provider's gateway sends them), and the
+// {title, detail, instance} object of the QR and Order management APIs.
+func (s *Server) apiError(w http.ResponseWriter, r *http.Request, status int, kind, detail string) {
+	if status == http.StatusTooManyRequests {
+		kind = probRateLimit
+	}
+	switch apiOf(r.URL.Path) {
+	case apiECom:
+		if status == http.StatusUnauthorized || status == http.StatusForbidden {
+			writeJSON(w, status, ecomJSON, azureError{
+				ResponseInfo: azureInfo{ResponseCode: status, ResponseMessage: http.StatusText(status)},
+				Result:       azureResult{Message: detail},
+			})
+			return
+		}
+		s.ecomError(w, status, ecomGroupFor(status), strconv.Itoa(status), detail)
+	case apiQR, apiOrders:
+		s.titled(w, status, http.StatusText(status), detail)
+	default:
+		s.problem(w, r, status, kind, http.StatusText(status), detail)
+	}
 }
 
 // accessToken serves POST /accesstoken/get.
@@ -96,7 +146,7 @@ func (s *Server) accessToken(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// authed wraps an ePayment handler with the checks the provider's gateway
+// authed wraps an API handler with the checks the provider's gateway
 // makes: a valid unexpired token (401), then the subscription key and MSN
 // that belong to it (403).
 func (s *Server) authed(next http.HandlerFunc) http.HandlerFunc {
@@ -108,19 +158,19 @@ func (s *Server) authed(next http.HandlerFunc) http.HandlerFunc {
 		s.mu.Unlock()
 		switch {
 		case !bearer || token == "":
-			s.problem(w, r, http.StatusUnauthorized, probUnauthorized, "Unauthorized",
+			s.apiError(w, r, http.StatusUnauthorized, probUnauthorized,
 				"missing access token: send Authorization: Bearer <token from POST /accesstoken/get>")
 		case !known:
-			s.problem(w, r, http.StatusUnauthorized, probUnauthorized, "Unauthorized",
+			s.apiError(w, r, http.StatusUnauthorized, probUnauthorized,
 				"the access token is not valid: fetch a new one from POST /accesstoken/get")
 		case !now.Before(expires):
-			s.problem(w, r, http.StatusUnauthorized, probUnauthorized, "Unauthorized",
+			s.apiError(w, r, http.StatusUnauthorized, probUnauthorized,
 				"the access token expired at "+expires.UTC().Format(timeFormat)+": fetch a new one from POST /accesstoken/get")
 		case r.Header.Get("Ocp-Apim-Subscription-Key") != s.cfg.SubscriptionKey:
-			s.problem(w, r, http.StatusForbidden, probForbidden, "Forbidden",
+			s.apiError(w, r, http.StatusForbidden, probForbidden,
 				"wrong or missing Ocp-Apim-Subscription-Key: use the subscription key of this sales unit")
 		case r.Header.Get("Merchant-Serial-Number") != s.cfg.MSN:
-			s.problem(w, r, http.StatusForbidden, probForbidden, "Forbidden",
+			s.apiError(w, r, http.StatusForbidden, probForbidden,
 				"Merchant-Serial-Number "+strconv.Quote(r.Header.Get("Merchant-Serial-Number"))+
 					" is not the sales unit these API keys belong to: check the MSN in the register's config")
 		default:

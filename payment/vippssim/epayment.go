@@ -58,6 +58,10 @@ type payment struct {
 	created, expires   time.Time
 	redirectURL        string
 	events             []event
+	// pendingUntil is set when the shopper approved the "unknown result"
+	// test amount: the payment stays CREATED until then.
+	pendingUntil time.Time
+	receipt      json.RawMessage // sent in create or to Order management
 }
 
 type event struct {
@@ -83,15 +87,37 @@ func (s *Server) advance(p *payment, now time.Time) {
 	if p.state != StateCreated {
 		return
 	}
-	if d := s.cfg.AutoApprove; d > 0 && (p.userFlow == flowQR || p.userFlow == flowPush) {
+	if d := s.cfg.AutoApprove; d > 0 && p.pendingUntil.IsZero() && (p.userFlow == flowQR || p.userFlow == flowPush) {
 		if at := p.created.Add(d); !now.Before(at) && at.Before(p.expires) {
-			p.authorize(at)
-			return
+			p.settle(at)
 		}
 	}
-	if !now.Before(p.expires) {
+	if !p.pendingUntil.IsZero() {
+		// An approved payment waiting for the issuer does not expire.
+		if p.state == StateCreated && !now.Before(p.pendingUntil) {
+			p.authorize(p.pendingUntil)
+		}
+		return
+	}
+	if p.state == StateCreated && !now.Before(p.expires) {
 		p.state = StateExpired
 		p.record(StateExpired, p.amount.Value, p.expires, "")
+	}
+}
+
+// settle is the shopper approving at a given time: the issuer authorizes,
+// refuses (a test amount: ABORTED, with a failed AUTHORIZED event first so
+// the log says why), or keeps the result unknown for an hour.
+func (p *payment) settle(at time.Time) {
+	switch out, _ := testAmountOutcome(p.amount); out {
+	case outcomeDeclined:
+		p.events = append(p.events, event{name: StateAuthorized, amount: p.amount.Value, at: at})
+		p.state = StateAborted
+		p.record(StateAborted, p.amount.Value, at, "")
+	case outcomeUnknown:
+		p.pendingUntil = at.Add(UnknownResultDelay)
+	default:
+		p.authorize(at)
 	}
 }
 
@@ -247,7 +273,7 @@ func (s *Server) createPayment(w http.ResponseWriter, r *http.Request) {
 		s.problem(w, r, http.StatusBadRequest, probValidation, "Bad Request", strings.Join(reasons, "; "), extras...)
 		return
 	}
-	if _, taken := s.payments[req.Reference]; taken {
+	if s.referenceTaken(req.Reference) {
 		s.problem(w, r, http.StatusConflict, probConflict, "Conflict",
 			fmt.Sprintf("reference %q is already used by another payment (created with another Idempotency-Key): never reuse a reference, add a suffix", req.Reference))
 		return
@@ -266,6 +292,9 @@ func (s *Server) createPayment(w http.ResponseWriter, r *http.Request) {
 	if req.PaymentDescription != nil {
 		p.description = *req.PaymentDescription
 	}
+	if len(req.Receipt) > 0 && string(req.Receipt) != "null" {
+		p.receipt = canonicalJSON(req.Receipt)
+	}
 	if p.userFlow == flowQR {
 		p.qrFormat, p.qrSize = qrSVG, 1024 // the spec's defaults
 		if f := req.QRFormat; f != nil {
@@ -280,6 +309,24 @@ func (s *Server) createPayment(w http.ResponseWriter, r *http.Request) {
 	s.payments[p.reference] = p
 	// PUSH_MESSAGE returns no redirectUrl, as the spec says.
 	s.succeed(w, scope, canon, http.StatusCreated, plainJSON, createResponse{Reference: p.reference, RedirectURL: p.redirectURL})
+}
+
+// referenceTaken reports whether an ePayment reference or eCom orderId is
+// in use: both APIs share one namespace per sales unit. Callers hold s.mu.
+func (s *Server) referenceTaken(ref string) bool {
+	_, p := s.payments[ref]
+	_, e := s.ecom[ref]
+	return p || e
+}
+
+// canonicalJSON re-encodes valid JSON compactly with sorted keys.
+func canonicalJSON(raw []byte) json.RawMessage {
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return nil
+	}
+	b, _ := json.Marshal(v)
+	return b
 }
 
 func baseURL(r *http.Request) string {
@@ -686,7 +733,9 @@ func (s *Server) forceApprove(w http.ResponseWriter, r *http.Request) {
 func (s *Server) approve(p *payment) error {
 	switch p.state {
 	case StateCreated:
-		p.authorize(s.clock.Now())
+		if p.pendingUntil.IsZero() {
+			p.settle(s.clock.Now())
+		}
 		return nil
 	case StateAuthorized:
 		return nil

@@ -1,5 +1,6 @@
 // Package vippssim is a simulator of the Vipps MobilePay APIs the register
-// uses (access token and ePayment v1), served as a real http.Handler. It
+// uses (access token, ePayment v1, eCom v2, the QR API's one-time payment QR
+// and Order management receipts), served as a real http.Handler. It
 // keeps the provider's contract (see kasse/payment/vippsspec) and its rules:
 // credentials, idempotency keys, references used once, the 10-minute life of
 // an unapproved payment, and amounts that never capture or refund more than
@@ -14,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -36,6 +38,10 @@ type Config struct {
 
 	// Rand supplies tokens, PSP references and trace ids; nil: crypto/rand.
 	Rand io.Reader
+
+	// NoRateLimits turns off the provider's rate limits (429), for load
+	// benchmarks. It is a negative so that the zero Config is faithful.
+	NoRateLimits bool
 }
 
 // PaymentLifetime is how long a payment waits for the shopper before it
@@ -50,6 +56,9 @@ type RequestLog struct {
 	Status int
 	// SystemHeaders is true when all four Vipps-System-* headers were sent.
 	SystemHeaders bool
+	// Fault is the kind of injected fault applied to the request, if any.
+	// A dropped or reset request has Status 0: no reply left the server.
+	Fault string
 }
 
 // Server is the simulator. Create it with New.
@@ -64,7 +73,12 @@ type Server struct {
 	mu       sync.Mutex
 	tokens   map[string]time.Time // access token -> expiry
 	payments map[string]*payment
+	ecom     map[string]*ecomPayment
+	landing  map[string]string // landing-page token -> eCom orderId
+	qrLinks  map[string]qrLink // QR API short id -> what it shows
 	idem     map[idemScope]*idemEntry
+	limits   map[limitKey][]time.Time
+	faults   []*activeFault
 	log      []RequestLog
 
 	stop      chan struct{}
@@ -83,7 +97,11 @@ func New(cfg Config) *Server {
 		rand:     cfg.Rand,
 		tokens:   map[string]time.Time{},
 		payments: map[string]*payment{},
+		ecom:     map[string]*ecomPayment{},
+		landing:  map[string]string{},
+		qrLinks:  map[string]qrLink{},
 		idem:     map[idemScope]*idemEntry{},
+		limits:   map[limitKey][]time.Time{},
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
 	}
@@ -124,6 +142,9 @@ func (s *Server) ticker() {
 			for _, p := range s.payments {
 				s.advance(p, now)
 			}
+			for _, p := range s.ecom {
+				s.advanceECom(p, now)
+			}
 			s.mu.Unlock()
 		}
 	}
@@ -133,13 +154,35 @@ func (s *Server) routes() {
 	m := http.NewServeMux()
 	m.HandleFunc("POST /accesstoken/get", s.accessToken)
 
-	m.HandleFunc("POST /epayment/v1/payments", s.authed(s.createPayment))
-	m.HandleFunc("GET /epayment/v1/payments/{reference}", s.authed(s.getPayment))
-	m.HandleFunc("GET /epayment/v1/payments/{reference}/events", s.authed(s.getEvents))
-	m.HandleFunc("POST /epayment/v1/payments/{reference}/capture", s.authed(s.modify(opCapture)))
-	m.HandleFunc("POST /epayment/v1/payments/{reference}/refund", s.authed(s.modify(opRefund)))
-	m.HandleFunc("POST /epayment/v1/payments/{reference}/cancel", s.authed(s.modify(opCancel)))
+	// Rate limits count per reference, so they sit inside authentication:
+	// a request without a valid token never uses up a payment's allowance.
+	ref, order := pathKey("reference"), pathKey("orderId")
+	m.HandleFunc("POST /epayment/v1/payments", s.authed(s.limit(limitModify, bodyKey(epaymentReference), s.createPayment)))
+	m.HandleFunc("GET /epayment/v1/payments/{reference}", s.authed(s.limit(limitGet, ref, s.getPayment)))
+	m.HandleFunc("GET /epayment/v1/payments/{reference}/events", s.authed(s.limit(limitGet, ref, s.getEvents)))
+	m.HandleFunc("POST /epayment/v1/payments/{reference}/capture", s.authed(s.limit(limitModify, ref, s.modify(opCapture))))
+	m.HandleFunc("POST /epayment/v1/payments/{reference}/refund", s.authed(s.limit(limitModify, ref, s.modify(opRefund))))
+	m.HandleFunc("POST /epayment/v1/payments/{reference}/cancel", s.authed(s.limit(limitModify, ref, s.modify(opCancel))))
 	m.HandleFunc("POST /epayment/v1/test/payments/{reference}/approve", s.authed(s.forceApprove))
+
+	m.HandleFunc("POST /ecomm/v2/payments", s.authed(s.limit(limitModify, bodyKey(ecomOrderID), s.initiateECom)))
+	m.HandleFunc("GET /ecomm/v2/payments/{orderId}/details", s.authed(s.limit(limitGet, order, s.ecomDetails)))
+	m.HandleFunc("POST /ecomm/v2/payments/{orderId}/capture", s.authed(s.limit(limitModify, order, s.ecomAction(opCapture))))
+	m.HandleFunc("POST /ecomm/v2/payments/{orderId}/refund", s.authed(s.limit(limitModify, order, s.ecomAction(opRefund))))
+	m.HandleFunc("PUT /ecomm/v2/payments/{orderId}/cancel", s.authed(s.limit(limitModify, order, s.ecomAction(opCancel))))
+	m.HandleFunc("POST /ecomm/v2/integration-test/payments/{orderId}/approve", s.authed(s.ecomForceApprove))
+	m.HandleFunc("GET "+landingPath, s.ecomLanding)
+
+	m.HandleFunc("POST /qr/v1", s.authed(s.oneTimeQR))
+	m.HandleFunc("GET /vippssim/s/{id}", s.qrShort)
+	m.HandleFunc("GET /vippssim/qrimg/{id}", s.qrImage)
+
+	m.HandleFunc("POST /order-management/v2/{paymentType}/receipts/{orderId}", s.authed(s.postReceipt))
+	m.HandleFunc("GET /order-management/v2/{paymentType}/{orderId}", s.authed(s.getOrder))
+
+	m.HandleFunc("POST /vippssim/faults", s.adminInjectFault)
+	m.HandleFunc("GET /vippssim/faults", s.adminListFaults)
+	m.HandleFunc("DELETE /vippssim/faults", s.adminClearFaults)
 
 	m.HandleFunc("GET /vippssim/payments", s.adminList)
 	m.HandleFunc("POST /vippssim/payments/{reference}/approve", s.adminApprove)
@@ -149,19 +192,51 @@ func (s *Server) routes() {
 	s.mux = m
 }
 
-// ServeHTTP serves the simulated APIs and records each request.
+// ServeHTTP serves the simulated APIs and records each request. Injected
+// faults act here, before authentication and before any state is touched.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	sw := &statusWriter{ResponseWriter: w}
-	s.mux.ServeHTTP(sw, r)
+	f := s.takeFault(r)
+	kind := ""
+	if f != nil {
+		kind = f.Kind
+	}
+	switch kind {
+	case FaultLatency:
+		wait(r, f.Latency)
+		s.mux.ServeHTTP(sw, r)
+	case FaultStatus:
+		if f.RetryAfter > 0 {
+			sw.Header().Set("Retry-After", strconv.Itoa(f.RetryAfter))
+		}
+		s.apiError(sw, r, f.Status, probFault, "injected fault: the simulator was told to fail this request")
+	case FaultDrop:
+		s.record(r, 0, kind)
+		abort(sw)
+		return
+	case FaultReset:
+		// The operation happens; only its answer is lost.
+		s.mux.ServeHTTP(&discardWriter{header: http.Header{}}, r)
+		s.record(r, 0, kind)
+		abort(sw)
+		return
+	default:
+		s.mux.ServeHTTP(sw, r)
+	}
 	if sw.status == 0 {
 		sw.status = http.StatusOK
 	}
+	s.record(r, sw.status, kind)
+}
+
+func (s *Server) record(r *http.Request, status int, fault string) {
 	entry := RequestLog{
 		Method:        r.Method,
 		Path:          r.URL.Path,
 		Header:        redact(r.Header),
-		Status:        sw.status,
+		Status:        status,
 		SystemHeaders: hasSystemHeaders(r.Header),
+		Fault:         fault,
 	}
 	s.mu.Lock()
 	s.log = append(s.log, entry)
@@ -212,6 +287,9 @@ func (w *statusWriter) WriteHeader(code int) {
 	w.ResponseWriter.WriteHeader(code)
 }
 
+// Unwrap lets http.ResponseController reach the connection (FaultDrop).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
 func (w *statusWriter) Write(p []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
@@ -242,6 +320,18 @@ func (s *Server) uuid() string {
 	b[8] = b[8]&0x3f | 0x80
 	h := hex.EncodeToString(b)
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// digits returns n random decimal digits (eCom transaction ids).
+func (s *Server) digits(n int) string {
+	b := s.randomBytes(n)
+	for i := range b {
+		b[i] = '0' + b[i]%10
+	}
+	if b[0] == '0' {
+		b[0] = '5'
+	}
+	return string(b)
 }
 
 func writeJSON(w http.ResponseWriter, status int, contentType string, v any) {

@@ -1,0 +1,309 @@
+package vipps
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+// ecomJSON is the content type ecom-v2.yaml declares for every body.
+const ecomJSON = "application/json;charset=UTF-8"
+
+// request is an API call with headers of its own (eCom's X-Request-Id and
+// charset content type, the QR API's Accept and Size), which call does not
+// carry. It follows the same rules: a bearer token, and after a 401 one
+// fresh token and one resend of exactly the same bytes.
+type request struct {
+	method, path string
+	header       http.Header
+	contentType  string // of the body; default application/json
+	body         any
+	out          any
+}
+
+func (c *Client) exchange(ctx context.Context, q request) error {
+	op := q.method + " " + q.path
+	var raw []byte
+	if q.body != nil {
+		var err error
+		if raw, err = json.Marshal(q.body); err != nil {
+			return fmt.Errorf("encode %s: %w", op, err)
+		}
+	}
+	for attempt := 0; ; attempt++ {
+		tok, err := c.accessToken(ctx, attempt > 0)
+		if err != nil {
+			return err
+		}
+		err = c.sendRequest(ctx, q, raw, tok)
+		var ae *Error
+		if attempt == 0 && errors.As(err, &ae) && ae.Status == http.StatusUnauthorized {
+			continue
+		}
+		return err
+	}
+}
+
+func (c *Client) sendRequest(ctx context.Context, q request, raw []byte, token string) error {
+	op := q.method + " " + q.path
+	var body io.Reader
+	if raw != nil {
+		body = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequestWithContext(ctx, q.method, c.base.String()+q.path, body)
+	if err != nil {
+		return fmt.Errorf("build %s: %w", op, err)
+	}
+	h := req.Header
+	h.Set("Accept", "application/json")
+	for k, v := range q.header {
+		h[k] = v
+	}
+	h.Set("Authorization", "Bearer "+token)
+	h.Set("Ocp-Apim-Subscription-Key", c.cfg.Credentials.SubscriptionKey)
+	h.Set("Merchant-Serial-Number", c.cfg.MSN)
+	if raw != nil {
+		ct := q.contentType
+		if ct == "" {
+			ct = "application/json"
+		}
+		h.Set("Content-Type", ct)
+	}
+	c.systemHeaders(h)
+	resp, err := c.cfg.HTTP.Do(req)
+	if err != nil {
+		return &Error{Op: op, Err: err}
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return &Error{Op: op, Status: resp.StatusCode, Err: fmt.Errorf("reading the reply: %w", err)}
+	}
+	if resp.StatusCode/100 != 2 {
+		return newError(op, resp, data, c.cfg.Now())
+	}
+	if q.out != nil && len(data) > 0 {
+		if err := json.Unmarshal(data, q.out); err != nil {
+			return &Error{Op: op, Status: resp.StatusCode, Err: fmt.Errorf("the reply is not the JSON the API documents: %w", err)}
+		}
+	}
+	return nil
+}
+
+// ECommPayment is an eCom v2 payment as the register starts it: the
+// shopper scans a QR of the landing page (skipLandingPage false).
+type ECommPayment struct {
+	OrderID         string // ^[a-zA-Z0-9-]{1,50}$, never reused
+	Amount          int64  // øre, at least 100
+	TransactionText string // shown in the app, at most 100 characters
+	CallbackPrefix  string // https; the provider posts updates below it
+	FallBack        string // https; where the shopper's phone goes afterwards
+	IsApp           bool
+	SkipLandingPage bool
+}
+
+// ECommInitiated is the initiate reply: URL is the landing page, valid for
+// five minutes unless opened.
+type ECommInitiated struct {
+	OrderID string `json:"orderId"`
+	URL     string `json:"url"`
+}
+
+type ecomMerchant struct {
+	MerchantSerialNumber string `json:"merchantSerialNumber"`
+	CallbackPrefix       string `json:"callbackPrefix,omitempty"`
+	FallBack             string `json:"fallBack,omitempty"`
+	IsApp                *bool  `json:"isApp,omitempty"`
+}
+
+type ecomInitiate struct {
+	CustomerInfo struct{}     `json:"customerInfo"` // required, and empty at a register
+	MerchantInfo ecomMerchant `json:"merchantInfo"`
+	Transaction  struct {
+		OrderID         string `json:"orderId"`
+		Amount          int64  `json:"amount"`
+		TransactionText string `json:"transactionText"`
+		SkipLandingPage bool   `json:"skipLandingPage"`
+	} `json:"transaction"`
+}
+
+func ecomPath(orderID, tail string) string {
+	return "/ecomm/v2/payments/" + url.PathEscape(orderID) + tail
+}
+
+// InitiateECom starts an eCom payment. Initiate is NOT idempotent: the
+// provider refuses a second initiate of the same orderId, and a resend after
+// an unclear result (timeout, dropped connection) may fail although the
+// first one succeeded. After such a result read ECommDetails first; if the
+// payment is unknown there, start again with a new orderId. Never resend
+// blindly.
+func (c *Client) InitiateECom(ctx context.Context, p ECommPayment) (ECommInitiated, error) {
+	var b ecomInitiate
+	isApp := p.IsApp
+	b.MerchantInfo = ecomMerchant{MerchantSerialNumber: c.cfg.MSN, CallbackPrefix: p.CallbackPrefix, FallBack: p.FallBack, IsApp: &isApp}
+	b.Transaction.OrderID = p.OrderID
+	b.Transaction.Amount = p.Amount
+	b.Transaction.TransactionText = p.TransactionText
+	b.Transaction.SkipLandingPage = p.SkipLandingPage
+	var out ECommInitiated
+	err := c.exchange(ctx, request{method: http.MethodPost, path: "/ecomm/v2/payments", contentType: ecomJSON, body: b, out: &out})
+	return out, err
+}
+
+// The eCom operations in a payment's log.
+const (
+	OpInitiate = "INITIATE"
+	OpReserve  = "RESERVE"
+	OpSale     = "SALE"
+	OpCapture  = "CAPTURE"
+	OpRefund   = "REFUND"
+	OpCancel   = "CANCEL"
+	OpVoid     = "VOID"
+)
+
+// The states ECommDetails.Status reports, read from the log.
+const (
+	ECommPending   = "PENDING"   // waiting for the shopper
+	ECommReserved  = "RESERVED"  // approved: see the amounts for captures and refunds
+	ECommCancelled = "CANCELLED" // cancelled or timed out before approval
+	ECommFailed    = "FAILED"    // the issuer refused the reservation
+)
+
+// ECommLogEntry is one line of transactionLogHistory.
+type ECommLogEntry struct {
+	Operation       string    `json:"operation"`
+	Amount          int64     `json:"amount"`
+	Success         bool      `json:"operationSuccess"`
+	RequestID       string    `json:"requestId"`
+	TransactionID   string    `json:"transactionId"`
+	TransactionText string    `json:"transactionText"`
+	Time            time.Time `json:"timeStamp"`
+}
+
+// ECommSummary is the transactionSummary of a payment, in øre.
+type ECommSummary struct {
+	Captured           int64 `json:"capturedAmount"`
+	Refunded           int64 `json:"refundedAmount"`
+	RemainingToCapture int64 `json:"remainingAmountToCapture"`
+	RemainingToRefund  int64 `json:"remainingAmountToRefund"`
+}
+
+// ECommDetails is what the register needs of /details: the state read from
+// the log, the amounts, and the log itself (oldest first).
+type ECommDetails struct {
+	OrderID string
+	Status  string // ECommPending, ECommReserved, ECommCancelled or ECommFailed
+	// Reserved is what the shopper approved; Cancelled what was released.
+	Reserved, Cancelled int64
+	ECommSummary
+	// LastOperation is the newest log line's operation; LastSuccess whether
+	// it succeeded (a failed RESERVE is a refused card).
+	LastOperation string
+	LastSuccess   bool
+	Log           []ECommLogEntry
+}
+
+// Final reports whether the payment will not change without the register:
+// anything but waiting for the shopper.
+func (d ECommDetails) Final() bool { return d.Status != ECommPending }
+
+// ECommDetails reads a payment's log and summary.
+func (c *Client) ECommDetails(ctx context.Context, orderID string) (ECommDetails, error) {
+	var raw struct {
+		OrderID string          `json:"orderId"`
+		Log     []ECommLogEntry `json:"transactionLogHistory"`
+		Summary ECommSummary    `json:"transactionSummary"`
+	}
+	err := c.exchange(ctx, request{method: http.MethodGet, path: ecomPath(orderID, "/details"), out: &raw})
+	if err != nil {
+		return ECommDetails{}, err
+	}
+	d := ECommDetails{OrderID: raw.OrderID, ECommSummary: raw.Summary, Status: ECommPending}
+	// The provider lists the log newest first; keep it in time order.
+	for i := len(raw.Log) - 1; i >= 0; i-- {
+		d.Log = append(d.Log, raw.Log[i])
+	}
+	failed := false
+	for _, l := range d.Log {
+		switch {
+		case (l.Operation == OpReserve || l.Operation == OpSale) && l.Success:
+			d.Reserved += l.Amount
+		case l.Operation == OpReserve && !l.Success:
+			failed = true
+		case (l.Operation == OpCancel || l.Operation == OpVoid) && l.Success:
+			d.Cancelled += l.Amount
+		}
+	}
+	switch {
+	case d.Reserved > 0:
+		d.Status = ECommReserved
+	case failed:
+		d.Status = ECommFailed
+	case d.Cancelled > 0:
+		d.Status = ECommCancelled
+	}
+	if n := len(d.Log); n > 0 {
+		d.LastOperation, d.LastSuccess = d.Log[n-1].Operation, d.Log[n-1].Success
+	}
+	return d, nil
+}
+
+type ecomAction struct {
+	MerchantInfo ecomMerchant `json:"merchantInfo"`
+	Transaction  struct {
+		Amount          int64  `json:"amount,omitempty"` // left out: the whole remaining amount
+		TransactionText string `json:"transactionText"`
+	} `json:"transaction"`
+	ShouldReleaseRemainingFunds bool `json:"shouldReleaseRemainingFunds,omitempty"`
+}
+
+func (c *Client) ecomAction(ctx context.Context, method, orderID, tail, requestID string, amount int64, text string, release bool) (ECommSummary, error) {
+	if requestID == "" || len(requestID) > 40 {
+		return ECommSummary{}, fmt.Errorf("eCom %s of %s: the X-Request-Id must have 1 to 40 characters, not %d", tail, orderID, len(requestID))
+	}
+	var b ecomAction
+	b.MerchantInfo.MerchantSerialNumber = c.cfg.MSN
+	b.Transaction.Amount = amount
+	b.Transaction.TransactionText = text
+	b.ShouldReleaseRemainingFunds = release
+	var out struct {
+		Summary ECommSummary `json:"transactionSummary"`
+	}
+	err := c.exchange(ctx, request{
+		method: method, path: ecomPath(orderID, tail), contentType: ecomJSON,
+		header: http.Header{"X-Request-Id": {requestID}}, body: b, out: &out,
+	})
+	return out.Summary, err
+}
+
+// CaptureECom captures amount øre (0: all that is reserved and left). The
+// requestID makes a resend after an unclear result safe: reuse it, with the
+// same amount, to retry.
+func (c *Client) CaptureECom(ctx context.Context, orderID string, amount int64, requestID string) (ECommSummary, error) {
+	return c.ecomAction(ctx, http.MethodPost, orderID, "/capture", requestID, amount, "Captured at the register", false)
+}
+
+// RefundECom refunds amount øre (0: all captured and not yet refunded).
+func (c *Client) RefundECom(ctx context.Context, orderID string, amount int64, requestID string) (ECommSummary, error) {
+	return c.ecomAction(ctx, http.MethodPost, orderID, "/refund", requestID, amount, "Refunded at the register", false)
+}
+
+// CancelECom stops a payment the shopper has not approved, or releases
+// what is reserved and not captured (also after a partial capture).
+func (c *Client) CancelECom(ctx context.Context, orderID, requestID string) (ECommSummary, error) {
+	return c.ecomAction(ctx, http.MethodPut, orderID, "/cancel", requestID, 0, "Cancelled at the register", true)
+}
+
+// ApproveECom is the test environment's force-approve: it plays the shopper.
+func (c *Client) ApproveECom(ctx context.Context, orderID string) error {
+	return c.exchange(ctx, request{
+		method: http.MethodPost, path: "/ecomm/v2/integration-test/payments/" + url.PathEscape(orderID) + "/approve",
+		contentType: ecomJSON, body: struct{}{},
+	})
+}
