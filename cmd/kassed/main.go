@@ -58,10 +58,15 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
+	crash, err := crashHook(os.Getenv("KASSE_CRASHPOINTS"), os.Getenv("KASSE_CRASH_SEED"))
+	if err != nil {
+		return err
+	}
 	reg, err := openRegister(cfg, secrets, *sim, log.Printf)
 	if err != nil {
 		return err
 	}
+	reg.till.SetCrash(crash)
 	defer reg.close()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()

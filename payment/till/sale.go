@@ -2,7 +2,7 @@ package till
 
 import (
 	"context"
-	"errors"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -12,9 +12,22 @@ import (
 	"kasse/store"
 )
 
-// Idempotency keys are derived from the reference, so a retry after a crash
-// can rebuild the same key (Vipps allows 50 characters; references ≤ 40).
+// Idempotency keys are derived from the reference and the operation, so
+// the key of an intent is known before it is stored (Vipps allows 50
+// characters; references are at most 40 here).
 func idemKey(op, ref string) string { return op + "-" + ref }
+
+// Operation kinds in the outbox.
+const (
+	opCreate  = "create"
+	opCapture = "capture"
+	opCancel  = "cancel"
+)
+
+func newOp(kind, ref string, amount int64, r vipps.Request) store.Op {
+	return store.Op{Reference: ref, Kind: kind, API: "epayment", IdempotencyKey: r.IdempotencyKey,
+		Method: r.Method, Path: r.Path, Body: r.Body, Amount: amount}
+}
 
 func (t *Till) startSale() error {
 	a := t.amount()
@@ -24,38 +37,64 @@ func (t *Till) startSale() error {
 		t.show(display.Screen{Kind: display.Error, Title: "Check the amount", Message: err.Error()})
 		return err
 	}
-	ref, err := t.journal.NextReference(t.cfg.Store, t.cfg.Lane)
+	if !t.out.online {
+		// Never a spinner: a wallet payment cannot be authorised offline.
+		t.state = StateDone
+		t.fail("Vipps MobilePay is unreachable: sale refused")
+		t.show(display.Screen{Kind: display.Error, Title: "Vipps is unreachable", Amount: a.String(),
+			Message: "Vipps MobilePay is unreachable – use another payment method."})
+		return fmt.Errorf("vipps MobilePay is unreachable: use another payment method")
+	}
+	var build error
+	sale, ids, err := t.journal.NewSale(t.cfg.Store, t.cfg.Lane, func(ref string) (store.Sale, []store.Op) {
+		now := t.cfg.Now()
+		s := store.Sale{Reference: ref, Store: t.cfg.Store, Lane: t.cfg.Lane, Amount: a,
+			State: SaleCreated, Created: now, Updated: now}
+		r, err := vipps.CreateRequest(vipps.CreatePayment{
+			Amount:              a,
+			PaymentMethod:       vipps.PaymentMethod{Type: "WALLET"},
+			Reference:           ref,
+			UserFlow:            "QR",
+			CustomerInteraction: "CUSTOMER_PRESENT",
+			QRFormat:            &vipps.QRFormat{Format: "TEXT/TARGETURL"},
+			PaymentDescription:  t.cfg.Description,
+		}, idemKey(opCreate, ref))
+		build = err
+		return s, []store.Op{newOp(opCreate, ref, a.Value, r)}
+	})
+	if err == nil {
+		err = build
+	}
 	if err != nil {
 		return t.storeFailed(err)
 	}
-	now := t.cfg.Now()
-	t.sale = &store.Sale{Reference: ref, Store: t.cfg.Store, Lane: t.cfg.Lane, Amount: a,
-		State: SaleCreated, Created: now, Updated: now}
-	// The sale is in the journal before the payment exists at Vipps.
-	if err := t.journal.PutSale(*t.sale); err != nil {
-		return t.storeFailed(err)
-	}
+	t.sale, t.qr = &sale, ""
 	t.state, t.cancel, t.lastErr = StateCreating, false, ""
 	t.show(display.Screen{Kind: display.Working, Title: "Creating payment…", Amount: a.String()})
-	t.cfg.Logf("sale %s: creating payment of %s", ref, a)
-	req := vipps.CreatePayment{
-		Amount:              a,
-		PaymentMethod:       vipps.PaymentMethod{Type: "WALLET"},
-		Reference:           ref,
-		UserFlow:            "QR",
-		CustomerInteraction: "CUSTOMER_PRESENT",
-		QRFormat:            &vipps.QRFormat{Format: "TEXT/TARGETURL"},
-		PaymentDescription:  t.cfg.Description,
-	}
-	t.background(func() func() {
-		var res vipps.CreatedPayment
-		err := t.retry(func(ctx context.Context) (err error) {
-			res, err = t.pay.Create(ctx, req, idemKey("create", ref))
-			return err
-		}, 4)
-		return func() { t.created(ref, res, err) }
-	})
+	t.cfg.Logf("sale %s: creating payment of %s", sale.Reference, a)
+	t.out.add(t.withIDs(ids, sale.Reference)...)
+	t.drain()
 	return nil
+}
+
+// withIDs reads back the ops just stored for ref (their IDs are in ids).
+func (t *Till) withIDs(ids []uint64, ref string) []store.Op {
+	ops, err := t.journal.Pending()
+	if err != nil {
+		t.fail("outbox: %v", err)
+		return nil
+	}
+	want := map[uint64]bool{}
+	for _, id := range ids {
+		want[id] = true
+	}
+	var out []store.Op
+	for _, op := range ops {
+		if want[op.ID] && op.Reference == ref {
+			out = append(out, op)
+		}
+	}
+	return out
 }
 
 func (t *Till) storeFailed(err error) error {
@@ -66,43 +105,30 @@ func (t *Till) storeFailed(err error) error {
 	return fmt.Errorf("sale log: %w", err)
 }
 
-// current reports whether ref is the sale the till is working on, so a late
-// answer about an earlier sale is dropped.
-func (t *Till) current(ref string, states ...string) bool {
-	if t.sale == nil || t.sale.Reference != ref {
-		return false
-	}
-	for _, s := range states {
-		if t.state == s {
-			return true
-		}
-	}
-	return false
-}
+// isCurrent reports whether ref is the sale on the till.
+func (t *Till) isCurrent(ref string) bool { return t.sale != nil && t.sale.Reference == ref }
 
-func (t *Till) created(ref string, res vipps.CreatedPayment, err error) {
-	if !t.current(ref, StateCreating) {
-		return
-	}
-	if err != nil {
-		t.end(SaleFailed, display.Screen{Kind: display.Error, Title: "Payment not started",
-			Amount: t.sale.Amount.String(), Message: explain(err)}, err)
-		return
-	}
+// created handles the answer to the current sale's create.
+func (t *Till) created(p vipps.Payment) {
 	t.sale.VippsState = vipps.Created
 	if t.cancel {
-		t.startCancel()
+		t.abandon("cancelled by the cashier")
 		return
 	}
-	if res.RedirectURL == "" {
-		t.end(SaleFailed, display.Screen{Kind: display.Error, Title: "Payment not started",
-			Message: "Vipps MobilePay sent no QR code. Use another payment method."}, fmt.Errorf("create %s: reply has no redirectUrl", ref))
+	if p.RedirectURL == "" {
+		t.fail("create %s: the reply has no redirectUrl", t.sale.Reference)
+		t.abandon("Vipps MobilePay sent no QR code")
 		return
 	}
+	t.qr = p.RedirectURL
 	t.state, t.sale.State = StateWaiting, SaleWaiting
-	t.show(display.Screen{Kind: display.QR, Amount: t.sale.Amount.String(), QR: res.RedirectURL})
-	t.cfg.Logf("sale %s: QR shown, waiting for the shopper", ref)
-	t.schedulePoll(ref)
+	t.showQR()
+	t.cfg.Logf("sale %s: QR shown, waiting for the shopper", t.sale.Reference)
+	t.schedulePoll(t.sale.Reference)
+}
+
+func (t *Till) showQR() {
+	t.show(display.Screen{Kind: display.QR, Amount: t.sale.Amount.String(), QR: t.qr})
 }
 
 func (t *Till) schedulePoll(ref string) {
@@ -120,42 +146,42 @@ func (t *Till) schedulePoll(ref string) {
 }
 
 func (t *Till) polled(ref string, p vipps.Payment, err error) {
-	if !t.current(ref, StateWaiting) {
+	if !t.isCurrent(ref) || t.state != StateWaiting {
 		return
 	}
+	t.noteNetwork(err)
 	if err != nil {
-		t.fail("reading payment %s: %s", ref, explain(err))
 		if vipps.IsTemporary(err) {
-			t.schedulePoll(ref) // the QR stays up: the shopper may still approve
+			// The shopper's phone has its own network: keep reading, and
+			// say why the QR is gone meanwhile.
+			if t.shown != display.Waiting {
+				t.show(display.Screen{Kind: display.Waiting, Amount: t.sale.Amount.String(),
+					Message: "Waiting for network. The payment continues when Vipps MobilePay answers."})
+			}
+			t.fail("reading payment %s: %s", ref, explain(err))
+			t.schedulePoll(ref)
 			return
 		}
-		t.startCancel()
+		t.fail("reading payment %s: %s", ref, explain(err))
+		t.abandon(explain(err))
 		return
 	}
-	t.lastErr = ""
+	if t.shown == display.Waiting {
+		t.lastErr = ""
+		t.showQR()
+	}
 	t.sale.VippsState = p.State
-	switch p.State {
-	case vipps.Created:
+	if p.State == vipps.Created {
 		if t.cfg.Now().Sub(t.sale.Created) > t.cfg.PaymentLife {
 			t.fail("payment %s still pending after %s: cancelling it", ref, t.cfg.PaymentLife)
-			t.startCancel()
+			t.abandon("the payment did not end in time")
 			return
 		}
 		t.schedulePoll(ref)
-	case vipps.Authorized:
-		t.startCapture()
-	case vipps.Aborted:
-		t.end(SaleAborted, display.Screen{Kind: display.Failed, Title: "Payment stopped",
-			Amount: t.sale.Amount.String(), Message: "The payment was stopped in the app. Nothing was charged."}, nil)
-	case vipps.Expired:
-		t.end(SaleExpired, display.Screen{Kind: display.Expired, Amount: t.sale.Amount.String(),
-			Message: "The QR code expired. The cashier can start a new payment."}, nil)
-	case vipps.Terminated:
-		t.end(SaleCancelled, display.Screen{Kind: display.Cancelled, Amount: t.sale.Amount.String()}, nil)
-	default:
-		t.fail("payment %s is in unknown state %q", ref, p.State)
-		t.schedulePoll(ref)
+		return
 	}
+	// The cashier is still at the till waiting: an approval is captured.
+	t.settle(t.sale, p, true)
 }
 
 func (t *Till) cancelSale() {
@@ -164,100 +190,120 @@ func (t *Till) cancelSale() {
 		t.cancel = true // acted on when the create answer arrives
 		t.show(display.Screen{Kind: display.Working, Title: "Cancelling…", Amount: t.sale.Amount.String()})
 	case StateWaiting:
-		t.startCancel()
+		t.abandon("cancelled by the cashier")
 	}
 }
 
-func (t *Till) startCancel() {
-	ref, amount := t.sale.Reference, t.sale.Amount
-	t.state = StateCancelling
-	t.show(display.Screen{Kind: display.Working, Title: "Cancelling…", Amount: amount.String()})
-	t.cfg.Logf("sale %s: cancelling", ref)
-	t.background(func() func() {
-		var p vipps.Payment
-		err := t.retry(func(ctx context.Context) (err error) {
-			p, err = t.pay.Cancel(ctx, ref, idemKey("cancel", ref))
-			return err
-		}, 8)
-		if err != nil {
-			// The cancel was refused: read what really happened (expired,
-			// aborted, or already final) so the screen shows the truth.
-			ctx, cancel := context.WithTimeout(t.ctx, 10*time.Second)
-			defer cancel()
-			if got, gerr := t.pay.Get(ctx, ref); gerr == nil {
-				p, err = got, nil
-			}
-		}
-		return func() { t.cancelled(ref, p, err) }
-	})
-}
-
-func (t *Till) cancelled(ref string, p vipps.Payment, err error) {
-	if !t.current(ref, StateCancelling) {
-		return
-	}
-	amount := t.sale.Amount.String()
-	if err != nil {
-		t.end(SaleFailed, display.Screen{Kind: display.Error, Title: "Cancel not confirmed", Amount: amount,
-			Message: "Vipps MobilePay did not confirm the cancel. Do not hand over the goods; the payment will be cancelled when the network is back."}, err)
-		return
-	}
-	t.sale.VippsState = p.State
-	switch {
-	case p.State == vipps.Expired:
-		t.end(SaleExpired, display.Screen{Kind: display.Expired, Amount: amount}, nil)
-	case p.State == vipps.Aborted:
-		t.end(SaleAborted, display.Screen{Kind: display.Failed, Title: "Payment stopped", Amount: amount,
-			Message: "The payment was stopped in the app. Nothing was charged."}, nil)
-	case p.Aggregate.Captured.Value > 0:
-		// Cannot happen from this till (it cancels only uncaptured
-		// payments), but if it did the money moved: say so.
-		t.end(SaleCaptured, display.Screen{Kind: display.Paid, Amount: amount}, nil)
-	default:
-		t.end(SaleCancelled, display.Screen{Kind: display.Cancelled, Amount: amount,
-			Message: "The payment was cancelled. Nothing was charged."}, nil)
-	}
-}
-
-func (t *Till) startCapture() {
-	ref, amount := t.sale.Reference, t.sale.Amount
-	t.state = StateCapturing
-	t.sale.Authorized = t.cfg.Now()
-	t.show(display.Screen{Kind: display.Working, Title: "Approved – completing…", Amount: amount.String()})
-	t.background(func() func() {
-		var p vipps.Payment
-		err := t.retry(func(ctx context.Context) (err error) {
-			p, err = t.pay.Capture(ctx, ref, amount, idemKey("capture", ref))
-			return err
-		}, 0)
-		return func() { t.captured(ref, p, err) }
-	})
-}
-
-func (t *Till) captured(ref string, p vipps.Payment, err error) {
-	if !t.current(ref, StateCapturing) {
-		return
-	}
-	if err != nil {
-		// Do not keep the shopper's money reserved for a sale we cannot
-		// complete.
-		t.fail("capture %s: %s", ref, explain(err))
-		t.startCancel()
-		return
-	}
-	now := t.cfg.Now()
-	t.sale.VippsState, t.sale.Captured = p.State, now
-	r := t.receipt(now)
-	t.end(SaleCaptured, display.Screen{Kind: display.Paid, Amount: t.sale.Amount.String()}, nil)
-	t.cfg.Logf("sale %s: captured %s", ref, t.sale.Amount)
-	t.background(func() func() {
-		err := t.printer.Print(r)
-		return func() { t.printed(ref, err) }
-	})
-}
-
-func (t *Till) receipt(at time.Time) receipt.Receipt {
+// abandon ends the current sale without a capture: the create leaves the
+// outbox and a cancel takes its place, committed before it is sent.
+func (t *Till) abandon(why string) {
 	s := t.sale
+	t.cfg.Logf("sale %s: cancelling (%s)", s.Reference, why)
+	if why != "cancelled by the cashier" {
+		s.Error = why
+	}
+	t.state = StateCancelling
+	t.show(display.Screen{Kind: display.Working, Title: "Cancelling…", Amount: s.Amount.String()})
+	t.transition(s, opCancel)
+}
+
+// transition commits s with all its pending ops done and, if next is set,
+// the next operation queued, then sends it.
+func (t *Till) transition(s *store.Sale, next string) {
+	var ops []store.Op
+	switch next {
+	case opCancel:
+		ops = append(ops, newOp(opCancel, s.Reference, 0, vipps.CancelRequest(s.Reference, idemKey(opCancel, s.Reference))))
+	case opCapture:
+		r, err := vipps.CaptureRequest(s.Reference, s.Amount, idemKey(opCapture, s.Reference))
+		if err != nil {
+			t.fail("capture %s: %v", s.Reference, err)
+			return
+		}
+		ops = append(ops, newOp(opCapture, s.Reference, s.Amount.Value, r))
+	}
+	done := t.out.idsFor(s.Reference)
+	ids, err := t.journal.Finish(*s, done, ops...)
+	if err != nil {
+		t.storeFailed(err)
+		return
+	}
+	t.out.remove(done...)
+	t.out.add(t.withIDs(ids, s.Reference)...)
+	t.drain()
+}
+
+// settle drives a sale to where Vipps's truth p says it is. wantCapture is
+// the till's decision: capture an approval (the cashier saw it through), or
+// release it (the sale was abandoned).
+func (t *Till) settle(s *store.Sale, p vipps.Payment, wantCapture bool) {
+	s.VippsState = p.State
+	ag := p.Aggregate
+	switch {
+	case p.State == vipps.Created:
+		t.transition(s, opCancel) // abandoned while the QR may still be scanned
+	case ag.Captured.Value >= s.Amount.Value && s.Amount.Value > 0:
+		t.captured(s)
+	case p.State == vipps.Authorized && ag.Captured.Value+ag.Cancelled.Value < ag.Authorized.Value:
+		if wantCapture {
+			s.State, s.Authorized = SaleAuthorized, t.cfg.Now()
+			if t.isCurrent(s.Reference) {
+				t.state = StateCapturing
+				t.show(display.Screen{Kind: display.Working, Title: "Approved – completing…", Amount: s.Amount.String()})
+			}
+			t.transition(s, opCapture)
+		} else {
+			t.transition(s, opCancel)
+		}
+	case p.State == vipps.Authorized:
+		t.end(s, SaleCancelled, display.Screen{Kind: display.Cancelled, Amount: s.Amount.String(),
+			Message: "The payment was cancelled. Nothing was charged."})
+	case p.State == vipps.Aborted:
+		t.end(s, SaleAborted, display.Screen{Kind: display.Failed, Title: "Payment stopped", Amount: s.Amount.String(),
+			Message: "The payment was stopped in the app. Nothing was charged."})
+	case p.State == vipps.Expired:
+		t.end(s, SaleExpired, display.Screen{Kind: display.Expired, Amount: s.Amount.String(),
+			Message: "The QR code expired. The cashier can start a new payment."})
+	case p.State == vipps.Terminated:
+		t.end(s, SaleCancelled, display.Screen{Kind: display.Cancelled, Amount: s.Amount.String(),
+			Message: "The payment was cancelled. Nothing was charged."})
+	default:
+		t.fail("payment %s is in unknown state %q", s.Reference, p.State)
+	}
+}
+
+// captured completes a sale: capture confirmed, receipt queued, one commit.
+func (t *Till) captured(s *store.Sale) {
+	now := t.cfg.Now()
+	s.State, s.Captured, s.Ended, s.Error = SaleCaptured, now, now, ""
+	body, err := json.Marshal(t.receipt(s, now))
+	if err != nil {
+		t.fail("receipt for %s: %v", s.Reference, err)
+		return
+	}
+	done := t.out.idsFor(s.Reference)
+	// With the printer idle the receipt goes out right after this commit,
+	// so it is marked Sent here and costs no commit of its own.
+	sent := t.prn.idle(now)
+	_, jobID, err := t.journal.FinishPrint(*s, done, store.PrintJob{Reference: s.Reference, Receipt: body, Sent: sent})
+	if err != nil {
+		t.storeFailed(err)
+		return
+	}
+	if sent {
+		t.prn.mine[jobID] = true
+	}
+	t.out.remove(done...)
+	t.prn.queued++
+	t.cfg.Logf("sale %s: captured %s", s.Reference, s.Amount)
+	if t.isCurrent(s.Reference) && t.state != StateDone {
+		t.state = StateDone
+		t.show(display.Screen{Kind: display.Paid, Amount: s.Amount.String()})
+	}
+	t.kickPrinter()
+}
+
+func (t *Till) receipt(s *store.Sale, at time.Time) receipt.Receipt {
 	return receipt.Receipt{
 		StoreName: t.cfg.StoreName, StoreLines: t.cfg.StoreLines, Store: s.Store, Lane: s.Lane,
 		Reference: s.Reference, Time: at, Currency: s.Amount.Currency,
@@ -267,69 +313,33 @@ func (t *Till) receipt(at time.Time) receipt.Receipt {
 	}
 }
 
-func (t *Till) printed(ref string, err error) {
-	if t.sale == nil || t.sale.Reference != ref {
-		return // the next sale started; its own record is current
-	}
-	if err != nil {
-		t.fail("receipt for %s not printed: %v", ref, err)
+// end finishes a sale that moved no money: journal, and the result screen
+// if it is the sale on the till.
+func (t *Till) end(s *store.Sale, state string, scr display.Screen) {
+	now := t.cfg.Now()
+	s.State, s.Ended = state, now
+	done := t.out.idsFor(s.Reference)
+	if _, err := t.journal.Finish(*s, done); err != nil {
+		t.storeFailed(err)
 		return
 	}
-	t.sale.Printed = true
-	t.sale.Updated = t.cfg.Now()
-	if err := t.journal.PutSale(*t.sale); err != nil {
-		t.fail("sale log: %v", err)
-	}
-}
-
-// end finishes the sale: journal, result screen, state.
-func (t *Till) end(state string, s display.Screen, err error) {
-	now := t.cfg.Now()
-	t.sale.State, t.sale.Updated, t.sale.Ended = state, now, now
-	if err != nil {
-		t.sale.Error = explain(err)
-		t.fail("sale %s: %s", t.sale.Reference, t.sale.Error)
-	}
-	if jerr := t.journal.PutSale(*t.sale); jerr != nil {
-		t.fail("sale log: %v", jerr)
-	}
-	t.state = StateDone
-	t.show(s)
-	t.cfg.Logf("sale %s: %s", t.sale.Reference, state)
-}
-
-// retry runs op until it succeeds, fails for good, or tries run out
-// (0 = until the till stops). It reuses the caller's idempotency key, so a
-// resend cannot move money twice; it waits as Retry-After asks.
-func (t *Till) retry(op func(context.Context) error, tries int) error {
-	wait := 250 * time.Millisecond
-	for i := 1; ; i++ {
-		ctx, cancel := context.WithTimeout(t.ctx, 15*time.Second)
-		err := op(ctx)
-		cancel()
-		if err == nil || !vipps.IsTemporary(err) || (tries > 0 && i >= tries) {
-			return err
+	t.out.remove(done...)
+	t.cfg.Logf("sale %s: %s", s.Reference, state)
+	// A result already on screen (e.g. "unreachable") stays; the outbox
+	// finished the rest quietly.
+	if t.isCurrent(s.Reference) && t.state != StateDone {
+		t.state = StateDone
+		if s.Error != "" && state == SaleFailed {
+			scr = display.Screen{Kind: display.Error, Title: "Payment not completed", Amount: s.Amount.String(), Message: s.Error}
 		}
-		var ve *vipps.Error
-		d := wait
-		if errors.As(err, &ve) && ve.RetryAfter > d {
-			d = ve.RetryAfter
-		}
-		select {
-		case <-time.After(d):
-		case <-t.ctx.Done():
-			return err
-		}
-		if wait < 8*time.Second {
-			wait *= 2
-		}
+		t.show(scr)
 	}
 }
 
 // explain turns an error into a sentence for the cashier and the journal.
 func explain(err error) string {
 	var ve *vipps.Error
-	if !errors.As(err, &ve) {
+	if !asVipps(err, &ve) {
 		return err.Error()
 	}
 	switch {

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -21,12 +22,12 @@ import (
 	"kasse/store"
 )
 
-// Payments is the part of the Vipps client the till uses.
+// Payments is the part of the Vipps client the till uses. Writes go through
+// Do with the exact request stored in the outbox.
 type Payments interface {
-	Create(ctx context.Context, p vipps.CreatePayment, idemKey string) (vipps.CreatedPayment, error)
+	Do(ctx context.Context, r vipps.Request, out any) error
 	Get(ctx context.Context, ref string) (vipps.Payment, error)
-	Capture(ctx context.Context, ref string, amount money.Amount, idemKey string) (vipps.Payment, error)
-	Cancel(ctx context.Context, ref string, idemKey string) (vipps.Payment, error)
+	Ping(ctx context.Context) error
 }
 
 // Screen is the customer display.
@@ -39,10 +40,20 @@ type Printer interface {
 	Print(r receipt.Receipt) error
 }
 
-// Journal is the sale log and reference counter (bbolt).
+// Journal is the durable side of the till (bbolt): the sale log, the outbox
+// of Vipps operations and the print queue.
 type Journal interface {
-	NextReference(prefix, lane string) (string, error)
-	PutSale(s store.Sale) error
+	NewSale(prefix, lane string, fill func(ref string) (store.Sale, []store.Op)) (store.Sale, []uint64, error)
+	Finish(s store.Sale, done []uint64, next ...store.Op) ([]uint64, error)
+	FinishPrint(s store.Sale, done []uint64, job store.PrintJob, next ...store.Op) ([]uint64, uint64, error)
+	Retry(id uint64, attempts int, next time.Time, lastErr string) error
+	Pending() ([]store.Op, error)
+	Sale(ref string) (store.Sale, error)
+	PrintJobs() ([]store.PrintJob, error)
+	PrintDone(id uint64, s store.Sale) error
+	PrintStarted(id uint64) error
+	PrintRetry(id uint64, attempts int, lastErr string) error
+	QueuePrint(job store.PrintJob) (uint64, error)
 }
 
 // Config is the register's identity and the knobs of the sale path.
@@ -60,10 +71,19 @@ type Config struct {
 	PaymentLife time.Duration
 	Now         func() time.Time
 	Logf        func(format string, args ...any)
+	// Jitter returns a number in [0,1) to spread retries; nil: math/rand.
+	Jitter func() float64
+	// Crash is called at the points where a power cut hurts most
+	// ("sent:create" means the create is committed and about to leave,
+	// "answered:capture" that the answer arrived but is not yet stored,
+	// "printing" that the receipt went to the printer but is not marked
+	// printed). The soak test kills the process there; nil in production.
+	Crash func(point string)
 }
 
 // The till's states, as kassectl status shows them.
 const (
+	StateStarting   = "starting"   // finishing what the last run left
 	StateIdle       = "idle"       // nothing keyed
 	StateKeying     = "keying"     // the cashier is keying an amount
 	StateCreating   = "creating"   // asking Vipps for a payment
@@ -75,13 +95,14 @@ const (
 
 // Sale states in the journal.
 const (
-	SaleCreated   = "created"
-	SaleWaiting   = "waiting"
-	SaleCaptured  = "captured"
-	SaleCancelled = "cancelled"
-	SaleExpired   = "expired"
-	SaleAborted   = "aborted"
-	SaleFailed    = "failed"
+	SaleCreated    = store.StateCreated
+	SaleWaiting    = store.StateWaiting
+	SaleAuthorized = store.StateAuthorized // approved; capture intended
+	SaleCaptured   = store.StateCaptured
+	SaleCancelled  = store.StateCancelled
+	SaleExpired    = store.StateExpired
+	SaleAborted    = store.StateAborted
+	SaleFailed     = store.StateFailed
 )
 
 // Status is a snapshot of the till for kassectl status.
@@ -97,6 +118,10 @@ type Status struct {
 	LastError  string `json:"lastError,omitempty"`
 	Store      string `json:"store"`
 	Lane       string `json:"lane"`
+	Online     bool   `json:"online"`            // the last call to Vipps got an answer
+	Outbox     int    `json:"outbox"`            // Vipps operations not yet confirmed
+	PrintQueue int    `json:"printQueue"`        // receipts not yet printed
+	Printer    string `json:"printer,omitempty"` // the last printer error
 }
 
 // Till runs the sale path. Create with New, then Run.
@@ -115,12 +140,14 @@ type Till struct {
 	// Owned by the Run goroutine.
 	state   string
 	digits  string
-	sale    *store.Sale
-	cancel  bool // the cashier asked to cancel while a request was in flight
-	polling bool
+	sale    *store.Sale // the sale on the till, nil when none
+	qr      string      // its QR payload while waiting
+	cancel  bool        // the cashier asked to cancel while the create was in flight
 	lastErr string
 	shown   display.Kind
 	ctx     context.Context
+	out     outbox
+	prn     printQueue
 }
 
 type keyPress struct {
@@ -145,8 +172,15 @@ func New(cfg Config, p Payments, s Screen, pr Printer, j Journal) *Till {
 	if cfg.Description == "" {
 		cfg.Description = "Purchase"
 	}
+	if cfg.Jitter == nil {
+		cfg.Jitter = rand.Float64
+	}
+	if cfg.Crash == nil {
+		cfg.Crash = func(string) {}
+	}
 	t := &Till{cfg: cfg, pay: p, screen: s, printer: pr, journal: j,
-		keys: make(chan keyPress), events: make(chan func(), 16), state: StateIdle}
+		keys: make(chan keyPress), events: make(chan func(), 16), state: StateStarting,
+		out: newOutbox(), prn: printQueue{mine: map[uint64]bool{}}}
 	t.publish()
 	return t
 }
@@ -178,14 +212,29 @@ func (t *Till) Run(ctx context.Context) error {
 	}
 	t.ctx = ctx
 	t.show(display.Screen{Kind: display.Idle, Title: t.cfg.StoreName})
+	// Whatever a crash or a power cut left unfinished is driven to a final
+	// state first: the outbox holds every operation not yet confirmed.
+	if err := t.loadOutbox(); err != nil {
+		return err
+	}
+	t.state = StateIdle
+	t.kickPrinter()
+	t.publish()
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case kp := <-t.keys:
-			kp.done <- t.handleKey(kp.key)
+			err := t.handleKey(kp.key)
+			t.publish() // before the presser reads the status
+			kp.done <- err
 		case fn := <-t.events:
 			fn()
+		case <-tick.C:
+			t.drain()
+			t.kickPrinter()
 		}
 		t.publish()
 	}
@@ -212,7 +261,8 @@ func (t *Till) amount() money.Amount {
 
 func (t *Till) publish() {
 	s := Status{State: t.state, Currency: t.cfg.Currency, Screen: string(t.shown),
-		LastError: t.lastErr, Store: t.cfg.Store, Lane: t.cfg.Lane}
+		LastError: t.lastErr, Store: t.cfg.Store, Lane: t.cfg.Lane,
+		Online: t.out.online, Outbox: len(t.out.ops), PrintQueue: t.prn.queued, Printer: t.prn.lastErr}
 	if t.sale != nil {
 		s.Reference, s.SaleState, s.VippsState = t.sale.Reference, t.sale.State, t.sale.VippsState
 		s.Value, s.Amount = t.sale.Amount.Value, t.sale.Amount.String()
@@ -240,6 +290,8 @@ func (t *Till) handleKey(k device.Key) error {
 	switch t.state {
 	case StateIdle, StateKeying, StateDone:
 		return t.keyAmount(k)
+	case StateStarting:
+		return errors.New("the till is starting: try again in a moment")
 	case StateCreating, StateWaiting:
 		if k == device.KeyCancel {
 			t.cancelSale()
@@ -248,6 +300,14 @@ func (t *Till) handleKey(k device.Key) error {
 	case StateCancelling, StateCapturing:
 		if k == device.KeyCancel {
 			return fmt.Errorf("too late to cancel: the payment is being %s", map[string]string{StateCancelling: "cancelled", StateCapturing: "captured"}[t.state])
+		}
+		if k == device.KeyClear && !t.out.online {
+			// The network is down: the outbox finishes this sale in the
+			// background (and prints its receipt); the till moves on.
+			t.cfg.Logf("sale %s: left to the outbox while offline", t.sale.Reference)
+			t.sale, t.state, t.digits = nil, StateIdle, ""
+			t.show(display.Screen{Kind: display.Idle, Title: t.cfg.StoreName})
+			return nil
 		}
 	}
 	return fmt.Errorf("key %q does nothing while the till is %s: press cancel to stop the payment", k, t.state)
@@ -292,4 +352,12 @@ func (t *Till) keyAmount(k device.Key) error {
 		t.show(display.Screen{Kind: display.Amount, Amount: t.amount().String()})
 	}
 	return nil
+}
+
+// SetCrash installs the soak test's crash hook (see Config.Crash); call it
+// before Run.
+func (t *Till) SetCrash(f func(point string)) {
+	if f != nil {
+		t.cfg.Crash = f
+	}
 }

@@ -1,0 +1,305 @@
+package till
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"kasse/display"
+	"kasse/payment/vipps"
+	"kasse/store"
+)
+
+// outbox mirrors the journal's pending Vipps operations in memory so the
+// loop can decide what to send without reading bbolt on every tick.
+type outbox struct {
+	ops       map[uint64]store.Op
+	inflight  map[uint64]bool
+	online    bool
+	probing   bool
+	lastProbe time.Time
+}
+
+func newOutbox() outbox {
+	return outbox{ops: map[uint64]store.Op{}, inflight: map[uint64]bool{}, online: true}
+}
+
+func (o *outbox) add(ops ...store.Op) {
+	for _, op := range ops {
+		o.ops[op.ID] = op
+	}
+}
+
+func (o *outbox) remove(ids ...uint64) {
+	for _, id := range ids {
+		delete(o.ops, id)
+	}
+}
+
+func (o *outbox) idsFor(ref string) []uint64 {
+	var ids []uint64
+	for id, op := range o.ops {
+		if op.Reference == ref {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// note records what a call says about the network and reports whether
+// Vipps just became reachable again.
+func (o *outbox) note(err error) (back bool) {
+	switch {
+	case err == nil, vipps.StatusOf(err) > 0 && vipps.StatusOf(err) < 500:
+		back = !o.online
+		o.online = true
+	case vipps.StatusOf(err) == 0 && !errors.Is(err, context.Canceled):
+		o.online = false
+	}
+	return back
+}
+
+func (t *Till) loadOutbox() error {
+	ops, err := t.journal.Pending()
+	if err != nil {
+		return err
+	}
+	for _, op := range ops {
+		op.NextAttempt = time.Time{} // reconcile now, whatever the old backoff said
+		t.out.add(op)
+	}
+	if len(ops) > 0 {
+		t.cfg.Logf("reconciling %d unfinished Vipps operations", len(ops))
+	}
+	return nil
+}
+
+// drain starts every operation that is due: it resends captures, cancels and
+// refunds with their stored key and body, and resolves creates whose sale is
+// no longer on the till by reading the payment from Vipps.
+func (t *Till) drain() {
+	now := t.cfg.Now()
+	if !t.out.online {
+		t.probe(now)
+	}
+	ids := make([]uint64, 0, len(t.out.ops))
+	for id := range t.out.ops {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		op := t.out.ops[id]
+		if t.out.inflight[id] || op.NextAttempt.After(now) {
+			continue
+		}
+		switch {
+		case op.Kind != opCreate:
+			t.send(op)
+		case t.isCurrent(op.Reference) && t.state == StateCreating:
+			t.send(op)
+		case !t.isCurrent(op.Reference):
+			t.resolve(op)
+		}
+	}
+}
+
+// probe checks, at most every 2 s, whether Vipps answers again.
+func (t *Till) probe(now time.Time) {
+	if t.out.probing || now.Sub(t.out.lastProbe) < 2*time.Second {
+		return
+	}
+	t.out.probing, t.out.lastProbe = true, now
+	t.background(func() func() {
+		ctx, cancel := context.WithTimeout(t.ctx, 5*time.Second)
+		defer cancel()
+		err := t.pay.Ping(ctx)
+		return func() {
+			t.out.probing = false
+			t.noteNetwork(err)
+		}
+	})
+}
+
+func (t *Till) noteNetwork(err error) {
+	if t.out.note(err) {
+		t.cfg.Logf("Vipps MobilePay answers again: draining %d operations", len(t.out.ops))
+		for id, op := range t.out.ops {
+			op.NextAttempt = time.Time{}
+			t.out.ops[id] = op
+		}
+	}
+}
+
+func (t *Till) send(op store.Op) {
+	t.out.inflight[op.ID] = true
+	t.cfg.Crash("sent:" + op.Kind)
+	r := vipps.Request{Method: op.Method, Path: op.Path, IdempotencyKey: op.IdempotencyKey, Body: op.Body}
+	t.background(func() func() {
+		ctx, cancel := context.WithTimeout(t.ctx, 15*time.Second)
+		defer cancel()
+		var p vipps.Payment
+		err := t.pay.Do(ctx, r, &p)
+		return func() { t.answered(op, p, err) }
+	})
+}
+
+// resolve reads the payment of a create whose answer the till no longer
+// waits for, and settles it: an abandoned payment is cancelled.
+func (t *Till) resolve(op store.Op) {
+	t.out.inflight[op.ID] = true
+	t.background(func() func() {
+		ctx, cancel := context.WithTimeout(t.ctx, 10*time.Second)
+		defer cancel()
+		p, err := t.pay.Get(ctx, op.Reference)
+		return func() {
+			delete(t.out.inflight, op.ID)
+			t.noteNetwork(err)
+			if _, ok := t.out.ops[op.ID]; !ok || t.isCurrent(op.Reference) {
+				return
+			}
+			s, ok := t.saleFor(op.Reference)
+			if !ok {
+				return
+			}
+			switch {
+			case vipps.StatusOf(err) == 404:
+				s.Error = "the payment never reached Vipps MobilePay"
+				t.end(s, SaleFailed, display.Screen{})
+			case err != nil:
+				t.later(op, err)
+			default:
+				t.settle(s, p, false)
+			}
+		}
+	})
+}
+
+// saleFor returns the sale on the till if it is ref, or reads it.
+func (t *Till) saleFor(ref string) (*store.Sale, bool) {
+	if t.isCurrent(ref) {
+		return t.sale, true
+	}
+	s, err := t.journal.Sale(ref)
+	if err != nil {
+		t.fail("outbox: %v", err)
+		return nil, false
+	}
+	return &s, true
+}
+
+// answered handles Vipps's answer (or its absence) to a sent operation.
+func (t *Till) answered(op store.Op, p vipps.Payment, err error) {
+	delete(t.out.inflight, op.ID)
+	t.cfg.Crash("answered:" + op.Kind)
+	t.noteNetwork(err)
+	if _, ok := t.out.ops[op.ID]; !ok {
+		return // finished meanwhile
+	}
+	s, ok := t.saleFor(op.Reference)
+	if !ok {
+		return
+	}
+	current := t.isCurrent(op.Reference)
+	switch {
+	case err != nil && vipps.IsTemporary(err):
+		t.later(op, err)
+		if !current {
+			return
+		}
+		switch {
+		case op.Kind == opCreate && t.out.ops[op.ID].Attempts >= 3:
+			// Do not keep the cashier waiting: this sale is over; the
+			// outbox cancels whatever may exist at Vipps.
+			s.Error = explain(err)
+			t.state = StateDone
+			t.show(display.Screen{Kind: display.Error, Title: "Vipps is unreachable", Amount: s.Amount.String(),
+				Message: "Vipps MobilePay is unreachable – use another payment method."})
+			t.transition(s, opCancel)
+		case op.Kind == opCapture && t.shown != display.Waiting:
+			t.show(display.Screen{Kind: display.Waiting, Title: "Approved – waiting for network", Amount: s.Amount.String(),
+				Message: "The payment is approved and completes when Vipps MobilePay answers."})
+		}
+	case err != nil:
+		t.fail("%s %s: %s", op.Kind, op.Reference, explain(err))
+		switch {
+		case op.Kind == opCreate:
+			s.Error = explain(err)
+			t.end(s, SaleFailed, display.Screen{})
+		case vipps.StatusOf(err) == 404:
+			s.Error = "the payment never reached Vipps MobilePay"
+			t.end(s, SaleFailed, display.Screen{})
+		default:
+			// Refused for good (already final, nothing left): read the
+			// truth and release whatever is still reserved.
+			if op.Kind == opCapture {
+				s.Error = explain(err)
+			}
+			t.out.remove(op.ID)
+			t.readAndSettle(s.Reference, op)
+		}
+	case op.Kind == opCreate:
+		if current && t.state == StateCreating {
+			t.created(p)
+		}
+	default:
+		t.settle(s, p, op.Kind == opCapture)
+	}
+}
+
+// readAndSettle settles a sale from a fresh read after a refused operation,
+// keeping the op's ID done in the journal when the sale is committed.
+func (t *Till) readAndSettle(ref string, op store.Op) {
+	t.out.add(op) // still pending in the journal until the sale commits
+	t.out.inflight[op.ID] = true
+	t.background(func() func() {
+		ctx, cancel := context.WithTimeout(t.ctx, 10*time.Second)
+		defer cancel()
+		p, err := t.pay.Get(ctx, ref)
+		return func() {
+			delete(t.out.inflight, op.ID)
+			t.noteNetwork(err)
+			s, ok := t.saleFor(ref)
+			if !ok {
+				return
+			}
+			if err != nil {
+				t.later(op, err)
+				return
+			}
+			ag := p.Aggregate
+			open := p.State == vipps.Created || (p.State == vipps.Authorized && ag.Captured.Value+ag.Cancelled.Value < ag.Authorized.Value)
+			if op.Kind == opCancel && open && ag.Captured.Value < s.Amount.Value {
+				// Vipps refused the cancel yet the money is still
+				// reserved: try again later rather than in a loop.
+				t.later(op, fmt.Errorf("cancel refused while the payment is %s", p.State))
+				return
+			}
+			t.settle(s, p, false)
+		}
+	})
+}
+
+// later records a failed attempt and when to try again: exponential backoff
+// with jitter, at most 10 s (so an approval never stays reserved long after
+// the network is back), and never sooner than Retry-After.
+func (t *Till) later(op store.Op, err error) {
+	op.Attempts++
+	d := time.Duration(float64(500*time.Millisecond) * math.Pow(2, float64(min(op.Attempts-1, 5))))
+	d = min(d, 10*time.Second)
+	d = time.Duration(float64(d) * (0.8 + 0.4*t.cfg.Jitter()))
+	var ve *vipps.Error
+	if asVipps(err, &ve) && ve.RetryAfter > d {
+		d = ve.RetryAfter
+	}
+	op.NextAttempt, op.LastError = t.cfg.Now().Add(d), explain(err)
+	t.out.ops[op.ID] = op
+	if rerr := t.journal.Retry(op.ID, op.Attempts, op.NextAttempt, op.LastError); rerr != nil && !errors.Is(rerr, store.ErrNoOp) {
+		t.fail("outbox: %v", rerr)
+	}
+}
+
+func asVipps(err error, target **vipps.Error) bool { return errors.As(err, target) }
