@@ -4,7 +4,10 @@
 //	kassectl [--data DIR | --socket PATH] key 1 2 5 0 0 pay
 //	kassectl status [--json]
 //	kassectl screen --png FILE
-//	kassectl journal [--json]
+//	kassectl journal [--since T] [--store S] [--format json|csv]
+//	kassectl journal archive --before DATE
+//	kassectl reprint REFERENCE
+//	kassectl init
 //	kassectl keys
 //	kassectl receipt FILE
 package main
@@ -27,6 +30,7 @@ import (
 	"kasse/payment/till"
 	"kasse/printer/escpos"
 	"kasse/printer/receipt"
+	"kasse/store"
 )
 
 const usage = `usage: kassectl [--data DIR | --socket PATH] COMMAND [ARGS]
@@ -35,7 +39,14 @@ commands:
   key NAME...          press keys in order (digits key øre: 1 2 5 0 0 = 125,00)
   status [--json]      the till's state, current sale and last error
   screen --png FILE    save the customer display as PNG (FILE - for stdout)
-  journal [--json]     the sale log
+  journal [--since T] [--store S] [--format table|json|csv] [--json]
+                       the sale log, archived sales included; json and csv
+                       have one row per sale and per refund (with its origin store)
+  journal archive --before DATE
+                       move final sales created before DATE to a compressed
+                       file in DIR/archive (still read by journal)
+  reprint REFERENCE    print a copy of a sale's receipt, marked COPY
+  init                 create the database in DIR at provisioning (kassed not running)
   keys                 list the key names
   receipt FILE         show an ESC/POS print file (the simulated printer's
                        receipt.escpos, or a capture of a serial port) as text
@@ -69,8 +80,11 @@ func run(args []string, out io.Writer) error {
 	if len(rest) == 0 {
 		return errors.New("no command given\n" + usage)
 	}
-	if rest[0] == "receipt" {
+	switch rest[0] {
+	case "receipt":
 		return showReceipt(rest[1:], out)
+	case "init":
+		return initDB(*data, out)
 	}
 	c := control.NewClient(*socket)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -119,18 +133,45 @@ func run(args []string, out io.Writer) error {
 		}
 		return writeFile(*file, func(w io.Writer) error { return c.Screen(ctx, w) })
 	case "journal":
+		if len(cargs) > 0 && cargs[0] == "archive" {
+			sf := flag.NewFlagSet("journal archive", flag.ContinueOnError)
+			sf.SetOutput(io.Discard)
+			before := sf.String("before", "", "archive final sales created before this date")
+			if err := sf.Parse(cargs[1:]); err != nil || *before == "" {
+				return errors.New("journal archive needs --before DATE, e.g. --before 2026-01-01")
+			}
+			a, err := c.Archive(ctx, *before)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "archived %d sales to %s\n", a.Archived, a.File)
+			return nil
+		}
 		sf := flag.NewFlagSet("journal", flag.ContinueOnError)
 		sf.SetOutput(io.Discard)
-		asJSON := sf.Bool("json", false, "print JSON")
+		asJSON := sf.Bool("json", false, "print the sales as one JSON array")
+		format := sf.String("format", "table", "table, json (one row per line, refunds included) or csv")
+		var q control.JournalQuery
+		sf.StringVar(&q.Since, "since", "", "only sales from this date or time on")
+		sf.StringVar(&q.Store, "store", "", "only this store prefix")
 		if err := sf.Parse(cargs); err != nil {
 			return fmt.Errorf("journal: %v", err)
 		}
-		sales, err := c.Journal(ctx)
+		switch {
+		case *asJSON:
+			sales, err := c.JournalFiltered(ctx, q)
+			if err != nil {
+				return err
+			}
+			return writeJSON(out, sales)
+		case *format == "json" || *format == "csv":
+			return c.Export(ctx, q, *format, out)
+		case *format != "table":
+			return fmt.Errorf("journal --format %q: use table, json or csv", *format)
+		}
+		sales, err := c.JournalFiltered(ctx, q)
 		if err != nil {
 			return err
-		}
-		if *asJSON {
-			return writeJSON(out, sales)
 		}
 		tw := tabwriter.NewWriter(out, 2, 8, 2, ' ', 0)
 		fmt.Fprintln(tw, "CREATED\tREFERENCE\tAMOUNT\tSTATE\tPRINTED")
@@ -138,6 +179,15 @@ func run(args []string, out io.Writer) error {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%v\n", s.Created.Local().Format("2006-01-02 15:04:05"), s.Reference, s.Amount, s.State, s.Printed)
 		}
 		return tw.Flush()
+	case "reprint":
+		if len(cargs) != 1 {
+			return errors.New("reprint needs one reference, e.g. kassectl reprint OSLO1-2-k7f3-17")
+		}
+		if err := c.Reprint(ctx, cargs[0]); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "copy of %s queued\n", cargs[0])
+		return nil
 	}
 	return fmt.Errorf("unknown command %q\n%s", cmd, usage)
 }
@@ -191,4 +241,26 @@ func showReceipt(args []string, out io.Writer) error {
 	}
 	_, err = io.WriteString(out, doc.Render(receipt.DefaultColumns))
 	return err
+}
+
+// initDB creates and checks the database at provisioning, before the first
+// sale, so that a register never silently starts with an empty one.
+func initDB(dir string, out io.Writer) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	path := filepath.Join(dir, "kasse.db")
+	_, err := os.Stat(path)
+	existed := err == nil
+	db, err := store.Open(path, store.Options{})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	verb := "created"
+	if existed {
+		verb = "checked"
+	}
+	fmt.Fprintf(out, "%s %s (instance tag %s)\n", verb, path, db.InstanceTag())
+	return nil
 }

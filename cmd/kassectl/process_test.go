@@ -91,7 +91,10 @@ func start(t *testing.T, name string, args ...string) *exec.Cmd {
 
 func ctl(t *testing.T, bin, data string, args ...string) (string, error) {
 	t.Helper()
-	out, err := exec.Command(bin, append([]string{"--data", data}, args...)...).CombinedOutput()
+	if data != "" {
+		args = append([]string{"--data", data}, args...)
+	}
+	out, err := exec.Command(bin, args...).CombinedOutput()
 	return string(out), err
 }
 
@@ -170,6 +173,41 @@ func TestShopWithRealProcesses(t *testing.T) {
 	if err != nil || !bytes.Contains(receipt, []byte("125,00")) || !bytes.Contains(receipt, []byte(st.Reference)) {
 		t.Fatalf("receipt file: %v; want the amount and reference in it", err)
 	}
+	// A reprint says COPY; the original stays the only original.
+	if out, err := ctl(t, bin.kassectl, data, "reprint", st.Reference); err != nil {
+		t.Fatalf("kassectl reprint: %v\n%s", err, out)
+	}
+	eventually(t, "the copy", func() bool {
+		b, _ := os.ReadFile(filepath.Join(data, "receipt.escpos"))
+		return bytes.Count(b, []byte(st.Reference)) >= 4 // text and barcode, twice
+	})
+	if out, _ := ctl(t, bin.kassectl, "", "receipt", filepath.Join(data, "receipt.escpos")); strings.Count(out, "COPY") != 2 {
+		t.Fatalf("want COPY at the top and bottom of the reprint only, got:\n%s", out)
+	}
+	if out, err := ctl(t, bin.kassectl, data, "reprint", "BERGEN-7-zzzz-99"); err == nil || !strings.Contains(out, "not found") {
+		t.Fatalf("reprint of an unknown sale: err %v, %q", err, out)
+	}
+	// The sale log for distance selling, then archived and still readable.
+	out, err = ctl(t, bin.kassectl, data, "journal", "--format", "csv", "--store", "BERGEN")
+	if err != nil || !strings.HasPrefix(out, "time,") || !strings.Contains(out, st.Reference) || !strings.Contains(out, "125.00") {
+		t.Fatalf("journal --format csv: %v\n%s", err, out)
+	}
+	if out, _ := ctl(t, bin.kassectl, data, "journal", "--format", "csv", "--store", "OTHER1"); strings.Contains(out, st.Reference) {
+		t.Fatalf("journal --store OTHER1 shows a BERGEN sale:\n%s", out)
+	}
+	tomorrow := time.Now().Add(24 * time.Hour).Format("2006-01-02")
+	if out, err := ctl(t, bin.kassectl, data, "journal", "archive", "--before", tomorrow); err != nil || !strings.Contains(out, "archived 1 sales") {
+		t.Fatalf("journal archive: %v\n%s", err, out)
+	}
+	out, err = ctl(t, bin.kassectl, data, "journal", "--json")
+	if err != nil || !strings.Contains(out, st.Reference) {
+		t.Fatalf("archived sale not in kassectl journal: %v\n%s", err, out)
+	}
+	out, err = ctl(t, bin.kassectl, data, "journal", "--format", "csv")
+	if err != nil || strings.Count(out, "time,") != 1 || !strings.Contains(out, st.Reference) {
+		t.Fatalf("journal csv over the archive: %v\n%s", err, out)
+	}
+
 	// Secrets never reach the status, journal or log.
 	for _, args := range [][]string{{"status", "--json"}, {"journal", "--json"}} {
 		out, _ := ctl(t, bin.kassectl, data, args...)

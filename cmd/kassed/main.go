@@ -132,7 +132,7 @@ func (r *register) run(ctx context.Context) error {
 		return err
 	}
 	defer os.Remove(sock)
-	srv := &http.Server{Handler: control.Handler(r.till, r.hw.screen, r.db), ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: control.Handler(r.till, r.hw.screen, r.db, filepath.Join(r.cfg.DataDir, "archive")), ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			r.logf("control socket: %v", err)

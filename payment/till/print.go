@@ -41,17 +41,11 @@ func (t *Till) kickPrinter() {
 		return
 	}
 	job := jobs[0]
-	var r receipt.Receipt
-	if err := json.Unmarshal(job.Receipt, &r); err != nil {
-		t.fail("print queue: receipt for %s is unreadable: %v", job.Reference, err)
-		return
-	}
-	r.Copy = job.Copy
 	switch {
 	case job.Sent && !t.prn.mine[job.ID]:
 		// A crash came between sending this receipt and marking it
 		// printed: it may be in the shopper's hand already.
-		r.Copy = true
+		job.Copy = true
 		t.cfg.Logf("receipt %s may have printed before a restart: printing it as COPY", job.Reference)
 	case !job.Sent:
 		if err := t.journal.PrintStarted(job.ID); err != nil {
@@ -59,6 +53,18 @@ func (t *Till) kickPrinter() {
 			return
 		}
 	}
+	t.printJob(job)
+}
+
+// printJob sends a job marked Sent to the printer at once: the gap between
+// that mark and the bytes leaving is where a crash would cost the original.
+func (t *Till) printJob(job store.PrintJob) {
+	var r receipt.Receipt
+	if err := json.Unmarshal(job.Receipt, &r); err != nil {
+		t.fail("print queue: receipt for %s is unreadable: %v", job.Reference, err)
+		return
+	}
+	r.Copy = job.Copy
 	t.prn.mine[job.ID] = true
 	t.prn.busy = true
 	t.background(func() func() {

@@ -284,23 +284,23 @@ func (t *Till) captured(s *store.Sale) {
 	done := t.out.idsFor(s.Reference)
 	// With the printer idle the receipt goes out right after this commit,
 	// so it is marked Sent here and costs no commit of its own.
-	sent := t.prn.idle(now)
-	_, jobID, err := t.journal.FinishPrint(*s, done, store.PrintJob{Reference: s.Reference, Receipt: body, Sent: sent})
+	job := store.PrintJob{Reference: s.Reference, Receipt: body, Sent: t.prn.idle(now)}
+	_, jobID, err := t.journal.FinishPrint(*s, done, job)
 	if err != nil {
 		t.storeFailed(err)
 		return
 	}
-	if sent {
-		t.prn.mine[jobID] = true
-	}
 	t.out.remove(done...)
 	t.prn.queued++
+	if job.Sent {
+		job.ID = jobID
+		t.printJob(job)
+	}
 	t.cfg.Logf("sale %s: captured %s", s.Reference, s.Amount)
 	if t.isCurrent(s.Reference) && t.state != StateDone {
 		t.state = StateDone
 		t.show(display.Screen{Kind: display.Paid, Amount: s.Amount.String()})
 	}
-	t.kickPrinter()
 }
 
 func (t *Till) receipt(s *store.Sale, at time.Time) receipt.Receipt {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"kasse/payment/till"
@@ -92,9 +93,50 @@ func (c *Client) Screen(ctx context.Context, w io.Writer) error {
 	return c.do(ctx, http.MethodGet, "/v1/screen.png", nil, w)
 }
 
-// Journal reads the sale log.
+// Journal reads the whole sale log.
 func (c *Client) Journal(ctx context.Context) ([]store.Sale, error) {
+	return c.JournalFiltered(ctx, JournalQuery{})
+}
+
+// JournalQuery selects sales: since a time, of one store.
+type JournalQuery struct {
+	Since string // a date or RFC 3339 time
+	Store string
+}
+
+func (q JournalQuery) values() url.Values {
+	v := url.Values{}
+	if q.Since != "" {
+		v.Set("since", q.Since)
+	}
+	if q.Store != "" {
+		v.Set("store", q.Store)
+	}
+	return v
+}
+
+// JournalFiltered reads the sale log, archived sales included.
+func (c *Client) JournalFiltered(ctx context.Context, q JournalQuery) ([]store.Sale, error) {
 	var s []store.Sale
-	err := c.do(ctx, http.MethodGet, "/v1/journal", nil, &s)
+	err := c.do(ctx, http.MethodGet, "/v1/journal?"+q.values().Encode(), nil, &s)
 	return s, err
+}
+
+// Export writes the sale log with refunds, as csv or json lines, to w.
+func (c *Client) Export(ctx context.Context, q JournalQuery, format string, w io.Writer) error {
+	v := q.values()
+	v.Set("format", format)
+	return c.do(ctx, http.MethodGet, "/v1/export?"+v.Encode(), nil, w)
+}
+
+// Archive moves final sales created before `before` to a compressed file.
+func (c *Client) Archive(ctx context.Context, before string) (ArchiveReply, error) {
+	var a ArchiveReply
+	err := c.do(ctx, http.MethodPost, "/v1/journal/archive?before="+url.QueryEscape(before), nil, &a)
+	return a, err
+}
+
+// Reprint prints a copy of a sale's receipt, marked COPY.
+func (c *Client) Reprint(ctx context.Context, ref string) error {
+	return c.do(ctx, http.MethodPost, "/v1/reprint?reference="+url.QueryEscape(ref), nil, nil)
 }

@@ -23,6 +23,7 @@ import (
 type Till interface {
 	Press(ctx context.Context, k device.Key) error
 	Status() till.Status
+	Reprint(ctx context.Context, ref string) error
 }
 
 // Screen renders the customer display as PNG.
@@ -30,9 +31,11 @@ type Screen interface {
 	WritePNG(w io.Writer) error
 }
 
-// Journal lists the sale log.
+// Journal is the sale log in bbolt.
 type Journal interface {
-	Sales(fn func(store.Sale) error) error
+	Journal(f store.Filter, fn func(store.Sale) error) error
+	Export(f store.Filter, format string, w io.Writer) (int, error)
+	Archive(before time.Time, w io.Writer) (int, error)
 }
 
 // KeysRequest is the body of POST /v1/keys.
@@ -45,8 +48,10 @@ type ErrorReply struct {
 	Error string `json:"error"`
 }
 
-// Handler serves the control API.
-func Handler(t Till, s Screen, j Journal) http.Handler {
+// Handler serves the control API. Archives of old sales live in
+// archiveDir and are read back with the live journal.
+func Handler(t Till, s Screen, j Journal, archiveDir string) http.Handler {
+	a := archives{dir: archiveDir}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/keys", func(w http.ResponseWriter, r *http.Request) {
 		var req KeysRequest
@@ -82,12 +87,61 @@ func Handler(t Till, s Screen, j Journal) http.Handler {
 		}
 	})
 	mux.HandleFunc("GET /v1/journal", func(w http.ResponseWriter, r *http.Request) {
+		f, err := filter(r)
+		if err != nil {
+			reply(w, http.StatusBadRequest, ErrorReply{err.Error()})
+			return
+		}
 		sales := []store.Sale{}
-		if err := j.Sales(func(s store.Sale) error { sales = append(sales, s); return nil }); err != nil {
+		add := func(s store.Sale) error { sales = append(sales, s); return nil }
+		if err := a.read(f, add); err != nil {
+			reply(w, http.StatusInternalServerError, ErrorReply{"journal archive: " + err.Error()})
+			return
+		}
+		if err := j.Journal(f, add); err != nil {
 			reply(w, http.StatusInternalServerError, ErrorReply{"journal: " + err.Error()})
 			return
 		}
 		reply(w, http.StatusOK, sales)
+	})
+	mux.HandleFunc("GET /v1/export", func(w http.ResponseWriter, r *http.Request) {
+		f, err := filter(r)
+		format := r.URL.Query().Get("format")
+		if err == nil && format != "json" && format != "csv" {
+			err = fmt.Errorf("format %q: use json or csv", format)
+		}
+		if err != nil {
+			reply(w, http.StatusBadRequest, ErrorReply{err.Error()})
+			return
+		}
+		w.Header().Set("Content-Type", map[string]string{"csv": "text/csv", "json": "application/x-ndjson"}[format])
+		// Archived rows first: they are the older ones. A failure
+		// mid-stream can only be reported by cutting the stream short.
+		if err := a.export(f, format, w); err != nil {
+			return
+		}
+		j.Export(f, format, &skipHeader{w, format == "csv" && a.any()})
+	})
+	mux.HandleFunc("POST /v1/journal/archive", func(w http.ResponseWriter, r *http.Request) {
+		before, err := parseTime(r.URL.Query().Get("before"))
+		if err != nil || before.IsZero() {
+			reply(w, http.StatusBadRequest, ErrorReply{"archive needs --before DATE (2026-01-31 or RFC 3339)"})
+			return
+		}
+		n, file, err := a.write(j, before)
+		if err != nil {
+			reply(w, http.StatusInternalServerError, ErrorReply{"archive: " + err.Error()})
+			return
+		}
+		reply(w, http.StatusOK, ArchiveReply{Archived: n, File: file})
+	})
+	mux.HandleFunc("POST /v1/reprint", func(w http.ResponseWriter, r *http.Request) {
+		ref := r.URL.Query().Get("reference")
+		if err := t.Reprint(r.Context(), ref); err != nil {
+			reply(w, http.StatusConflict, ErrorReply{"reprint: " + err.Error()})
+			return
+		}
+		reply(w, http.StatusOK, t.Status())
 	})
 	return mux
 }

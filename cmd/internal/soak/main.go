@@ -43,9 +43,10 @@ func main() {
 	duration := flag.Duration("duration", 2*time.Minute, "how long to run operations")
 	long := flag.Bool("long", false, "include outages of up to 10 minutes")
 	bin := flag.String("bin", "", "directory with kassed and vippssim (built if empty)")
+	keep := flag.Bool("keep", false, "keep the data directory (printed) for a post-mortem")
 	flag.Parse()
 	fmt.Printf("soak: seed %d, duration %s, long %v\n", *seed, *duration, *long)
-	r, err := run(*seed, *duration, *long, *bin)
+	r, err := run(*seed, *duration, *long, *bin, *keep)
 	if r != nil {
 		r.print()
 	}
@@ -138,14 +139,18 @@ func (b *syncBuffer) String() string {
 	return b.b.String()
 }
 
-func run(seed uint64, duration time.Duration, long bool, bin string) (*report, error) {
+func run(seed uint64, duration time.Duration, long bool, bin string, keep bool) (*report, error) {
 	s := &soak{rng: rand.New(rand.NewPCG(seed, 7)),
 		rep: &report{seed: seed, ops: map[string]int{}, crashes: map[string]int{}, faults: map[string]int{}}}
 	dir, err := os.MkdirTemp("", "kasse-soak-")
 	if err != nil {
 		return s.rep, err
 	}
-	defer os.RemoveAll(dir)
+	if keep {
+		fmt.Printf("soak: keeping %s\n", dir)
+	} else {
+		defer os.RemoveAll(dir)
+	}
 	s.dir = dir
 	if bin == "" {
 		bin = filepath.Join(dir, "bin")
