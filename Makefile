@@ -8,7 +8,7 @@ PKGS    := ./...
 DEMO    ?= $(CURDIR)/demo
 SIMADDR ?= 127.0.0.1:8089
 
-.PHONY: all build test bench demo cross vet fmt-check clean
+.PHONY: all build test bench demo cross vet fmt-check clean soak soak-short test-arm
 
 all: build
 
@@ -34,6 +34,23 @@ MICRO_PKGS    := ./display/... ./printer/... ./payment/...
 bench:
 	@set -o pipefail; $(GO) test -run '^$$' -bench . -benchtime 1x -count 1 $(SCENARIO_PKGS) 2>&1 | $(GO) run ./cmd/internal/benchfmt
 	@set -o pipefail; $(GO) test -run '^$$' -bench . -benchmem -count 1 $(MICRO_PKGS) 2>&1 | $(GO) run ./cmd/internal/benchfmt
+
+# The soak harness: real kassed and vippssim processes, SIGKILLs and network
+# faults, then a check against the simulator's truth. SEED=N replays a run.
+SOAK_FLAGS ?= $(if $(SEED),-seed $(SEED))
+soak:
+	$(GO) run ./cmd/internal/soak -duration 45m -long $(SOAK_FLAGS)
+soak-short:
+	$(GO) run ./cmd/internal/soak -duration 90s $(SOAK_FLAGS)
+
+# The store's tests on 64- and 32-bit ARM under qemu-user (installed from
+# Debian when missing).
+test-arm:
+	@command -v qemu-aarch64-static >/dev/null && command -v qemu-arm-static >/dev/null || \
+	  { echo "installing qemu-user-static"; (apt-get update -qq && apt-get install -y -qq qemu-user-static) >/dev/null || \
+	    sudo sh -c 'apt-get update -qq && apt-get install -y -qq qemu-user-static' >/dev/null; }
+	GOARCH=arm64 $(GO) test -count=1 -short -exec qemu-aarch64-static ./store/ ./payment/money/
+	GOARCH=arm GOARM=6 $(GO) test -count=1 -short -exec qemu-arm-static ./store/ ./payment/money/
 
 cross:
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -o $(BIN)/arm64/ ./cmd/kassed ./cmd/kassectl

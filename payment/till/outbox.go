@@ -215,6 +215,7 @@ func (t *Till) answered(op store.Op, p vipps.Payment, err error) {
 			// Do not keep the cashier waiting: this sale is over; the
 			// outbox cancels whatever may exist at Vipps.
 			s.Error = explain(err)
+			t.fail("sale %s: %s", s.Reference, s.Error)
 			t.state = StateDone
 			t.show(display.Screen{Kind: display.Error, Title: "Vipps is unreachable", Amount: s.Amount.String(),
 				Message: "Vipps MobilePay is unreachable – use another payment method."})

@@ -234,7 +234,9 @@ func (t *Till) Run(ctx context.Context) error {
 			fn()
 		case <-tick.C:
 			t.drain()
-			t.kickPrinter()
+			if t.prn.queued > 0 {
+				t.kickPrinter()
+			}
 		}
 		t.publish()
 	}

@@ -325,7 +325,7 @@ func (s *soak) killer(ctx context.Context) {
 	}
 }
 
-// faults breaks the network in episodes of 1–20 s (and, with -long, now and
+// faults breaks the network in episodes of 1–20 s (mostly short) (and, with -long, now and
 // then an outage of up to 10 minutes).
 func (s *soak) faults(ctx context.Context, long bool) {
 	kinds := []string{"refuse", "blackhole", "reset", "latency", "sim-500", "sim-503", "sim-429", "sim-drop", "sim-reset"}
@@ -333,10 +333,11 @@ func (s *soak) faults(ctx context.Context, long bool) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(time.Duration(1000+s.rng.IntN(5000)) * time.Millisecond):
+		case <-time.After(time.Duration(500+s.rng.IntN(2500)) * time.Millisecond):
 		}
 		kind := kinds[s.rng.IntN(len(kinds))]
-		d := time.Duration(1000+s.rng.IntN(19000)) * time.Millisecond
+		// Mostly short episodes, now and then up to 20 s.
+		d := min(time.Second+time.Duration(s.rng.ExpFloat64()*float64(3*time.Second)), 20*time.Second)
 		if long && s.rng.IntN(40) == 0 {
 			kind, d = "refuse", time.Duration(1+s.rng.IntN(10))*time.Minute
 		}

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"kasse/payment/till"
+	"kasse/payment/vippssim"
+)
+
+// With Vipps unreachable, a new sale is refused at once with a clear
+// screen, never a spinner; when Vipps answers again the till takes sales.
+func TestNetworkDownRefusesNewSales(t *testing.T) {
+	w := newWorld(t, worldOpts{spec: true})
+	if err := w.sim.InjectFault(vippssim.Fault{Kind: vippssim.FaultDrop}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.keys("1", "0", "0", "0", "pay"); err != nil {
+		t.Fatal(err)
+	}
+	st := w.waitFor("the unreachable screen", func(s till.Status) bool { return s.State == till.StateDone })
+	if st.Screen != "error" || st.Online || !strings.Contains(st.LastError, "unreachable") {
+		t.Fatalf("after a create that got no answer: %+v", st)
+	}
+	// Now known offline: the next sale is refused at once.
+	w.keys("clear")
+	_, err := w.keys("2", "0", "0", "pay")
+	if err == nil || !strings.Contains(err.Error(), "unreachable") {
+		t.Fatalf("pay while offline: %v, want a refusal at once", err)
+	}
+	if ps := w.simPayments(); len(ps) != 0 {
+		t.Fatalf("payments reached Vipps through a dead network: %+v", ps)
+	}
+	w.sim.ClearFaults()
+	w.waitFor("Vipps to answer again", func(s till.Status) bool { return s.Online && s.Outbox == 0 })
+	w.keys("clear")
+	if _, err := w.keys("3", "0", "0", "pay"); err != nil {
+		t.Fatal(err)
+	}
+	w.waitFor("the QR", func(s till.Status) bool { return s.Screen == "qr" })
+	w.spec.Check(t)
+}
+
+// The network drops after the shopper approved: the till says it waits for
+// the network, and captures once when Vipps answers again.
+func TestCaptureWaitsForNetwork(t *testing.T) {
+	w := newWorld(t, worldOpts{spec: true})
+	if _, err := w.keys("7", "7", "0", "0", "pay"); err != nil {
+		t.Fatal(err)
+	}
+	st := w.waitFor("the QR", func(s till.Status) bool { return s.Screen == "qr" })
+	ref := st.Reference
+	if err := w.sim.InjectFault(vippssim.Fault{Kind: vippssim.FaultStatus, Status: 503, Path: "/epayment/v1/payments/" + ref + "/capture"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.sim.Approve(ref); err != nil {
+		t.Fatal(err)
+	}
+	st = w.waitFor("the waiting-for-network screen", func(s till.Status) bool { return s.Screen == "waiting" })
+	if st.State != till.StateCapturing {
+		t.Fatalf("while the capture fails: %+v", st)
+	}
+	if _, err := w.keys("cancel"); err == nil {
+		t.Fatal("cancel after approval was accepted; the till already decided to capture")
+	}
+	w.sim.ClearFaults()
+	w.waitFor("the paid screen", func(s till.Status) bool { return s.Screen == "paid" })
+	p, _ := w.sim.Payment(ref)
+	if p.Aggregate.Captured.Value != 7700 {
+		t.Fatalf("captured %d, want 7700 once", p.Aggregate.Captured.Value)
+	}
+	w.spec.Check(t)
+}
+
+// A reset after Vipps took the capture: the client cannot know it worked;
+// the retry with the same idempotency key must not capture twice.
+func TestCaptureReplyLost(t *testing.T) {
+	w := newWorld(t, worldOpts{spec: true})
+	w.keys("4", "2", "0", "0", "pay")
+	ref := w.waitFor("the QR", func(s till.Status) bool { return s.Screen == "qr" }).Reference
+	w.sim.InjectFault(vippssim.Fault{Kind: vippssim.FaultReset, Count: 2, Path: "/epayment/v1/payments/" + ref + "/capture"})
+	w.sim.Approve(ref)
+	w.waitFor("the paid screen", func(s till.Status) bool { return s.Screen == "paid" })
+	p, _ := w.sim.Payment(ref)
+	if p.Aggregate.Captured.Value != 4200 {
+		t.Fatalf("captured %d, want 4200 exactly", p.Aggregate.Captured.Value)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	doc, err := w.printer.WaitCuts(ctx, 1)
+	if err != nil || len(doc.Barcodes) != 1 {
+		t.Fatalf("receipt: %v %+v", err, doc.Barcodes)
+	}
+	w.spec.Check(t)
+}
