@@ -41,6 +41,13 @@ func TestSaleEndToEnd(t *testing.T) {
 		t.Fatalf("QR on the display reads %q, want the simulator's redirect URL %q", got, sp.RedirectURL)
 	}
 
+	// The receipt went to Vipps with the create: lane as posId, the
+	// reference as receipt number.
+	if info, _ := w.sim.Payment(ref); !strings.Contains(string(info.Receipt), `"receiptNumber":"`+ref+`"`) ||
+		!strings.Contains(string(info.Receipt), `"posId":"2"`) {
+		t.Fatalf("receipt at Vipps: %s", info.Receipt)
+	}
+
 	w.approve(ref)
 	st = w.waitFor("the paid screen", func(st till.Status) bool { return st.Screen == "paid" })
 	if st.SaleState != till.SaleCaptured || st.LastError != "" {
@@ -186,4 +193,44 @@ func TestUnknownKeyPressesNothing(t *testing.T) {
 	if st, _ := w.ctl.Status(context.Background()); st.State != till.StateIdle || st.Value != 0 {
 		t.Fatalf("a rejected key list pressed keys: %+v", st)
 	}
+}
+
+// The cashier cancels in the moment the shopper approves: whichever the
+// till saw first, Vipps and the screen agree and nothing stays reserved.
+func TestCancelApproveRace(t *testing.T) {
+	w := newWorld(t, worldOpts{spec: true})
+	w.keys("3", "3", "0", "0", "pay")
+	ref := w.waitFor("the QR", func(s till.Status) bool { return s.Screen == "qr" }).Reference
+	if err := w.sim.Approve(ref); err != nil {
+		t.Fatal(err)
+	}
+	w.keys("cancel") // the till has not polled yet: it decides to cancel
+	st := w.waitFor("a result", func(s till.Status) bool { return s.State == till.StateDone })
+	p, _ := w.sim.Payment(ref)
+	ag := p.Aggregate
+	if st.Screen != "cancelled" || st.SaleState != till.SaleCancelled ||
+		ag.Captured.Value != 0 || ag.Cancelled.Value != ag.Authorized.Value || ag.Authorized.Value != 3300 {
+		t.Fatalf("screen %s, sale %s; Vipps %s %+v: want cancelled everywhere, nothing reserved", st.Screen, st.SaleState, p.State, ag)
+	}
+	w.spec.Check(t)
+}
+
+// The provider's test amounts end as refused payments with their own
+// screen, and the till can start the next sale.
+func TestRefusedTestAmount(t *testing.T) {
+	w := newWorld(t, worldOpts{spec: true})
+	w.keys("1", "5", "1", "pay") // 1,51 kr: insufficient funds
+	ref := w.waitFor("the QR", func(s till.Status) bool { return s.Screen == "qr" }).Reference
+	w.sim.Approve(ref)
+	st := w.waitFor("a result", func(s till.Status) bool { return s.State == till.StateDone })
+	if st.Screen != "failed" || st.SaleState != till.SaleAborted {
+		t.Fatalf("after a refused card: %+v", st)
+	}
+	if _, err := w.keys("1", "0", "0", "pay"); err != nil {
+		t.Fatal(err)
+	}
+	if next := w.waitFor("the next QR", func(s till.Status) bool { return s.Screen == "qr" }); next.Reference == ref {
+		t.Fatal("reference reused")
+	}
+	w.spec.Check(t)
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"kasse/display"
+	"kasse/payment/money"
 	"kasse/payment/vipps"
 	"kasse/printer/receipt"
 	"kasse/store"
@@ -58,6 +59,7 @@ func (t *Till) startSale() error {
 			CustomerInteraction: "CUSTOMER_PRESENT",
 			QRFormat:            &vipps.QRFormat{Format: "TEXT/TARGETURL"},
 			PaymentDescription:  t.cfg.Description,
+			Receipt:             t.vippsReceipt(ref, a),
 		}, idemKey(opCreate, ref))
 		build = err
 		return s, []store.Op{newOp(opCreate, ref, a.Value, r)}
@@ -310,6 +312,18 @@ func (t *Till) receipt(s *store.Sale, at time.Time) receipt.Receipt {
 		Lines:         []receipt.Line{{Text: "Sale", Quantity: 1, Amount: s.Amount.Value, TaxRate: t.cfg.TaxRate}},
 		Total:         s.Amount.Value,
 		PaymentMethod: "Vipps MobilePay",
+	}
+}
+
+// vippsReceipt is the receipt the shopper sees in the app, sent with the
+// create call as the provider asks for ePayment: posId is the lane,
+// receiptNumber the reference.
+func (t *Till) vippsReceipt(ref string, a money.Amount) *vipps.Receipt {
+	vat := receipt.VAT(a.Value, t.cfg.TaxRate)
+	return &vipps.Receipt{
+		OrderLines: []vipps.OrderLine{{Name: "Sale", ID: "1", TotalAmount: a.Value,
+			TotalAmountExcludingTax: a.Value - vat, TotalTaxAmount: vat, TaxRate: t.cfg.TaxRate}},
+		BottomLine: vipps.BottomLine{Currency: a.Currency, PosID: t.cfg.Lane, ReceiptNumber: ref},
 	}
 }
 
