@@ -30,6 +30,7 @@ const (
 	KeyClear  Key = "clear"  // clear the amount, or dismiss a result screen
 	KeyPay    Key = "pay"    // start a Vipps MobilePay payment for the keyed amount
 	KeyCancel Key = "cancel" // cancel the payment in progress
+	KeyRefund Key = "refund" // refund a sale: scan its receipt, key the amount, press pay
 )
 
 var keys = map[Key]string{
@@ -40,6 +41,7 @@ var keys = map[Key]string{
 	KeyClear:  "clear the amount or dismiss the result screen",
 	KeyPay:    "start a Vipps MobilePay payment for the keyed amount",
 	KeyCancel: "cancel the payment in progress",
+	KeyRefund: "refund a sale: scan its receipt, key the amount (or none for all), press pay",
 }
 
 // ParseKey returns the key called name, or an error listing the known names.

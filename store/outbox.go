@@ -24,6 +24,7 @@ type Op struct {
 	Kind           string    `json:"kind"` // create, capture, cancel, refund, ecom-initiate, receipt, ...
 	API            string    `json:"api"`  // epayment, ecom, ...
 	IdempotencyKey string    `json:"idempotencyKey,omitempty"`
+	MSN            string    `json:"msn,omitempty"` // another store's MSN (option A partner keys); empty: the config's
 	Method         string    `json:"method"`
 	Path           string    `json:"path"`
 	Body           []byte    `json:"body,omitempty"` // the exact bytes sent

@@ -45,6 +45,7 @@ commands:
   journal archive --before DATE
                        move final sales created before DATE to a compressed
                        file in DIR/archive (still read by journal)
+  scan CODE            a scanned barcode, e.g. a receipt's reference after the refund key
   reprint REFERENCE    print a copy of a sale's receipt, marked COPY
   init                 create the database in DIR at provisioning (kassed not running)
   keys                 list the key names
@@ -179,6 +180,16 @@ func run(args []string, out io.Writer) error {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%v\n", s.Created.Local().Format("2006-01-02 15:04:05"), s.Reference, s.Amount, s.State, s.Printed)
 		}
 		return tw.Flush()
+	case "scan":
+		if len(cargs) != 1 {
+			return errors.New("scan needs one code, e.g. kassectl scan OSLO1-2-k7f3-17 (a receipt's barcode)")
+		}
+		st, err := c.Scan(ctx, cargs[0])
+		if err != nil {
+			return err
+		}
+		printStatus(out, st)
+		return nil
 	case "reprint":
 		if len(cargs) != 1 {
 			return errors.New("reprint needs one reference, e.g. kassectl reprint OSLO1-2-k7f3-17")
@@ -196,6 +207,9 @@ func printStatus(out io.Writer, st till.Status) {
 	fmt.Fprintf(out, "till: %s  screen: %s  amount: %s\n", st.State, st.Screen, st.Amount)
 	if st.Reference != "" {
 		fmt.Fprintf(out, "sale: %s  %s  vipps: %s\n", st.Reference, st.SaleState, st.VippsState)
+	}
+	if r := st.Refund; r != nil {
+		fmt.Fprintf(out, "refund: %s from store %s lane %s  refundable: %s  amount: %s\n", r.Reference, r.OriginStore, r.OriginLane, r.Refundable, r.Amount)
 	}
 	if st.LastError != "" {
 		fmt.Fprintf(out, "error: %s\n", st.LastError)

@@ -54,7 +54,9 @@ type worldOpts struct {
 	prefix, lane string
 	poll         time.Duration
 	spec         bool
-	quiet        bool // no kassed log lines (benchmarks)
+	quiet        bool   // no kassed log lines (benchmarks)
+	shared       *world // another register's Vipps: one MSN for the chain
+	chain        []string
 }
 
 func newWorld(t testing.TB, o worldOpts) *world {
@@ -66,16 +68,20 @@ func newWorld(t testing.TB, o worldOpts) *world {
 		o.poll = 500 * time.Millisecond
 	}
 	w := &world{t: t, clock: vippssim.NewManualClock(time.Now())}
-	w.sim = vippssim.New(vippssim.Config{MSN: testMSN, ClientID: testClientID, ClientSecret: testSecret,
-		SubscriptionKey: testSubKey, Clock: w.clock})
-	t.Cleanup(w.sim.Close)
-	var h http.Handler = w.sim
-	if o.spec {
-		w.spec = vippsspec.Open(t)
-		h = w.spec.Middleware(h)
+	if sh := o.shared; sh != nil {
+		w.clock, w.sim, w.spec, w.srv = sh.clock, sh.sim, sh.spec, sh.srv
+	} else {
+		w.sim = vippssim.New(vippssim.Config{MSN: testMSN, ClientID: testClientID, ClientSecret: testSecret,
+			SubscriptionKey: testSubKey, Clock: w.clock})
+		t.Cleanup(w.sim.Close)
+		var h http.Handler = w.sim
+		if o.spec {
+			w.spec = vippsspec.Open(t)
+			h = w.spec.Middleware(h)
+		}
+		w.srv = httptest.NewServer(h)
+		t.Cleanup(w.srv.Close)
 	}
-	w.srv = httptest.NewServer(h)
-	t.Cleanup(w.srv.Close)
 	w.printer = printertest.NewPTY(t)
 
 	dir := t.TempDir()
@@ -97,7 +103,9 @@ lines = ["Jernbanetorget 1, 0154 Oslo"]
 tax_rate = 2500
 [printer]
 port = %q
-`, w.srv.URL, testMSN, o.poll.String(), o.prefix, o.lane, w.printer.Path()))
+[chain]
+stores = [%s]
+`, w.srv.URL, testMSN, o.poll.String(), o.prefix, o.lane, w.printer.Path(), quoted(o.chain)))
 	cfg, err := config.Load(cfgFile)
 	if err != nil {
 		t.Fatal(err)
@@ -258,3 +266,11 @@ func (w *world) approve(ref string) {
 }
 
 func contains(b []byte, s string) bool { return strings.Contains(string(b), s) }
+
+func quoted(ss []string) string {
+	q := make([]string, len(ss))
+	for i, s := range ss {
+		q[i] = fmt.Sprintf("%q", s)
+	}
+	return strings.Join(q, ", ")
+}

@@ -111,6 +111,7 @@ func openRegister(cfg config.Config, secrets config.Secrets, sim bool, logf func
 	t := till.New(till.Config{
 		Store: cfg.Store.Prefix, Lane: cfg.Store.Lane, StoreName: cfg.Store.Name, StoreLines: cfg.Store.Lines,
 		Currency: cfg.Vipps.Currency, Description: cfg.Vipps.PaymentDescription, TaxRate: cfg.Store.TaxRate,
+		ChainStores: cfg.Chain.Stores, ChainMSN: cfg.Chain.MSN,
 		PollInterval: cfg.Vipps.PollInterval.Duration,
 		Logf:         logf,
 	}, client, hw.panel, hw.printer, db)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/http"
 	"slices"
 	"time"
 
@@ -138,6 +139,9 @@ func (t *Till) send(op store.Op) {
 	t.out.inflight[op.ID] = true
 	t.cfg.Crash("sent:" + op.Kind)
 	r := vipps.Request{Method: op.Method, Path: op.Path, IdempotencyKey: op.IdempotencyKey, Body: op.Body}
+	if op.MSN != "" {
+		r.Header = http.Header{"Merchant-Serial-Number": {op.MSN}}
+	}
 	t.background(func() func() {
 		ctx, cancel := context.WithTimeout(t.ctx, 15*time.Second)
 		defer cancel()
@@ -198,6 +202,10 @@ func (t *Till) answered(op store.Op, p vipps.Payment, err error) {
 	t.noteNetwork(err)
 	if _, ok := t.out.ops[op.ID]; !ok {
 		return // finished meanwhile
+	}
+	if op.Kind == opRefund {
+		t.refundAnswered(op, err) // the sale may be in another store's journal
+		return
 	}
 	s, ok := t.saleFor(op.Reference)
 	if !ok {

@@ -52,6 +52,10 @@ type Journal interface {
 	PrintJobs() ([]store.PrintJob, error)
 	PrintDone(id uint64, s store.Sale) error
 	PrintStarted(id uint64) error
+	NextReference(prefix, lane string) (string, error)
+	PutRefund(r store.Refund, ops ...store.Op) ([]uint64, error)
+	FinishRefund(r store.Refund, done []uint64, next ...store.Op) ([]uint64, error)
+	RefundsFor(ref string) ([]store.Refund, error)
 	PrintRetry(id uint64, attempts int, lastErr string) error
 	QueuePrint(job store.PrintJob) (uint64, error)
 }
@@ -64,6 +68,10 @@ type Config struct {
 	Currency    string
 	Description string // paymentDescription shown in the app
 	TaxRate     int    // basis points, for the receipt's VAT line
+	// ChainStores are the other stores whose sales this till may refund;
+	// ChainMSN their MSNs where the chain uses partner keys (option A).
+	ChainStores []string
+	ChainMSN    map[string]string
 	// PollInterval is the pause between two reads of a pending payment.
 	PollInterval time.Duration
 	// PaymentLife is how long a payment may stay CREATED before the till
@@ -107,21 +115,22 @@ const (
 
 // Status is a snapshot of the till for kassectl status.
 type Status struct {
-	State      string `json:"state"`
-	Amount     string `json:"amount"`
-	Value      int64  `json:"value"`
-	Currency   string `json:"currency"`
-	Reference  string `json:"reference,omitempty"`
-	SaleState  string `json:"saleState,omitempty"`
-	VippsState string `json:"vippsState,omitempty"`
-	Screen     string `json:"screen"`
-	LastError  string `json:"lastError,omitempty"`
-	Store      string `json:"store"`
-	Lane       string `json:"lane"`
-	Online     bool   `json:"online"`            // the last call to Vipps got an answer
-	Outbox     int    `json:"outbox"`            // Vipps operations not yet confirmed
-	PrintQueue int    `json:"printQueue"`        // receipts not yet printed
-	Printer    string `json:"printer,omitempty"` // the last printer error
+	State      string      `json:"state"`
+	Amount     string      `json:"amount"`
+	Value      int64       `json:"value"`
+	Currency   string      `json:"currency"`
+	Reference  string      `json:"reference,omitempty"`
+	SaleState  string      `json:"saleState,omitempty"`
+	VippsState string      `json:"vippsState,omitempty"`
+	Screen     string      `json:"screen"`
+	LastError  string      `json:"lastError,omitempty"`
+	Store      string      `json:"store"`
+	Lane       string      `json:"lane"`
+	Online     bool        `json:"online"`            // the last call to Vipps got an answer
+	Outbox     int         `json:"outbox"`            // Vipps operations not yet confirmed
+	PrintQueue int         `json:"printQueue"`        // receipts not yet printed
+	Printer    string      `json:"printer,omitempty"` // the last printer error
+	Refund     *RefundInfo `json:"refund,omitempty"`
 }
 
 // Till runs the sale path. Create with New, then Run.
@@ -148,6 +157,7 @@ type Till struct {
 	ctx     context.Context
 	out     outbox
 	prn     printQueue
+	rf      *refundCtx // the refund on the till
 }
 
 type keyPress struct {
@@ -264,7 +274,8 @@ func (t *Till) amount() money.Amount {
 func (t *Till) publish() {
 	s := Status{State: t.state, Currency: t.cfg.Currency, Screen: string(t.shown),
 		LastError: t.lastErr, Store: t.cfg.Store, Lane: t.cfg.Lane,
-		Online: t.out.online, Outbox: len(t.out.ops), PrintQueue: t.prn.queued, Printer: t.prn.lastErr}
+		Online: t.out.online, Outbox: len(t.out.ops), PrintQueue: t.prn.queued, Printer: t.prn.lastErr,
+		Refund: t.refundInfo()}
 	if t.sale != nil {
 		s.Reference, s.SaleState, s.VippsState = t.sale.Reference, t.sale.State, t.sale.VippsState
 		s.Value, s.Amount = t.sale.Amount.Value, t.sale.Amount.String()
@@ -291,7 +302,20 @@ func (t *Till) fail(format string, args ...any) {
 func (t *Till) handleKey(k device.Key) error {
 	switch t.state {
 	case StateIdle, StateKeying, StateDone:
+		if k == device.KeyRefund {
+			t.startRefund()
+			return nil
+		}
 		return t.keyAmount(k)
+	case StateRefundScan, StateRefundRead, StateRefundAmount:
+		return t.refundKey(k)
+	case StateRefunding:
+		if k == device.KeyClear && !t.out.online {
+			t.rf, t.state = nil, StateIdle // the outbox finishes it
+			t.show(display.Screen{Kind: display.Idle, Title: t.cfg.StoreName})
+			return nil
+		}
+		return errors.New("the refund is on its way: wait for its result")
 	case StateStarting:
 		return errors.New("the till is starting: try again in a moment")
 	case StateCreating, StateWaiting:

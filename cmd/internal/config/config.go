@@ -31,6 +31,7 @@ type Config struct {
 	Display Display `toml:"display"`
 	Printer Printer `toml:"printer"`
 	Keys    Keys    `toml:"keys"`
+	Chain   Chain   `toml:"chain"`
 
 	file string // named in errors; empty for a Config built in code
 }
@@ -55,6 +56,19 @@ type Vipps struct {
 	PollInterval Duration `toml:"poll_interval"`
 	// Timeout bounds each HTTP request, 1s to 2m; default 10s.
 	Timeout Duration `toml:"timeout"`
+}
+
+// Chain is the [chain] table: the other stores whose sales this register
+// may refund.
+type Chain struct {
+	// Stores are the reference prefixes of the chain's stores (this
+	// store's own prefix is always included). A refund of a reference with
+	// any other prefix is refused.
+	Stores []string `toml:"stores"`
+	// MSN maps a store prefix to that store's merchant serial number, for
+	// chains on partner keys (option A); a refund then carries the MSN of
+	// the store that made the sale. Empty: one MSN, vipps.msn (option C).
+	MSN map[string]string `toml:"msn"`
 }
 
 // Store is the [store] table: who the register belongs to.
@@ -219,6 +233,20 @@ func (c Config) Validate() error {
 	}
 	if v.Timeout.Duration < time.Second || v.Timeout.Duration > 2*time.Minute {
 		bad("vipps.timeout %q is out of range: use 1s to 2m, e.g. \"10s\"", v.Timeout)
+	}
+
+	for _, p := range c.Chain.Stores {
+		if err := store.CheckPrefix(p); err != nil {
+			bad("chain.stores: %v", err)
+		}
+	}
+	for p, m := range c.Chain.MSN {
+		if err := store.CheckPrefix(p); err != nil {
+			bad("chain.msn: %v", err)
+		}
+		if !msnPattern.MatchString(m) {
+			bad("chain.msn.%s %q is not valid: use that store's merchant serial number (4–6 digits)", p, m)
+		}
 	}
 
 	s := c.Store

@@ -140,3 +140,10 @@ func (c *Client) Archive(ctx context.Context, before string) (ArchiveReply, erro
 func (c *Client) Reprint(ctx context.Context, ref string) error {
 	return c.do(ctx, http.MethodPost, "/v1/reprint?reference="+url.QueryEscape(ref), nil, nil)
 }
+
+// Scan hands kassed a scanned code, as a barcode scanner would.
+func (c *Client) Scan(ctx context.Context, code string) (till.Status, error) {
+	var st till.Status
+	err := c.do(ctx, http.MethodPost, "/v1/scan?code="+url.QueryEscape(code), nil, &st)
+	return st, err
+}

@@ -24,6 +24,7 @@ type Till interface {
 	Press(ctx context.Context, k device.Key) error
 	Status() till.Status
 	Reprint(ctx context.Context, ref string) error
+	Scan(ctx context.Context, code string) error
 }
 
 // Screen renders the customer display as PNG.
@@ -134,6 +135,13 @@ func Handler(t Till, s Screen, j Journal, archiveDir string) http.Handler {
 			return
 		}
 		reply(w, http.StatusOK, ArchiveReply{Archived: n, File: file})
+	})
+	mux.HandleFunc("POST /v1/scan", func(w http.ResponseWriter, r *http.Request) {
+		if err := t.Scan(r.Context(), r.URL.Query().Get("code")); err != nil {
+			reply(w, http.StatusConflict, ErrorReply{"scan: " + err.Error()})
+			return
+		}
+		reply(w, http.StatusOK, t.Status())
 	})
 	mux.HandleFunc("POST /v1/reprint", func(w http.ResponseWriter, r *http.Request) {
 		ref := r.URL.Query().Get("reference")

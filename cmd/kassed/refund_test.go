@@ -1,0 +1,96 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"kasse/cmd/internal/control"
+	"kasse/payment/till"
+)
+
+// Store B refunds a sale made in store A, in two parts, reading what is
+// refundable from Vipps (B's journal never saw the sale); a third refund
+// finds nothing left; a foreign reference is refused.
+func TestCrossStoreRefund(t *testing.T) {
+	a := newWorld(t, worldOpts{prefix: "OSLO1", lane: "2", spec: true, chain: []string{"BERGEN"}})
+	b := newWorld(t, worldOpts{prefix: "BERGEN", lane: "7", shared: a, chain: []string{"OSLO1"}})
+
+	a.keys("2", "0", "0", "0", "0", "pay")
+	ref := a.waitFor("the QR", func(s till.Status) bool { return s.Screen == "qr" }).Reference
+	a.approve(ref)
+	a.waitFor("paid", func(s till.Status) bool { return s.Screen == "paid" })
+
+	// Partial refund of 50,00 at store B.
+	if _, err := b.keys("refund"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.ctl.Scan(context.Background(), ref); err != nil {
+		t.Fatal(err)
+	}
+	st := b.waitFor("the refundable amount", func(s till.Status) bool { return s.State == till.StateRefundAmount })
+	if st.Refund == nil || st.Refund.OriginStore != "OSLO1" || st.Refund.OriginLane != "2" || st.Refund.Refundable != "200,00 kr" {
+		t.Fatalf("refund screen: %+v", st.Refund)
+	}
+	if _, err := b.keys("2", "5", "0", "0", "1", "pay"); err == nil {
+		t.Fatal("a refund above the refundable amount was accepted") // 250,01 > 200,00
+	}
+	b.keys("clear", "5", "0", "0", "0", "pay")
+	st = b.waitFor("the refund done", func(s till.Status) bool { return s.State == till.StateDone })
+	if st.Screen != "paid" || st.LastError != "" {
+		t.Fatalf("after the refund: %+v", st)
+	}
+	if p, _ := a.sim.Payment(ref); p.Aggregate.Refunded.Value != 5000 {
+		t.Fatalf("refunded %d at Vipps, want 5000", p.Aggregate.Refunded.Value)
+	}
+
+	// The rest, with no amount keyed: all that is left.
+	b.keys("refund")
+	b.ctl.Scan(context.Background(), ref)
+	st = b.waitFor("the refundable amount", func(s till.Status) bool { return s.State == till.StateRefundAmount })
+	if st.Refund.Refundable != "150,00 kr" {
+		t.Fatalf("refundable after 50,00: %+v", st.Refund)
+	}
+	b.keys("pay")
+	b.waitFor("the second refund done", func(s till.Status) bool { return s.State == till.StateDone && s.Screen == "paid" })
+	if p, _ := a.sim.Payment(ref); p.Aggregate.Refunded.Value != 20000 {
+		t.Fatalf("refunded %d at Vipps, want 20000", p.Aggregate.Refunded.Value)
+	}
+
+	// Nothing left.
+	b.keys("refund")
+	b.ctl.Scan(context.Background(), ref)
+	st = b.waitFor("nothing to refund", func(s till.Status) bool { return s.State == till.StateDone })
+	if st.Screen != "error" || !strings.Contains(st.LastError, "nothing left") {
+		t.Fatalf("third refund: %+v", st)
+	}
+
+	// A reference of a store outside the chain.
+	b.keys("clear", "refund")
+	_, err := b.ctl.Scan(context.Background(), "TRONDH-1-abcd-5")
+	if err == nil || !strings.Contains(err.Error(), "not in this chain") {
+		t.Fatalf("foreign reference: %v", err)
+	}
+	if _, err := b.ctl.Scan(context.Background(), "0123"); err == nil {
+		t.Fatal("a malformed reference was accepted")
+	}
+
+	// B's sale log carries both refunds with their origin store.
+	var csv bytes.Buffer
+	if err := b.ctl.Export(context.Background(), control.JournalQuery{}, "csv", &csv); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(csv.String(), ",refund,"+ref+",BERGEN,7,OSLO1,"); n != 2 {
+		t.Fatalf("want 2 refund rows with origin store OSLO1 in:\n%s", csv.String())
+	}
+	// The refund slips were printed at B.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	doc, err := b.printer.WaitCuts(ctx, 2)
+	if err != nil || !doc.Contains("REFUND") {
+		t.Fatalf("refund slips: %v", err)
+	}
+	a.spec.Check(t)
+}

@@ -1,0 +1,303 @@
+package till
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"time"
+
+	"kasse/device"
+	"kasse/display"
+	"kasse/payment/money"
+	"kasse/payment/vipps"
+	"kasse/printer/receipt"
+	"kasse/store"
+)
+
+// Refund states of the till.
+const (
+	StateRefundScan   = "refund-scan"   // waiting for the receipt's barcode
+	StateRefundRead   = "refund-read"   // reading the sale from Vipps
+	StateRefundAmount = "refund-amount" // the cashier keys how much
+	StateRefunding    = "refunding"     // the refund is on its way
+)
+
+const opRefund = "refund"
+
+// RefundInfo is the refund on the till, for kassectl status.
+type RefundInfo struct {
+	Reference   string `json:"reference"`
+	OriginStore string `json:"originStore"`
+	OriginLane  string `json:"originLane"`
+	Refundable  string `json:"refundable,omitempty"`
+	Amount      string `json:"amount,omitempty"`
+}
+
+// refundCtx is the refund the cashier is making.
+type refundCtx struct {
+	ref        store.Reference
+	msn        string // option A: the origin store's MSN
+	refundable money.Amount
+	amount     money.Amount
+	id         string
+}
+
+// Scan hands the till a scanned code (a receipt's barcode, from a USB
+// scanner or kassectl scan) and waits until it is handled.
+func (t *Till) Scan(ctx context.Context, code string) error {
+	errc := make(chan error, 1)
+	select {
+	case t.events <- func() { errc <- t.scanned(code) }:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (t *Till) startRefund() {
+	t.sale, t.digits, t.lastErr, t.rf = nil, "", "", nil
+	t.state = StateRefundScan
+	t.show(display.Screen{Kind: display.Working, Title: "Refund", Message: "Scan the barcode on the sale's receipt."})
+}
+
+// refundKey handles keys during a refund.
+func (t *Till) refundKey(k device.Key) error {
+	if k == device.KeyCancel || (k == device.KeyClear && t.state != StateRefundAmount) {
+		t.rf, t.digits, t.state = nil, "", StateIdle
+		t.show(display.Screen{Kind: display.Idle, Title: t.cfg.StoreName})
+		return nil
+	}
+	if t.state != StateRefundAmount {
+		return fmt.Errorf("key %q does nothing now: scan the receipt, or press cancel", k)
+	}
+	switch d, digit := k.Digit(); {
+	case digit:
+		t.digits = trimAmount(t.digits + d)
+	case k == device.KeyBack && t.digits != "":
+		t.digits = t.digits[:len(t.digits)-1]
+	case k == device.KeyClear:
+		t.digits = ""
+	case k == device.KeyPay:
+		return t.confirmRefund()
+	}
+	t.showRefund("")
+	return nil
+}
+
+func trimAmount(s string) string {
+	for len(s) > 0 && s[0] == '0' {
+		s = s[1:]
+	}
+	if len(s) > 12 {
+		s = s[:12]
+	}
+	return s
+}
+
+func (t *Till) scanned(code string) error {
+	defer t.publish()
+	if t.state != StateRefundScan {
+		return fmt.Errorf("a scanned code is only used for refunds: press refund first")
+	}
+	ref, err := store.ParseReference(code)
+	if err != nil {
+		t.fail("refund: %v", err)
+		t.show(display.Screen{Kind: display.Error, Title: "Not a receipt of this chain", Message: err.Error()})
+		t.state = StateRefundScan
+		return err
+	}
+	if ref.Prefix != t.cfg.Store && !slices.Contains(t.cfg.ChainStores, ref.Prefix) {
+		err := fmt.Errorf("reference %s belongs to store %s, which is not in this chain: check chain.stores in the config", code, ref.Prefix)
+		t.fail("refund: %v", err)
+		t.show(display.Screen{Kind: display.Error, Title: "Not a receipt of this chain", Message: err.Error()})
+		return err
+	}
+	t.rf = &refundCtx{ref: ref, msn: t.cfg.ChainMSN[ref.Prefix]}
+	t.state = StateRefundRead
+	t.show(display.Screen{Kind: display.Working, Title: "Refund", Message: "Reading the sale from Vipps MobilePay…"})
+	r := vipps.Request{Method: http.MethodGet, Path: "/epayment/v1/payments/" + code}
+	if t.rf.msn != "" {
+		r.Header = http.Header{"Merchant-Serial-Number": {t.rf.msn}}
+	}
+	t.background(func() func() {
+		ctx, cancel := context.WithTimeout(t.ctx, 10*time.Second)
+		defer cancel()
+		var p vipps.Payment
+		err := t.pay.Do(ctx, r, &p)
+		return func() { t.refundRead(code, p, err) }
+	})
+	return nil
+}
+
+// refundRead shows what can be refunded: what Vipps says was captured and
+// not yet refunded, whichever register did either.
+func (t *Till) refundRead(code string, p vipps.Payment, err error) {
+	if t.state != StateRefundRead || t.rf == nil || t.rf.ref.String() != code {
+		return
+	}
+	t.noteNetwork(err)
+	if err != nil {
+		msg := explain(err)
+		if vipps.StatusOf(err) == 404 {
+			msg = fmt.Sprintf("Vipps MobilePay has no payment %s: check the receipt", code)
+		}
+		t.fail("refund %s: %s", code, msg)
+		t.state = StateRefundScan
+		t.show(display.Screen{Kind: display.Error, Title: "Refund not possible", Message: msg})
+		return
+	}
+	ag := p.Aggregate
+	t.rf.refundable = money.Amount{Value: ag.Captured.Value - ag.Refunded.Value, Currency: p.Amount.Currency}
+	if t.rf.refundable.Value <= 0 {
+		t.state, t.rf = StateDone, nil
+		t.fail("refund %s: nothing left to refund (captured %s, refunded %s)", code, ag.Captured, ag.Refunded)
+		t.show(display.Screen{Kind: display.Error, Title: "Nothing to refund", Message: t.lastErr})
+		return
+	}
+	t.state, t.digits = StateRefundAmount, ""
+	t.showRefund("")
+}
+
+func (t *Till) refundAmount() money.Amount {
+	if t.digits == "" {
+		return t.rf.refundable
+	}
+	a := t.amount()
+	a.Currency = t.rf.refundable.Currency
+	return a
+}
+
+func (t *Till) showRefund(problem string) {
+	rf := t.rf
+	msg := fmt.Sprintf("Sale %s from store %s lane %s. Refundable %s. Key an amount, or press pay to refund all.",
+		rf.ref, rf.ref.Prefix, rf.ref.Lane, rf.refundable)
+	if problem != "" {
+		msg = problem
+	}
+	t.show(display.Screen{Kind: display.Amount, Title: "Refund", Amount: t.refundAmount().String(), Message: msg})
+}
+
+// confirmRefund stores the refund and its request before sending it.
+func (t *Till) confirmRefund() error {
+	rf := t.rf
+	a := t.refundAmount()
+	if a.Value <= 0 || a.Value > rf.refundable.Value {
+		err := fmt.Errorf("refund of %s is not possible: at most %s is left on %s", a, rf.refundable, rf.ref)
+		t.fail("%v", err)
+		t.showRefund(err.Error())
+		return err
+	}
+	t.lastErr = ""
+	// A reference of this register's own series keys the refund: unique
+	// forever, and fixed before the request exists so a retry reuses it.
+	id, err := t.journal.NextReference(t.cfg.Store, t.cfg.Lane)
+	if err != nil {
+		return t.storeFailed(err)
+	}
+	ref := rf.ref.String()
+	rf.amount, rf.id = a, "refund-"+id
+	r, err := vipps.RefundRequest(ref, a, rf.id)
+	if err != nil {
+		return err
+	}
+	op := newOp(opRefund, ref, a.Value, r)
+	op.MSN = rf.msn
+	ids, err := t.journal.PutRefund(store.Refund{ID: rf.id, Reference: ref, Store: t.cfg.Store, Lane: t.cfg.Lane,
+		Amount: a, State: store.RefundPending}, op)
+	if err != nil {
+		return t.storeFailed(err)
+	}
+	t.state = StateRefunding
+	t.show(display.Screen{Kind: display.Working, Title: "Refunding…", Amount: a.String()})
+	t.cfg.Logf("refund %s: %s of sale %s (store %s)", rf.id, a, ref, rf.ref.Prefix)
+	t.out.add(t.withIDs(ids, ref)...)
+	t.drain()
+	return nil
+}
+
+// refundAnswered handles Vipps's answer to a refund, whether the cashier
+// still waits for it or it was left to the outbox.
+func (t *Till) refundAnswered(op store.Op, err error) {
+	current := t.state == StateRefunding && t.rf != nil && t.rf.id == op.IdempotencyKey
+	if err != nil && vipps.IsTemporary(err) {
+		t.later(op, err)
+		if current {
+			t.show(display.Screen{Kind: display.Waiting, Title: "Refund waiting for network", Amount: t.rf.amount.String(),
+				Message: "The refund is stored and goes through when Vipps MobilePay answers."})
+		}
+		return
+	}
+	refunds, rerr := t.journal.RefundsFor(op.Reference)
+	if rerr != nil {
+		t.fail("refund: %v", rerr)
+		return
+	}
+	i := slices.IndexFunc(refunds, func(r store.Refund) bool { return r.ID == op.IdempotencyKey })
+	if i < 0 {
+		t.fail("refund %s: no record of it", op.IdempotencyKey)
+		return
+	}
+	r := refunds[i]
+	r.State = store.RefundDone
+	if err != nil {
+		r.State, r.Error = store.RefundFailed, explain(err)
+	}
+	if _, ferr := t.journal.FinishRefund(r, []uint64{op.ID}); ferr != nil {
+		t.storeFailed(ferr)
+		return
+	}
+	t.out.remove(op.ID)
+	t.cfg.Logf("refund %s: %s", r.ID, r.State)
+	if r.State == store.RefundDone {
+		t.printRefund(r)
+	}
+	if !current {
+		return
+	}
+	t.state, t.rf = StateDone, nil
+	if err != nil {
+		t.fail("refund %s: %s", r.ID, r.Error)
+		t.show(display.Screen{Kind: display.Error, Title: "Refund refused", Amount: r.Amount.String(), Message: r.Error})
+		return
+	}
+	t.show(display.Screen{Kind: display.Paid, Title: "Refunded", Amount: r.Amount.String(),
+		Message: "The money is on its way back to the shopper's card."})
+}
+
+// printRefund prints the refund slip. It is not queued: the sale may belong
+// to another store's journal, and the refund itself is recorded already.
+func (t *Till) printRefund(r store.Refund) {
+	slip := receipt.Receipt{
+		StoreName: t.cfg.StoreName, StoreLines: t.cfg.StoreLines, Store: t.cfg.Store, Lane: t.cfg.Lane,
+		Reference: r.Reference, Time: t.cfg.Now(), Currency: r.Amount.Currency,
+		Lines: []receipt.Line{{Text: fmt.Sprintf("Refund, sale of store %s", r.OriginStore), Quantity: 1,
+			Amount: r.Amount.Value, TaxRate: t.cfg.TaxRate}},
+		Total: r.Amount.Value, PaymentMethod: "Vipps MobilePay", Refund: true,
+	}
+	t.background(func() func() {
+		err := t.printer.Print(slip)
+		return func() {
+			if err != nil {
+				t.prn.lastErr = fmt.Sprintf("refund slip for %s not printed: %v", r.Reference, err)
+				t.fail("%s", t.prn.lastErr)
+			}
+		}
+	})
+}
+
+func (t *Till) refundInfo() *RefundInfo {
+	if t.rf == nil {
+		return nil
+	}
+	info := &RefundInfo{Reference: t.rf.ref.String(), OriginStore: t.rf.ref.Prefix, OriginLane: t.rf.ref.Lane}
+	if t.rf.refundable.Value > 0 {
+		info.Refundable, info.Amount = t.rf.refundable.String(), t.refundAmount().String()
+	}
+	return info
+}
