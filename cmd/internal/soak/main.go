@@ -68,6 +68,8 @@ type report struct {
 	captured       int
 	discrepancies  []string
 	capturedAmount int64
+	refunds        int
+	starts         int
 }
 
 func (r *report) print() {
@@ -75,7 +77,7 @@ func (r *report) print() {
 	fmt.Printf("operations %d %s\n", sum(r.ops), show(r.ops))
 	fmt.Printf("crash points %d %s\n", sum(r.crashes), show(r.crashes))
 	fmt.Printf("fault episodes %d %s\n", sum(r.faults), show(r.faults))
-	fmt.Printf("sales %d, captured %d (%d øre)\n", r.sales, r.captured, r.capturedAmount)
+	fmt.Printf("sales %d, captured %d, refunds %d; Vipps holds %d øre net\n", r.sales, r.captured, r.refunds, r.capturedAmount)
 	fmt.Printf("discrepancies %d\n", len(r.discrepancies))
 	for _, d := range r.discrepancies {
 		fmt.Printf("  %s\n", d)
@@ -100,18 +102,34 @@ func show(m map[string]int) string {
 }
 
 type soak struct {
-	rng     *rand.Rand
-	rep     *report
-	dir     string
-	bin     string
-	simURL  string
-	prx     *proxy
-	cfgPath string
-	data    string
-	ctl     *control.Client
+	seed   uint64
+	rep    *report
+	dir    string
+	bin    string
+	simURL string
+	prx    *proxy
+	mu     sync.Mutex // guards rep's maps and the registers' processes
+	a, b   *reg       // a: the store under crashes; b: another store of the chain that refunds a's sales
+}
 
-	mu     sync.Mutex
-	kassed *proc
+// rng gives each goroutine its own stream of the seed, so a schedule
+// replays whatever the goroutines' interleaving.
+func (s *soak) rng(stream uint64) *rand.Rand { return rand.New(rand.NewPCG(s.seed, stream)) }
+
+func (s *soak) count(m map[string]int, k string) {
+	s.mu.Lock()
+	m[k]++
+	s.mu.Unlock()
+}
+
+// reg is one register: its config, data and current kassed process.
+type reg struct {
+	prefix, lane string
+	cfgPath      string
+	data         string
+	ctl          *control.Client
+	crashes      bool // armed crash points and random kills
+	kassed       *proc
 }
 
 // proc is one run of kassed.
@@ -140,7 +158,7 @@ func (b *syncBuffer) String() string {
 }
 
 func run(seed uint64, duration time.Duration, long bool, bin string, keep bool) (*report, error) {
-	s := &soak{rng: rand.New(rand.NewPCG(seed, 7)),
+	s := &soak{seed: seed,
 		rep: &report{seed: seed, ops: map[string]int{}, crashes: map[string]int{}, faults: map[string]int{}}}
 	dir, err := os.MkdirTemp("", "kasse-soak-")
 	if err != nil {
@@ -175,8 +193,12 @@ func run(seed uint64, duration time.Duration, long bool, bin string, keep bool) 
 	if s.prx, err = newProxy(simAddr); err != nil {
 		return s.rep, err
 	}
-	if err := s.writeConfig(); err != nil {
-		return s.rep, err
+	s.a = &reg{prefix: "SOAK1", lane: "1", crashes: true}
+	s.b = &reg{prefix: "SOAK2", lane: "1"}
+	for _, r := range []*reg{s.a, s.b} {
+		if err := s.writeConfig(r); err != nil {
+			return s.rep, err
+		}
 	}
 	if err := waitHTTP(s.simURL + "/vippssim/payments"); err != nil {
 		return s.rep, err
@@ -184,24 +206,29 @@ func run(seed uint64, duration time.Duration, long bool, bin string, keep bool) 
 
 	ctx, cancel := context.WithTimeout(context.Background(), duration)
 	defer cancel()
-	s.startKassed(true)
+	s.startKassed(s.a, true)
+	s.startKassed(s.b, false)
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
 	go func() { defer wg.Done(); s.faults(ctx, long) }()
 	go func() { defer wg.Done(); s.killer(ctx) }()
-	s.operate(ctx)
+	go func() { defer wg.Done(); s.refunds(ctx, s.b, s.rng(4)) }()
+	s.operate(ctx, s.rng(5))
 	wg.Wait()
 
-	// Heal: no faults, no crash points; let the register finish its work.
+	// Heal: no faults, no crash points; let the registers finish their work.
 	s.prx.set(modePass, 0)
 	s.simDo("DELETE", "/vippssim/faults", nil)
-	s.stopKassed()
-	s.startKassed(false)
-	if err := s.settle(); err != nil {
-		s.rep.discrepancies = append(s.rep.discrepancies, err.Error())
+	for _, r := range []*reg{s.a, s.b} {
+		s.stopKassed(r)
+		s.startKassed(r, false)
+		if err := s.settle(r); err != nil {
+			s.rep.discrepancies = append(s.rep.discrepancies, err.Error())
+		}
 	}
 	s.check()
-	s.stopKassed()
+	s.stopKassed(s.a)
+	s.stopKassed(s.b)
 	return s.rep, nil
 }
 
@@ -225,9 +252,13 @@ func waitHTTP(url string) error {
 	return fmt.Errorf("%s does not answer", url)
 }
 
-func (s *soak) writeConfig() error {
-	s.data = filepath.Join(s.dir, "data")
-	s.cfgPath = filepath.Join(s.dir, "kassed.toml")
+func (s *soak) writeConfig(r *reg) error {
+	dir := filepath.Join(s.dir, r.prefix)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	r.data = filepath.Join(dir, "data")
+	r.cfgPath = filepath.Join(dir, "kassed.toml")
 	cfg := fmt.Sprintf(`data_dir = %q
 [vipps]
 base_url = "http://%s"
@@ -236,42 +267,45 @@ secrets_file = "secrets.toml"
 poll_interval = "500ms"
 timeout = "3s"
 [store]
-prefix = "SOAK1"
-lane = "1"
-name = "Soak shop"
+prefix = %q
+lane = %q
+name = "Soak shop %s"
 tax_rate = 2500
-`, s.data, s.prx.addr)
-	if err := os.WriteFile(s.cfgPath, []byte(cfg), 0o644); err != nil {
+[chain]
+stores = ["SOAK1", "SOAK2"]
+`, r.data, s.prx.addr, r.prefix, r.lane, r.prefix)
+	if err := os.WriteFile(r.cfgPath, []byte(cfg), 0o644); err != nil {
 		return err
 	}
 	sec := "client_id = \"" + clientID + "\"\nclient_secret = \"soak-secret\"\nsubscription_key = \"soak-sub\"\n"
-	return os.WriteFile(filepath.Join(s.dir, "secrets.toml"), []byte(sec), 0o600)
+	return os.WriteFile(filepath.Join(dir, "secrets.toml"), []byte(sec), 0o600)
 }
 
 // startKassed starts kassed, with crash points armed or not.
-func (s *soak) startKassed(crashes bool) {
+func (s *soak) startKassed(r *reg, crashes bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cmd := exec.Command(filepath.Join(s.bin, "kassed"), "--config", s.cfgPath, "--sim")
+	cmd := exec.Command(filepath.Join(s.bin, "kassed"), "--config", r.cfgPath, "--sim")
 	cmd.Env = os.Environ()
 	if crashes {
+		s.rep.starts++
 		cmd.Env = append(cmd.Env,
-			"KASSE_CRASHPOINTS=sent:create=0.03,sent:capture=0.08,sent:cancel=0.05,answered:create=0.03,answered:capture=0.08,answered:cancel=0.05,printing=0.08",
-			fmt.Sprintf("KASSE_CRASH_SEED=%d", s.rng.Uint64()))
+			"KASSE_CRASHPOINTS=sent:create=0.03,sent:capture=0.08,sent:cancel=0.05,sent:refund=0.08,answered:create=0.03,answered:capture=0.08,answered:cancel=0.05,answered:refund=0.08,printing=0.08",
+			fmt.Sprintf("KASSE_CRASH_SEED=%d", s.seed*1000003+uint64(s.rep.starts)))
 	}
 	p := &proc{cmd: cmd, exited: make(chan struct{})}
 	cmd.Stderr = &p.stderr
 	if err := cmd.Start(); err != nil {
 		panic(err)
 	}
-	s.kassed = p
+	r.kassed = p
 	go func() { cmd.Wait(); close(p.exited) }()
-	s.ctl = control.NewClient(filepath.Join(s.data, "kassed.sock"))
+	r.ctl = control.NewClient(filepath.Join(r.data, "kassed.sock"))
 }
 
-func (s *soak) stopKassed() {
+func (s *soak) stopKassed(r *reg) {
 	s.mu.Lock()
-	p := s.kassed
+	p := r.kassed
 	s.mu.Unlock()
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	select {
@@ -284,9 +318,9 @@ func (s *soak) stopKassed() {
 
 // alive restarts kassed if it died, counting why, and reports whether it
 // was running.
-func (s *soak) alive() bool {
+func (s *soak) alive(r *reg) bool {
 	s.mu.Lock()
-	p := s.kassed
+	p := r.kassed
 	killed := p.killed
 	s.mu.Unlock()
 	select {
@@ -303,24 +337,27 @@ func (s *soak) alive() bool {
 		if len(out) > 400 {
 			out = out[len(out)-400:]
 		}
-		s.rep.discrepancies = append(s.rep.discrepancies, "kassed exited on its own: "+out)
+		s.mu.Lock()
+		s.rep.discrepancies = append(s.rep.discrepancies, r.prefix+": kassed exited on its own: "+out)
+		s.mu.Unlock()
 	}
-	s.rep.crashes[point]++
-	s.startKassed(true)
+	s.count(s.rep.crashes, point)
+	s.startKassed(r, r.crashes)
 	return false
 }
 
 // killer pulls the plug at random moments.
 func (s *soak) killer(ctx context.Context) {
+	rng := s.rng(2)
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(time.Duration(500+s.rng.IntN(6000)) * time.Millisecond):
+		case <-time.After(time.Duration(500+rng.IntN(6000)) * time.Millisecond):
 		}
 		s.mu.Lock()
-		s.kassed.killed = true
-		s.kassed.cmd.Process.Signal(syscall.SIGKILL)
+		s.a.kassed.killed = true
+		s.a.kassed.cmd.Process.Signal(syscall.SIGKILL)
 		s.mu.Unlock()
 	}
 }
@@ -328,20 +365,21 @@ func (s *soak) killer(ctx context.Context) {
 // faults breaks the network in episodes of 1–20 s (mostly short) (and, with -long, now and
 // then an outage of up to 10 minutes).
 func (s *soak) faults(ctx context.Context, long bool) {
+	rng := s.rng(3)
 	kinds := []string{"refuse", "blackhole", "reset", "latency", "sim-500", "sim-503", "sim-429", "sim-drop", "sim-reset"}
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(time.Duration(500+s.rng.IntN(2500)) * time.Millisecond):
+		case <-time.After(time.Duration(500+rng.IntN(2500)) * time.Millisecond):
 		}
-		kind := kinds[s.rng.IntN(len(kinds))]
+		kind := kinds[rng.IntN(len(kinds))]
 		// Mostly short episodes, now and then up to 20 s.
-		d := min(time.Second+time.Duration(s.rng.ExpFloat64()*float64(3*time.Second)), 20*time.Second)
-		if long && s.rng.IntN(40) == 0 {
-			kind, d = "refuse", time.Duration(1+s.rng.IntN(10))*time.Minute
+		d := min(time.Second+time.Duration(rng.ExpFloat64()*float64(3*time.Second)), 20*time.Second)
+		if long && rng.IntN(40) == 0 {
+			kind, d = "refuse", time.Duration(1+rng.IntN(10))*time.Minute
 		}
-		s.rep.faults[kind]++
+		s.count(s.rep.faults, kind)
 		switch kind {
 		case "refuse":
 			s.prx.set(modeRefuse, 0)
@@ -350,16 +388,16 @@ func (s *soak) faults(ctx context.Context, long bool) {
 		case "reset":
 			s.prx.set(modeReset, 0)
 		case "latency":
-			s.prx.set(modeLatency, time.Duration(s.rng.IntN(5000))*time.Millisecond)
+			s.prx.set(modeLatency, time.Duration(rng.IntN(5000))*time.Millisecond)
 		default:
-			f := map[string]any{"kind": "status", "count": 1 + s.rng.IntN(8)}
+			f := map[string]any{"kind": "status", "count": 1 + rng.IntN(8)}
 			switch kind {
 			case "sim-500":
 				f["status"] = 500
 			case "sim-503":
 				f["status"] = 503
 			case "sim-429":
-				f["status"], f["retryAfter"] = 429, 1+s.rng.IntN(3)
+				f["status"], f["retryAfter"] = 429, 1+rng.IntN(3)
 			case "sim-drop":
 				f["kind"] = "drop"
 			case "sim-reset":
@@ -390,43 +428,121 @@ func (s *soak) simDo(method, path string, body any) (*http.Response, error) {
 	return resp, err
 }
 
-// operate plays cashier and shopper until ctx ends.
-func (s *soak) operate(ctx context.Context) {
+// operate plays cashier and shopper at store A until ctx ends; now and then
+// the cashier refunds one of A's own sales.
+func (s *soak) operate(ctx context.Context, rng *rand.Rand) {
+	a := s.a
 	for ctx.Err() == nil {
-		time.Sleep(time.Duration(50+s.rng.IntN(300)) * time.Millisecond)
-		if !s.alive() {
+		time.Sleep(time.Duration(50+rng.IntN(300)) * time.Millisecond)
+		if !s.alive(a) {
 			continue
 		}
 		c, cancel := context.WithTimeout(ctx, 5*time.Second)
-		st, err := s.ctl.Status(c)
+		st, err := a.ctl.Status(c)
 		if err != nil {
 			cancel()
 			continue
 		}
 		switch st.State {
 		case till.StateIdle, till.StateKeying:
-			amount := fmt.Sprint(100 + s.rng.IntN(99900))
+			if rng.IntN(10) == 0 {
+				if ref := s.capturedSale(c, rng); ref != "" {
+					s.count(s.rep.ops, "refund-own")
+					s.refund(c, a, ref, rng)
+				}
+				break
+			}
+			amount := fmt.Sprint(100 + rng.IntN(99900))
 			keys := append(strings.Split(amount, ""), "pay")
-			s.rep.ops["sale"]++
-			s.ctl.Keys(c, keys...)
+			s.count(s.rep.ops, "sale")
+			a.ctl.Keys(c, keys...)
 		case till.StateDone:
-			s.ctl.Keys(c, "clear")
+			a.ctl.Keys(c, "clear")
 		case till.StateWaiting:
-			switch n := s.rng.IntN(10); {
+			switch n := rng.IntN(10); {
 			case n < 6:
-				s.rep.ops["approve"]++
+				s.count(s.rep.ops, "approve")
 				s.simDo("POST", "/vippssim/payments/"+st.Reference+"/approve", nil)
 			case n < 7:
-				s.rep.ops["reject"]++
+				s.count(s.rep.ops, "reject")
 				s.simDo("POST", "/vippssim/payments/"+st.Reference+"/reject", nil)
 			case n < 9:
-				s.rep.ops["cancel"]++
-				s.ctl.Keys(c, "cancel")
+				s.count(s.rep.ops, "cancel")
+				a.ctl.Keys(c, "cancel")
 			}
-		case till.StateCapturing, till.StateCancelling:
-			if !st.Online && s.rng.IntN(4) == 0 {
-				s.rep.ops["leave"]++
-				s.ctl.Keys(c, "clear")
+		case till.StateCapturing, till.StateCancelling, till.StateRefunding:
+			if !st.Online && rng.IntN(4) == 0 {
+				s.count(s.rep.ops, "leave")
+				a.ctl.Keys(c, "clear")
+			}
+		case till.StateRefundScan, till.StateRefundAmount:
+			a.ctl.Keys(c, "cancel") // a refund interrupted by a restart
+		}
+		cancel()
+	}
+}
+
+// capturedSale picks one of store A's captured sales from its journal.
+func (s *soak) capturedSale(ctx context.Context, rng *rand.Rand) string {
+	sales, err := s.a.ctl.Journal(ctx)
+	if err != nil {
+		return ""
+	}
+	var refs []string
+	for _, sale := range sales {
+		if sale.State == store.StateCaptured {
+			refs = append(refs, sale.Reference)
+		}
+	}
+	if len(refs) == 0 {
+		return ""
+	}
+	return refs[rng.IntN(len(refs))]
+}
+
+// refund makes a partial (or, without an amount, full) refund of ref at r.
+func (s *soak) refund(ctx context.Context, r *reg, ref string, rng *rand.Rand) {
+	if _, err := r.ctl.Keys(ctx, "refund"); err != nil {
+		return
+	}
+	if _, err := r.ctl.Scan(ctx, ref); err != nil {
+		r.ctl.Keys(ctx, "cancel")
+		return
+	}
+	for i := 0; i < 50; i++ {
+		st, err := r.ctl.Status(ctx)
+		if err != nil || st.State == till.StateDone || st.State == till.StateRefundScan {
+			r.ctl.Keys(ctx, "cancel")
+			return
+		}
+		if st.State == till.StateRefundAmount {
+			keys := []string{"pay"}
+			if rng.IntN(2) == 0 {
+				keys = append(strings.Split(fmt.Sprint(1+rng.IntN(5000)), ""), "pay")
+			}
+			if _, err := r.ctl.Keys(ctx, keys...); err != nil {
+				r.ctl.Keys(ctx, "cancel")
+			}
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// refunds plays store B: it refunds sales of store A now and then.
+func (s *soak) refunds(ctx context.Context, b *reg, rng *rand.Rand) {
+	for ctx.Err() == nil {
+		time.Sleep(time.Duration(1000+rng.IntN(3000)) * time.Millisecond)
+		c, cancel := context.WithTimeout(ctx, 10*time.Second)
+		if st, err := b.ctl.Status(c); err == nil {
+			switch st.State {
+			case till.StateDone, till.StateRefundScan, till.StateRefundAmount:
+				b.ctl.Keys(c, "cancel")
+			case till.StateIdle:
+				if ref := s.capturedSale(c, rng); ref != "" {
+					s.count(s.rep.ops, "refund-cross-store")
+					s.refund(c, b, ref, rng)
+				}
 			}
 		}
 		cancel()
@@ -434,21 +550,21 @@ func (s *soak) operate(ctx context.Context) {
 }
 
 // settle waits until the healed register has nothing left to do.
-func (s *soak) settle() error {
+func (s *soak) settle(r *reg) error {
 	deadline := time.Now().Add(3 * time.Minute)
 	var last till.Status
 	quiet := 0
 	for time.Now().Before(deadline) {
-		s.alive()
+		s.alive(r)
 		c, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		st, err := s.ctl.Status(c)
+		st, err := r.ctl.Status(c)
 		if err == nil {
 			last = st
 			switch st.State {
 			case till.StateWaiting:
-				s.ctl.Keys(c, "cancel")
-			case till.StateDone:
-				s.ctl.Keys(c, "clear")
+				r.ctl.Keys(c, "cancel")
+			case till.StateDone, till.StateRefundScan, till.StateRefundAmount:
+				r.ctl.Keys(c, "cancel")
 			case till.StateIdle:
 				if st.Outbox == 0 && st.PrintQueue == 0 {
 					quiet++
@@ -464,7 +580,7 @@ func (s *soak) settle() error {
 		cancel()
 		time.Sleep(200 * time.Millisecond)
 	}
-	return fmt.Errorf("register did not settle in 3 minutes: %+v", last)
+	return fmt.Errorf("%s did not settle in 3 minutes: %+v", r.prefix, last)
 }
 
 type simPayment struct {
@@ -489,7 +605,7 @@ func (s *soak) check() {
 	var truth []simPayment
 	json.NewDecoder(resp.Body).Decode(&truth)
 	resp.Body.Close()
-	sales, err := s.ctl.Journal(context.Background())
+	sales, err := s.a.ctl.Journal(context.Background())
 	if err != nil {
 		bad("reading the journal: %v", err)
 		return
@@ -502,6 +618,7 @@ func (s *soak) check() {
 		journal[sale.Reference] = sale
 	}
 	s.rep.sales = len(sales)
+	refunded, refundTotal := s.refundLog(bad)
 	var simCaptured, journalCaptured int64
 	for _, p := range truth {
 		ag := func(k string) int64 { return p.Aggregate[k].Value }
@@ -525,6 +642,16 @@ func (s *soak) check() {
 			bad("%s is still open (CREATED) after the register settled", p.Reference)
 		}
 		simCaptured += ag("capturedAmount") - ag("refundedAmount")
+		if ag("refundedAmount") > ag("capturedAmount") {
+			bad("%s refunded %d of %d captured", p.Reference, ag("refundedAmount"), ag("capturedAmount"))
+		}
+		if ag("refundedAmount") != refunded[p.Reference] {
+			bad("%s: Vipps refunded %d, the registers' logs %d", p.Reference, ag("refundedAmount"), refunded[p.Reference])
+		}
+		delete(refunded, p.Reference)
+	}
+	for ref, n := range refunded {
+		bad("%s: the registers logged %d refunded that Vipps does not have", ref, n)
 	}
 	for _, sale := range sales {
 		if sale.State == store.StateCaptured {
@@ -537,16 +664,58 @@ func (s *soak) check() {
 		}
 	}
 	s.rep.capturedAmount = simCaptured
-	if simCaptured != journalCaptured {
-		bad("Vipps captured %d øre in all, the journal %d", simCaptured, journalCaptured)
+	if simCaptured != journalCaptured-refundTotal {
+		bad("Vipps holds %d øre net, the journals %d captured − %d refunded", simCaptured, journalCaptured, refundTotal)
 	}
 	s.checkReceipts(journal, bad)
+}
+
+// refundLog reads the refunds both registers logged: done amounts per
+// reference, and their total; a refund still pending is a discrepancy.
+func (s *soak) refundLog(bad func(string, ...any)) (map[string]int64, int64) {
+	per := map[string]int64{}
+	var total int64
+	for _, r := range []*reg{s.a, s.b} {
+		var buf bytes.Buffer
+		if err := r.ctl.Export(context.Background(), control.JournalQuery{}, "json", &buf); err != nil {
+			bad("%s: export: %v", r.prefix, err)
+			continue
+		}
+		dec := json.NewDecoder(&buf)
+		for dec.More() {
+			var row struct {
+				Type, Reference, State, Amount string
+				OriginStore                    string `json:"origin_store"`
+			}
+			if err := dec.Decode(&row); err != nil {
+				bad("%s: export row: %v", r.prefix, err)
+				break
+			}
+			if row.Type != "refund" {
+				continue
+			}
+			if row.OriginStore != "SOAK1" {
+				bad("%s: refund of %s has origin store %q", r.prefix, row.Reference, row.OriginStore)
+			}
+			switch row.State {
+			case store.RefundDone:
+				var whole, frac int64
+				fmt.Sscanf(row.Amount, "%d.%d", &whole, &frac)
+				per[row.Reference] += whole*100 + frac
+				total += whole*100 + frac
+				s.rep.refunds++
+			case store.RefundPending:
+				bad("%s: refund of %s still pending after the registers settled", r.prefix, row.Reference)
+			}
+		}
+	}
+	return per, total
 }
 
 // checkReceipts counts the original receipts per sale in the printer's
 // output: exactly one for every captured sale, none for any other.
 func (s *soak) checkReceipts(journal map[string]store.Sale, bad func(string, ...any)) {
-	raw, err := os.ReadFile(filepath.Join(s.data, "receipt.escpos"))
+	raw, err := os.ReadFile(filepath.Join(s.a.data, "receipt.escpos"))
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		bad("reading the receipts: %v", err)
 		return
@@ -576,7 +745,11 @@ func (s *soak) checkReceipts(journal map[string]store.Sale, bad func(string, ...
 				ref = q.Data
 			}
 		}
-		if !copyMark {
+		refund := false
+		for _, l := range doc.Lines[start:cut] {
+			refund = refund || strings.Contains(l.Text, "REFUND")
+		}
+		if !copyMark && !refund {
 			originals[ref]++
 		}
 		start = cut
