@@ -31,6 +31,7 @@ const (
 	KeyPay    Key = "pay"    // start a Vipps MobilePay payment for the keyed amount
 	KeyCancel Key = "cancel" // cancel the payment in progress
 	KeyRefund Key = "refund" // refund a sale: scan its receipt, key the amount, press pay
+	KeyPhone  Key = "phone"  // key the shopper's phone number for a push payment
 )
 
 var keys = map[Key]string{
@@ -42,6 +43,7 @@ var keys = map[Key]string{
 	KeyPay:    "start a Vipps MobilePay payment for the keyed amount",
 	KeyCancel: "cancel the payment in progress",
 	KeyRefund: "refund a sale: scan its receipt, key the amount (or none for all), press pay",
+	KeyPhone:  "after the amount: key the shopper's phone number, then pay sends the request to their app",
 }
 
 // ParseKey returns the key called name, or an error listing the known names.

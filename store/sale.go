@@ -47,6 +47,9 @@ type Sale struct {
 	Captured   time.Time    `json:"captured,omitzero"`
 	Ended      time.Time    `json:"ended,omitzero"`
 	Printed    bool         `json:"printed"`
+	// Phone is the shopper's number of a push payment, kept only when the
+	// merchant turned on vipps.keep_phone_numbers.
+	Phone string `json:"phone,omitempty"`
 }
 
 // PutSale inserts or updates the sale with s.Reference in one transaction.

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -57,12 +58,35 @@ type worldOpts struct {
 	quiet        bool   // no kassed log lines (benchmarks)
 	shared       *world // another register's Vipps: one MSN for the chain
 	chain        []string
+	flow         string // vipps.flow, default qr
+	logs         *logLines
+}
+
+// logLines keeps kassed's log lines for tests that check what is logged.
+type logLines struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *logLines) add(format string, args ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = append(l.lines, fmt.Sprintf(format, args...))
+}
+
+func (l *logLines) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Join(l.lines, "\n")
 }
 
 func newWorld(t testing.TB, o worldOpts) *world {
 	t.Helper()
 	if o.prefix == "" {
 		o.prefix, o.lane = "OSLO1", "2"
+	}
+	if o.flow == "" {
+		o.flow = "qr"
 	}
 	if o.poll == 0 {
 		o.poll = 500 * time.Millisecond
@@ -95,6 +119,7 @@ msn = %q
 secrets_file = "secrets.toml"
 payment_description = "Kjøp i butikk"
 poll_interval = %q
+flow = %q
 [store]
 prefix = %q
 lane = %q
@@ -105,7 +130,7 @@ tax_rate = 2500
 port = %q
 [chain]
 stores = [%s]
-`, w.srv.URL, testMSN, o.poll.String(), o.prefix, o.lane, w.printer.Path(), quoted(o.chain)))
+`, w.srv.URL, testMSN, o.poll.String(), o.flow, o.prefix, o.lane, w.printer.Path(), quoted(o.chain)))
 	cfg, err := config.Load(cfgFile)
 	if err != nil {
 		t.Fatal(err)
@@ -118,6 +143,10 @@ stores = [%s]
 	if o.quiet {
 		logf = func(string, ...any) {}
 	}
+	if o.logs != nil {
+		logf = o.logs.add
+	}
+
 	w.reg, err = openRegister(cfg, secrets, true, logf)
 	if err != nil {
 		t.Fatal(err)

@@ -112,6 +112,8 @@ func openRegister(cfg config.Config, secrets config.Secrets, sim bool, logf func
 		Store: cfg.Store.Prefix, Lane: cfg.Store.Lane, StoreName: cfg.Store.Name, StoreLines: cfg.Store.Lines,
 		Currency: cfg.Vipps.Currency, Description: cfg.Vipps.PaymentDescription, TaxRate: cfg.Store.TaxRate,
 		ChainStores: cfg.Chain.Stores, ChainMSN: cfg.Chain.MSN,
+		Flow: cfg.Vipps.Flow, QRSize: hw.panel.QRArea().Dx(),
+		CountryCode: cfg.Vipps.CountryCode, KeepPhone: cfg.Vipps.KeepPhoneNumbers,
 		PollInterval: cfg.Vipps.PollInterval.Duration,
 		Logf:         logf,
 	}, client, hw.panel, hw.printer, db)

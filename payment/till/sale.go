@@ -3,6 +3,7 @@ package till
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -30,7 +31,9 @@ func newOp(kind, ref string, amount int64, r vipps.Request) store.Op {
 		Method: r.Method, Path: r.Path, Body: r.Body, Amount: amount}
 }
 
-func (t *Till) startSale() error {
+// startSale creates the payment: a QR (drawn or fetched) by default, or a
+// push to phone (MSISDN) when the cashier keyed one.
+func (t *Till) startSale(phone string) error {
 	a := t.amount()
 	if err := a.Check(); err != nil {
 		t.state = StateDone
@@ -47,11 +50,12 @@ func (t *Till) startSale() error {
 		return fmt.Errorf("vipps MobilePay is unreachable: use another payment method")
 	}
 	var build error
+	var sent []byte // the body that leaves, when it differs from the stored one
 	sale, ids, err := t.journal.NewSale(t.cfg.Store, t.cfg.Lane, func(ref string) (store.Sale, []store.Op) {
 		now := t.cfg.Now()
 		s := store.Sale{Reference: ref, Store: t.cfg.Store, Lane: t.cfg.Lane, Amount: a,
 			State: SaleCreated, Created: now, Updated: now}
-		r, err := vipps.CreateRequest(vipps.CreatePayment{
+		p := vipps.CreatePayment{
 			Amount:              a,
 			PaymentMethod:       vipps.PaymentMethod{Type: "WALLET"},
 			Reference:           ref,
@@ -60,8 +64,28 @@ func (t *Till) startSale() error {
 			QRFormat:            &vipps.QRFormat{Format: "TEXT/TARGETURL"},
 			PaymentDescription:  t.cfg.Description,
 			Receipt:             t.vippsReceipt(ref, a),
-		}, idemKey(opCreate, ref))
+		}
+		switch {
+		case phone != "":
+			p.UserFlow, p.QRFormat, p.Customer = "PUSH_MESSAGE", nil, &vipps.Customer{PhoneNumber: phone}
+		case t.cfg.Flow == "qr-image":
+			p.QRFormat = &vipps.QRFormat{Format: "IMAGE/PNG", Size: max(t.cfg.QRSize, 100)}
+		}
+		r, err := vipps.CreateRequest(p, idemKey(opCreate, ref))
 		build = err
+		if phone != "" && !t.cfg.KeepPhone {
+			// The number is for this one request: the outbox keeps the
+			// intent with the number blanked. A create is never resent
+			// after a restart (the payment is read instead), so the
+			// stored body never needs it.
+			sent = r.Body
+			p.Customer.PhoneNumber = "0000000000"
+			stored, err := vipps.CreateRequest(p, r.IdempotencyKey)
+			r.Body, build = stored.Body, errors.Join(build, err)
+		}
+		if t.cfg.KeepPhone {
+			s.Phone = phone
+		}
 		return s, []store.Op{newOp(opCreate, ref, a.Value, r)}
 	})
 	if err == nil {
@@ -70,11 +94,17 @@ func (t *Till) startSale() error {
 	if err != nil {
 		return t.storeFailed(err)
 	}
-	t.sale, t.qr = &sale, ""
+	t.sale, t.qr, t.qrImg, t.push = &sale, "", nil, phone != ""
 	t.state, t.cancel, t.lastErr = StateCreating, false, ""
 	t.show(display.Screen{Kind: display.Working, Title: "Creating payment…", Amount: a.String()})
 	t.cfg.Logf("sale %s: creating payment of %s", sale.Reference, a)
-	t.out.add(t.withIDs(ids, sale.Reference)...)
+	ops := t.withIDs(ids, sale.Reference)
+	for i := range ops {
+		if sent != nil {
+			ops[i].Body = sent // in memory only, for this run's resends
+		}
+	}
+	t.out.add(ops...)
 	t.drain()
 	return nil
 }
@@ -117,20 +147,60 @@ func (t *Till) created(p vipps.Payment) {
 		t.abandon("cancelled by the cashier")
 		return
 	}
-	if p.RedirectURL == "" {
+	push := t.push
+	if p.RedirectURL == "" && !push {
 		t.fail("create %s: the reply has no redirectUrl", t.sale.Reference)
 		t.abandon("Vipps MobilePay sent no QR code")
 		return
 	}
-	t.qr = p.RedirectURL
 	t.state, t.sale.State = StateWaiting, SaleWaiting
-	t.showQR()
-	t.cfg.Logf("sale %s: QR shown, waiting for the shopper", t.sale.Reference)
+	switch {
+	case push:
+	case t.cfg.Flow == "qr-image":
+		t.fetchQR(t.sale.Reference, p.RedirectURL)
+	default:
+		t.qr = p.RedirectURL
+	}
+	t.waitScreen()
+	t.cfg.Logf("sale %s: waiting for the shopper", t.sale.Reference)
 	t.schedulePoll(t.sale.Reference)
 }
 
-func (t *Till) showQR() {
-	t.show(display.Screen{Kind: display.QR, Amount: t.sale.Amount.String(), QR: t.qr})
+// fetchQR gets Vipps's QR image (no credentials: the URL is the secret).
+func (t *Till) fetchQR(ref, url string) {
+	t.background(func() func() {
+		ctx, cancel := context.WithTimeout(t.ctx, 10*time.Second)
+		defer cancel()
+		img, err := t.pay.FetchImage(ctx, url)
+		return func() {
+			if !t.isCurrent(ref) || t.state != StateWaiting {
+				return
+			}
+			if err != nil {
+				t.fail("QR image for %s: %v", ref, err)
+				t.abandon("the QR image could not be fetched")
+				return
+			}
+			t.qrImg = img
+			t.waitScreen()
+		}
+	})
+}
+
+// waitScreen shows what the shopper acts on while the payment is open.
+func (t *Till) waitScreen() {
+	a := t.sale.Amount.String()
+	switch {
+	case t.qrImg != nil:
+		t.show(display.Screen{Kind: display.QR, Amount: a, QRImage: t.qrImg})
+	case t.qr != "":
+		t.show(display.Screen{Kind: display.QR, Amount: a, QR: t.qr})
+	case t.cfg.Flow == "qr-image" && !t.push:
+		t.show(display.Screen{Kind: display.Working, Title: "Preparing the QR code…", Amount: a})
+	default:
+		t.show(display.Screen{Kind: display.Working, Title: "Approve in the app", Amount: a,
+			Message: "The payment request is on the shopper's phone."})
+	}
 }
 
 func (t *Till) schedulePoll(ref string) {
@@ -170,7 +240,7 @@ func (t *Till) polled(ref string, p vipps.Payment, err error) {
 	}
 	if t.shown == display.Waiting {
 		t.lastErr = ""
-		t.showQR()
+		t.waitScreen()
 	}
 	t.sale.VippsState = p.State
 	if p.State == vipps.Created {

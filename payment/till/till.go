@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
 	"math/rand/v2"
 	"strings"
 	"sync/atomic"
@@ -28,6 +29,7 @@ type Payments interface {
 	Do(ctx context.Context, r vipps.Request, out any) error
 	Get(ctx context.Context, ref string) (vipps.Payment, error)
 	Ping(ctx context.Context) error
+	FetchImage(ctx context.Context, url string) (image.Image, error)
 }
 
 // Screen is the customer display.
@@ -72,6 +74,12 @@ type Config struct {
 	// ChainMSN their MSNs where the chain uses partner keys (option A).
 	ChainStores []string
 	ChainMSN    map[string]string
+	// Flow is "qr" (draw TEXT/TARGETURL), "qr-image" (fetch IMAGE/PNG of
+	// QRSize pixels) or "push" (pay asks for the shopper's phone number).
+	Flow        string
+	QRSize      int
+	CountryCode string // before a keyed phone number, e.g. "47"
+	KeepPhone   bool   // store keyed numbers with the sale (GDPR: see README)
 	// PollInterval is the pause between two reads of a pending payment.
 	PollInterval time.Duration
 	// PaymentLife is how long a payment may stay CREATED before the till
@@ -94,6 +102,7 @@ const (
 	StateStarting   = "starting"   // finishing what the last run left
 	StateIdle       = "idle"       // nothing keyed
 	StateKeying     = "keying"     // the cashier is keying an amount
+	StatePhone      = "phone"      // the cashier is keying the shopper's phone number
 	StateCreating   = "creating"   // asking Vipps for a payment
 	StateWaiting    = "waiting"    // QR shown, waiting for the shopper
 	StateCancelling = "cancelling" // the cashier cancelled; telling Vipps
@@ -151,6 +160,7 @@ type Till struct {
 	digits  string
 	sale    *store.Sale // the sale on the till, nil when none
 	qr      string      // its QR payload while waiting
+	qrImg   image.Image // or Vipps's QR image (flow qr-image)
 	cancel  bool        // the cashier asked to cancel while the create was in flight
 	lastErr string
 	shown   display.Kind
@@ -158,6 +168,8 @@ type Till struct {
 	out     outbox
 	prn     printQueue
 	rf      *refundCtx // the refund on the till
+	phone   string     // digits keyed for a push payment; never logged
+	push    bool       // the current sale is a push to the shopper's phone
 }
 
 type keyPress struct {
@@ -309,6 +321,8 @@ func (t *Till) handleKey(k device.Key) error {
 		return t.keyAmount(k)
 	case StateRefundScan, StateRefundRead, StateRefundAmount:
 		return t.refundKey(k)
+	case StatePhone:
+		return t.phoneKey(k)
 	case StateRefunding:
 		if k == device.KeyClear && !t.out.online {
 			t.rf, t.state = nil, StateIdle // the outbox finishes it
@@ -363,8 +377,12 @@ func (t *Till) keyAmount(k device.Key) error {
 		}
 	case k == device.KeyClear:
 		t.digits, t.lastErr = "", ""
+	case k == device.KeyPay && t.cfg.Flow == "push":
+		return t.askPhone()
 	case k == device.KeyPay:
-		return t.startSale()
+		return t.startSale("")
+	case k == device.KeyPhone:
+		return t.askPhone()
 	case k == device.KeyCancel:
 		t.digits = ""
 	default:

@@ -56,6 +56,18 @@ type Vipps struct {
 	PollInterval Duration `toml:"poll_interval"`
 	// Timeout bounds each HTTP request, 1s to 2m; default 10s.
 	Timeout Duration `toml:"timeout"`
+	// Flow is how the shopper reaches the payment: "qr" (a QR drawn from
+	// TEXT/TARGETURL, the default), "qr-image" (Vipps's IMAGE/PNG, fetched
+	// and drawn 1:1) or "push" (the cashier keys the shopper's phone
+	// number; the phone key does that in any flow).
+	Flow string `toml:"flow"`
+	// CountryCode is put before a keyed phone number: 47 (NO), 45 (DK), 358 (FI).
+	CountryCode string `toml:"country_code"`
+	// KeepPhoneNumbers stores keyed phone numbers with the sale; default
+	// false: a number is used for its one request and never stored,
+	// logged or printed. Turning it on makes the merchant a controller of
+	// that personal data under the GDPR (see README).
+	KeepPhoneNumbers bool `toml:"keep_phone_numbers"`
 }
 
 // Chain is the [chain] table: the other stores whose sales this register
@@ -136,6 +148,8 @@ func defaults() Config {
 			PaymentDescription: "Purchase",
 			PollInterval:       Duration{time.Second},
 			Timeout:            Duration{10 * time.Second},
+			Flow:               "qr",
+			CountryCode:        "47",
 		},
 		Display: Display{Driver: "sim", Width: 240, Height: 320},
 		Printer: Printer{Baud: 19200, Columns: 42},
@@ -186,6 +200,8 @@ func resolve(dir, p string) string {
 	return filepath.Join(dir, p)
 }
 
+var countryCode = regexp.MustCompile(`^[1-9][0-9]{0,2}$`)
+
 var msnPattern = regexp.MustCompile(`^[0-9]{4,6}$`)
 
 // Standard serial rates; anything else is almost certainly a typo.
@@ -230,6 +246,16 @@ func (c Config) Validate() error {
 	}
 	if v.PollInterval.Duration < 500*time.Millisecond {
 		bad("vipps.poll_interval %q is too short: use 500ms or more (Vipps allows 120 reads per minute per payment), e.g. \"1s\"", v.PollInterval)
+	}
+	switch v.Flow {
+	case "qr", "qr-image", "push":
+	case "ecom":
+		bad("vipps.flow \"ecom\" (eCom v2 + QR API) is not in this build: use qr, qr-image or push")
+	default:
+		bad("vipps.flow %q is not known: use qr (default), qr-image or push", v.Flow)
+	}
+	if !countryCode.MatchString(v.CountryCode) {
+		bad("vipps.country_code %q is not valid: use digits without +, e.g. 47 (NO), 45 (DK) or 358 (FI)", v.CountryCode)
 	}
 	if v.Timeout.Duration < time.Second || v.Timeout.Duration > 2*time.Minute {
 		bad("vipps.timeout %q is out of range: use 1s to 2m, e.g. \"10s\"", v.Timeout)
