@@ -52,7 +52,7 @@ func TestPushToPhone(t *testing.T) {
 			}
 			return s
 		}(), " "), " ", ""),
-		"the status": status.LastError + status.Amount,
+		"the status":  status.LastError + status.Amount,
 		"the receipt": string(w.printer.Bytes()),
 	} {
 		if strings.Contains(text, number) || strings.Contains(text, "91234567") {
