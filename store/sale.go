@@ -47,6 +47,9 @@ type Sale struct {
 	Captured   time.Time    `json:"captured,omitzero"`
 	Ended      time.Time    `json:"ended,omitzero"`
 	Printed    bool         `json:"printed"`
+	// API is the Vipps API the payment lives in: "" for ePayment, "ecom"
+	// for eCom v2 (the QR API's one-time QR on its landing page).
+	API string `json:"api,omitempty"`
 	// Phone is the shopper's number of a push payment, kept only when the
 	// merchant turned on vipps.keep_phone_numbers.
 	Phone string `json:"phone,omitempty"`

@@ -120,6 +120,8 @@ secrets_file = "secrets.toml"
 payment_description = "Kjøp i butikk"
 poll_interval = %q
 flow = %q
+callback_prefix = "https://butikken.example/vipps"
+fallback = "https://butikken.example"
 [store]
 prefix = %q
 lane = %q

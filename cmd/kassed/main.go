@@ -16,6 +16,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"syscall"
 	"time"
 
@@ -112,7 +113,9 @@ func openRegister(cfg config.Config, secrets config.Secrets, sim bool, logf func
 		Store: cfg.Store.Prefix, Lane: cfg.Store.Lane, StoreName: cfg.Store.Name, StoreLines: cfg.Store.Lines,
 		Currency: cfg.Vipps.Currency, Description: cfg.Vipps.PaymentDescription, TaxRate: cfg.Store.TaxRate,
 		ChainStores: cfg.Chain.Stores, ChainMSN: cfg.Chain.MSN,
-		Flow: cfg.Vipps.Flow, QRSize: hw.panel.QRArea().Dx(),
+		Flow: strings.Replace(cfg.Vipps.Flow, "ecom-image", "ecom", 1), QRSize: hw.panel.QRArea().Dx(),
+		ECommMSN: cfg.Vipps.MSN, ECommCallback: cfg.Vipps.CallbackPrefix, ECommFallBack: cfg.Vipps.FallBack,
+		ECommImage:  cfg.Vipps.Flow == "ecom-image",
 		CountryCode: cfg.Vipps.CountryCode, KeepPhone: cfg.Vipps.KeepPhoneNumbers,
 		PollInterval: cfg.Vipps.PollInterval.Duration,
 		Logf:         logf,

@@ -98,7 +98,7 @@ func (t *Till) drain() {
 			continue
 		}
 		switch {
-		case op.Kind != opCreate:
+		case op.Kind != opCreate && op.Kind != opInitiate:
 			t.send(op)
 		case t.isCurrent(op.Reference) && t.state == StateCreating:
 			t.send(op)
@@ -135,6 +135,12 @@ func (t *Till) noteNetwork(err error) {
 	}
 }
 
+// reply is any answer to a write: ePayment's payment, or eCom's landing url.
+type reply struct {
+	vipps.Payment
+	URL string `json:"url"`
+}
+
 func (t *Till) send(op store.Op) {
 	t.out.inflight[op.ID] = true
 	t.cfg.Crash("sent:" + op.Kind)
@@ -142,10 +148,18 @@ func (t *Till) send(op store.Op) {
 	if op.MSN != "" {
 		r.Header = http.Header{"Merchant-Serial-Number": {op.MSN}}
 	}
+	if op.API == apiECom {
+		// eCom keys a resend with X-Request-Id and wants its charset.
+		r.IdempotencyKey = ""
+		r.Header = http.Header{"Content-Type": {"application/json;charset=UTF-8"}}
+		if op.Kind != opInitiate && op.Kind != opReceipt {
+			r.Header.Set("X-Request-Id", op.IdempotencyKey)
+		}
+	}
 	t.background(func() func() {
 		ctx, cancel := context.WithTimeout(t.ctx, 15*time.Second)
 		defer cancel()
-		var p vipps.Payment
+		var p reply
 		err := t.pay.Do(ctx, r, &p)
 		return func() { t.answered(op, p, err) }
 	})
@@ -154,19 +168,19 @@ func (t *Till) send(op store.Op) {
 // resolve reads the payment of a create whose answer the till no longer
 // waits for, and settles it: an abandoned payment is cancelled.
 func (t *Till) resolve(op store.Op) {
+	s, ok := t.saleFor(op.Reference)
+	if !ok {
+		return
+	}
 	t.out.inflight[op.ID] = true
 	t.background(func() func() {
 		ctx, cancel := context.WithTimeout(t.ctx, 10*time.Second)
 		defer cancel()
-		p, err := t.pay.Get(ctx, op.Reference)
+		p, err := t.read(ctx, *s)
 		return func() {
 			delete(t.out.inflight, op.ID)
 			t.noteNetwork(err)
 			if _, ok := t.out.ops[op.ID]; !ok || t.isCurrent(op.Reference) {
-				return
-			}
-			s, ok := t.saleFor(op.Reference)
-			if !ok {
 				return
 			}
 			switch {
@@ -196,7 +210,8 @@ func (t *Till) saleFor(ref string) (*store.Sale, bool) {
 }
 
 // answered handles Vipps's answer (or its absence) to a sent operation.
-func (t *Till) answered(op store.Op, p vipps.Payment, err error) {
+func (t *Till) answered(op store.Op, rp reply, err error) {
+	p := rp.Payment
 	delete(t.out.inflight, op.ID)
 	t.cfg.Crash("answered:" + op.Kind)
 	t.noteNetwork(err)
@@ -212,7 +227,17 @@ func (t *Till) answered(op store.Op, p vipps.Payment, err error) {
 		return
 	}
 	current := t.isCurrent(op.Reference)
+	if op.Kind == opReceipt {
+		t.receiptAnswered(op, s, err)
+		return
+	}
 	switch {
+	case err != nil && vipps.IsTemporary(err) && op.Kind == opInitiate:
+		if current && t.state == StateCreating {
+			t.initiateUnclear(op, s, err)
+		} else {
+			t.later(op, err)
+		}
 	case err != nil && vipps.IsTemporary(err):
 		t.later(op, err)
 		if !current {
@@ -220,14 +245,7 @@ func (t *Till) answered(op store.Op, p vipps.Payment, err error) {
 		}
 		switch {
 		case op.Kind == opCreate && t.out.ops[op.ID].Attempts >= 3:
-			// Do not keep the cashier waiting: this sale is over; the
-			// outbox cancels whatever may exist at Vipps.
-			s.Error = explain(err)
-			t.fail("sale %s: %s", s.Reference, s.Error)
-			t.state = StateDone
-			t.show(display.Screen{Kind: display.Error, Title: "Vipps is unreachable", Amount: s.Amount.String(),
-				Message: "Vipps MobilePay is unreachable – use another payment method."})
-			t.transition(s, opCancel)
+			t.unreachable(s, err)
 		case op.Kind == opCapture && t.shown != display.Waiting:
 			t.show(display.Screen{Kind: display.Waiting, Title: "Approved – waiting for network", Amount: s.Amount.String(),
 				Message: "The payment is approved and completes when Vipps MobilePay answers."})
@@ -235,7 +253,7 @@ func (t *Till) answered(op store.Op, p vipps.Payment, err error) {
 	case err != nil:
 		t.fail("%s %s: %s", op.Kind, op.Reference, explain(err))
 		switch {
-		case op.Kind == opCreate:
+		case op.Kind == opCreate || op.Kind == opInitiate:
 			s.Error = explain(err)
 			t.end(s, SaleFailed, display.Screen{})
 		case vipps.StatusOf(err) == 404:
@@ -250,13 +268,71 @@ func (t *Till) answered(op store.Op, p vipps.Payment, err error) {
 			t.out.remove(op.ID)
 			t.readAndSettle(s.Reference, op)
 		}
-	case op.Kind == opCreate:
+	case op.Kind == opCreate || op.Kind == opInitiate:
 		if current && t.state == StateCreating {
-			t.created(p)
+			t.created(rp)
 		}
+	case op.API == apiECom:
+		// eCom answers with a summary, not a state: read the truth.
+		t.reread(s, op.Kind == opCapture)
 	default:
 		t.settle(s, p, op.Kind == opCapture)
 	}
+}
+
+// unreachable ends the sale on the till when Vipps does not answer its
+// create: the cashier is not kept waiting; the outbox cancels whatever may
+// exist at Vipps.
+func (t *Till) unreachable(s *store.Sale, err error) {
+	s.Error = explain(err)
+	t.fail("sale %s: %s", s.Reference, s.Error)
+	t.state = StateDone
+	t.show(display.Screen{Kind: display.Error, Title: "Vipps is unreachable", Amount: s.Amount.String(),
+		Message: "Vipps MobilePay is unreachable – use another payment method."})
+	t.transition(s, opCancel)
+}
+
+// reread settles a sale from a fresh read of its payment.
+func (t *Till) reread(s *store.Sale, wantCapture bool) {
+	ref := s.Reference
+	sale := *s
+	t.background(func() func() {
+		ctx, cancel := context.WithTimeout(t.ctx, 10*time.Second)
+		defer cancel()
+		p, err := t.read(ctx, sale)
+		return func() {
+			t.noteNetwork(err)
+			s, ok := t.saleFor(ref)
+			if !ok {
+				return
+			}
+			if err != nil {
+				t.fail("reading %s: %s", ref, explain(err))
+				for _, id := range t.out.idsFor(ref) {
+					t.later(t.out.ops[id], err) // the ops go again, then the read
+				}
+				return
+			}
+			t.settle(s, p, wantCapture)
+		}
+	})
+}
+
+// receiptAnswered finishes the eCom receipt: sent once; a 409 means Order
+// management has it already.
+func (t *Till) receiptAnswered(op store.Op, s *store.Sale, err error) {
+	switch {
+	case err != nil && vipps.IsTemporary(err):
+		t.later(op, err)
+		return
+	case err != nil && vipps.StatusOf(err) != 409:
+		t.fail("receipt of %s to Vipps: %s", s.Reference, explain(err))
+	}
+	if _, ferr := t.journal.Finish(*s, []uint64{op.ID}); ferr != nil {
+		t.fail("outbox: %v", ferr)
+		return
+	}
+	t.out.remove(op.ID)
 }
 
 // readAndSettle settles a sale from a fresh read after a refused operation,
@@ -264,10 +340,15 @@ func (t *Till) answered(op store.Op, p vipps.Payment, err error) {
 func (t *Till) readAndSettle(ref string, op store.Op) {
 	t.out.add(op) // still pending in the journal until the sale commits
 	t.out.inflight[op.ID] = true
+	cur, ok := t.saleFor(ref)
+	if !ok {
+		return
+	}
+	sale := *cur
 	t.background(func() func() {
 		ctx, cancel := context.WithTimeout(t.ctx, 10*time.Second)
 		defer cancel()
-		p, err := t.pay.Get(ctx, ref)
+		p, err := t.read(ctx, sale)
 		return func() {
 			delete(t.out.inflight, op.ID)
 			t.noteNetwork(err)

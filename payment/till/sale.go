@@ -41,6 +41,13 @@ func (t *Till) startSale(phone string) error {
 		t.show(display.Screen{Kind: display.Error, Title: "Check the amount", Message: err.Error()})
 		return err
 	}
+	if t.cfg.Flow == apiECom && phone == "" && a.Value < 100 {
+		t.state = StateDone
+		err := fmt.Errorf("amount %s is below the eCom minimum of 1,00: use another payment method", a)
+		t.fail("%v", err)
+		t.show(display.Screen{Kind: display.Error, Title: "Check the amount", Message: err.Error()})
+		return err
+	}
 	if !t.out.online {
 		// Never a spinner: a wallet payment cannot be authorised offline.
 		t.state = StateDone
@@ -70,6 +77,11 @@ func (t *Till) startSale(phone string) error {
 			p.UserFlow, p.QRFormat, p.Customer = "PUSH_MESSAGE", nil, &vipps.Customer{PhoneNumber: phone}
 		case t.cfg.Flow == "qr-image":
 			p.QRFormat = &vipps.QRFormat{Format: "IMAGE/PNG", Size: max(t.cfg.QRSize, 100)}
+		case t.cfg.Flow == apiECom:
+			s.API = apiECom
+			op, err := t.ecomInitiate(ref, a)
+			build = err
+			return s, []store.Op{op}
 		}
 		r, err := vipps.CreateRequest(p, idemKey(opCreate, ref))
 		build = err
@@ -141,13 +153,16 @@ func (t *Till) storeFailed(err error) error {
 func (t *Till) isCurrent(ref string) bool { return t.sale != nil && t.sale.Reference == ref }
 
 // created handles the answer to the current sale's create.
-func (t *Till) created(p vipps.Payment) {
+func (t *Till) created(p reply) {
 	t.sale.VippsState = vipps.Created
 	if t.cancel {
 		t.abandon("cancelled by the cashier")
 		return
 	}
 	push := t.push
+	if t.sale.API == apiECom {
+		p.RedirectURL = p.URL // the landing page, turned into a QR below
+	}
 	if p.RedirectURL == "" && !push {
 		t.fail("create %s: the reply has no redirectUrl", t.sale.Reference)
 		t.abandon("Vipps MobilePay sent no QR code")
@@ -156,6 +171,8 @@ func (t *Till) created(p vipps.Payment) {
 	t.state, t.sale.State = StateWaiting, SaleWaiting
 	switch {
 	case push:
+	case t.sale.API == apiECom:
+		t.showECommQR(t.sale.Reference, p.RedirectURL)
 	case t.cfg.Flow == "qr-image":
 		t.fetchQR(t.sale.Reference, p.RedirectURL)
 	default:
@@ -195,7 +212,7 @@ func (t *Till) waitScreen() {
 		t.show(display.Screen{Kind: display.QR, Amount: a, QRImage: t.qrImg})
 	case t.qr != "":
 		t.show(display.Screen{Kind: display.QR, Amount: a, QR: t.qr})
-	case t.cfg.Flow == "qr-image" && !t.push:
+	case (t.cfg.Flow == "qr-image" || t.cfg.Flow == apiECom) && !t.push:
 		t.show(display.Screen{Kind: display.Working, Title: "Preparing the QR code…", Amount: a})
 	default:
 		t.show(display.Screen{Kind: display.Working, Title: "Approve in the app", Amount: a,
@@ -204,6 +221,7 @@ func (t *Till) waitScreen() {
 }
 
 func (t *Till) schedulePoll(ref string) {
+	sale := *t.sale
 	t.background(func() func() {
 		select {
 		case <-time.After(t.cfg.PollInterval):
@@ -212,7 +230,7 @@ func (t *Till) schedulePoll(ref string) {
 		}
 		ctx, cancel := context.WithTimeout(t.ctx, 10*time.Second)
 		defer cancel()
-		p, err := t.pay.Get(ctx, ref)
+		p, err := t.read(ctx, sale)
 		return func() { t.polled(ref, p, err) }
 	})
 }
@@ -283,10 +301,17 @@ func (t *Till) abandon(why string) {
 // the next operation queued, then sends it.
 func (t *Till) transition(s *store.Sale, next string) {
 	var ops []store.Op
-	switch next {
-	case opCancel:
+	switch {
+	case next != "" && s.API == apiECom:
+		op, err := t.ecomOp(next, s)
+		if err != nil {
+			t.fail("%s %s: %v", next, s.Reference, err)
+			return
+		}
+		ops = append(ops, op)
+	case next == opCancel:
 		ops = append(ops, newOp(opCancel, s.Reference, 0, vipps.CancelRequest(s.Reference, idemKey(opCancel, s.Reference))))
-	case opCapture:
+	case next == opCapture:
 		r, err := vipps.CaptureRequest(s.Reference, s.Amount, idemKey(opCapture, s.Reference))
 		if err != nil {
 			t.fail("capture %s: %v", s.Reference, err)
@@ -357,12 +382,22 @@ func (t *Till) captured(s *store.Sale) {
 	// With the printer idle the receipt goes out right after this commit,
 	// so it is marked Sent here and costs no commit of its own.
 	job := store.PrintJob{Reference: s.Reference, Receipt: body, Sent: t.prn.idle(now)}
-	_, jobID, err := t.journal.FinishPrint(*s, done, job)
+	var next []store.Op
+	if s.API == apiECom {
+		op, err := t.ecomReceipt(s)
+		if err != nil {
+			t.fail("receipt for %s: %v", s.Reference, err)
+		} else {
+			next = append(next, op)
+		}
+	}
+	ids, jobID, err := t.journal.FinishPrint(*s, done, job, next...)
 	if err != nil {
 		t.storeFailed(err)
 		return
 	}
 	t.out.remove(done...)
+	t.out.add(t.withIDs(ids, s.Reference)...)
 	t.prn.queued++
 	if job.Sent {
 		job.ID = jobID

@@ -30,6 +30,8 @@ type Payments interface {
 	Get(ctx context.Context, ref string) (vipps.Payment, error)
 	Ping(ctx context.Context) error
 	FetchImage(ctx context.Context, url string) (image.Image, error)
+	ECommDetails(ctx context.Context, orderID string) (vipps.ECommDetails, error)
+	OneTimeQR(ctx context.Context, landingURL, format string, size int) (vipps.QR, error)
 }
 
 // Screen is the customer display.
@@ -75,8 +77,14 @@ type Config struct {
 	ChainStores []string
 	ChainMSN    map[string]string
 	// Flow is "qr" (draw TEXT/TARGETURL), "qr-image" (fetch IMAGE/PNG of
-	// QRSize pixels) or "push" (pay asks for the shopper's phone number).
-	Flow        string
+	// QRSize pixels), "push" (pay asks for the shopper's phone number) or
+	// "ecom" (eCom v2 with the QR API's one-time QR of its landing page).
+	Flow string
+	// ECom* are the eCom flow's merchant settings: its MSN, the callback
+	// prefix and the merchant's website as fallBack.
+	ECommMSN, ECommCallback, ECommFallBack string
+	// ECommImage draws the QR API's image/png instead of its target URL.
+	ECommImage  bool
 	QRSize      int
 	CountryCode string // before a keyed phone number, e.g. "47"
 	KeepPhone   bool   // store keyed numbers with the sale (GDPR: see README)

@@ -1,12 +1,8 @@
 package vipps
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"time"
@@ -28,72 +24,18 @@ type request struct {
 }
 
 func (c *Client) exchange(ctx context.Context, q request) error {
-	op := q.method + " " + q.path
-	var raw []byte
-	if q.body != nil {
-		var err error
-		if raw, err = json.Marshal(q.body); err != nil {
-			return fmt.Errorf("encode %s: %w", op, err)
-		}
-	}
-	for attempt := 0; ; attempt++ {
-		tok, err := c.accessToken(ctx, attempt > 0)
-		if err != nil {
-			return err
-		}
-		err = c.sendRequest(ctx, q, raw, tok)
-		var ae *Error
-		if attempt == 0 && errors.As(err, &ae) && ae.Status == http.StatusUnauthorized {
-			continue
-		}
+	r, err := Build(q.method, q.path, "", q.body)
+	if err != nil {
 		return err
 	}
-}
-
-func (c *Client) sendRequest(ctx context.Context, q request, raw []byte, token string) error {
-	op := q.method + " " + q.path
-	var body io.Reader
-	if raw != nil {
-		body = bytes.NewReader(raw)
-	}
-	req, err := http.NewRequestWithContext(ctx, q.method, c.base.String()+q.path, body)
-	if err != nil {
-		return fmt.Errorf("build %s: %w", op, err)
-	}
-	h := req.Header
-	h.Set("Accept", "application/json")
-	for k, v := range q.header {
-		h[k] = v
-	}
-	h.Set("Authorization", "Bearer "+token)
-	h.Set("Ocp-Apim-Subscription-Key", c.cfg.Credentials.SubscriptionKey)
-	h.Set("Merchant-Serial-Number", c.cfg.MSN)
-	if raw != nil {
-		ct := q.contentType
-		if ct == "" {
-			ct = "application/json"
+	r.Header = q.header.Clone()
+	if q.contentType != "" && r.Body != nil {
+		if r.Header == nil {
+			r.Header = http.Header{}
 		}
-		h.Set("Content-Type", ct)
+		r.Header.Set("Content-Type", q.contentType)
 	}
-	c.systemHeaders(h)
-	resp, err := c.cfg.HTTP.Do(req)
-	if err != nil {
-		return &Error{Op: op, Err: err}
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return &Error{Op: op, Status: resp.StatusCode, Err: fmt.Errorf("reading the reply: %w", err)}
-	}
-	if resp.StatusCode/100 != 2 {
-		return newError(op, resp, data, c.cfg.Now())
-	}
-	if q.out != nil && len(data) > 0 {
-		if err := json.Unmarshal(data, q.out); err != nil {
-			return &Error{Op: op, Status: resp.StatusCode, Err: fmt.Errorf("the reply is not the JSON the API documents: %w", err)}
-		}
-	}
-	return nil
+	return c.Do(ctx, r, q.out)
 }
 
 // ECommPayment is an eCom v2 payment as the register starts it: the
@@ -144,15 +86,12 @@ func ecomPath(orderID, tail string) string {
 // payment is unknown there, start again with a new orderId. Never resend
 // blindly.
 func (c *Client) InitiateECom(ctx context.Context, p ECommPayment) (ECommInitiated, error) {
-	var b ecomInitiate
-	isApp := p.IsApp
-	b.MerchantInfo = ecomMerchant{MerchantSerialNumber: c.cfg.MSN, CallbackPrefix: p.CallbackPrefix, FallBack: p.FallBack, IsApp: &isApp}
-	b.Transaction.OrderID = p.OrderID
-	b.Transaction.Amount = p.Amount
-	b.Transaction.TransactionText = p.TransactionText
-	b.Transaction.SkipLandingPage = p.SkipLandingPage
+	r, err := ECommInitiateRequest(c.cfg.MSN, p)
+	if err != nil {
+		return ECommInitiated{}, err
+	}
 	var out ECommInitiated
-	err := c.exchange(ctx, request{method: http.MethodPost, path: "/ecomm/v2/payments", contentType: ecomJSON, body: b, out: &out})
+	err = c.Do(ctx, r, &out)
 	return out, err
 }
 
@@ -263,22 +202,53 @@ type ecomAction struct {
 	ShouldReleaseRemainingFunds bool `json:"shouldReleaseRemainingFunds,omitempty"`
 }
 
-func (c *Client) ecomAction(ctx context.Context, method, orderID, tail, requestID string, amount int64, text string, release bool) (ECommSummary, error) {
+// ECommInitiateRequest is the initiate as the outbox stores it. Never resend
+// it blindly (see InitiateECom).
+func ECommInitiateRequest(msn string, p ECommPayment) (Request, error) {
+	var b ecomInitiate
+	isApp := p.IsApp
+	b.MerchantInfo = ecomMerchant{MerchantSerialNumber: msn, CallbackPrefix: p.CallbackPrefix, FallBack: p.FallBack, IsApp: &isApp}
+	b.Transaction.OrderID = p.OrderID
+	b.Transaction.Amount = p.Amount
+	b.Transaction.TransactionText = p.TransactionText
+	b.Transaction.SkipLandingPage = p.SkipLandingPage
+	r, err := Build(http.MethodPost, "/ecomm/v2/payments", "", b)
+	r.Header = http.Header{"Content-Type": {ecomJSON}}
+	return r, err
+}
+
+// ECommActionRequest is a capture, refund or cancel ("capture", "refund",
+// "cancel") as the outbox stores it: the X-Request-Id makes a resend safe.
+func ECommActionRequest(msn, kind, orderID, requestID string, amount int64) (Request, error) {
 	if requestID == "" || len(requestID) > 40 {
-		return ECommSummary{}, fmt.Errorf("eCom %s of %s: the X-Request-Id must have 1 to 40 characters, not %d", tail, orderID, len(requestID))
+		return Request{}, fmt.Errorf("eCom %s of %s: the X-Request-Id must have 1 to 40 characters, not %d", kind, orderID, len(requestID))
+	}
+	method, text, release := http.MethodPost, "Captured at the register", false
+	switch kind {
+	case "refund":
+		text = "Refunded at the register"
+	case "cancel":
+		method, text, release, amount = http.MethodPut, "Cancelled at the register", true, 0
 	}
 	var b ecomAction
-	b.MerchantInfo.MerchantSerialNumber = c.cfg.MSN
+	b.MerchantInfo.MerchantSerialNumber = msn
 	b.Transaction.Amount = amount
 	b.Transaction.TransactionText = text
 	b.ShouldReleaseRemainingFunds = release
+	r, err := Build(method, ecomPath(orderID, "/"+kind), "", b)
+	r.Header = http.Header{"Content-Type": {ecomJSON}, "X-Request-Id": {requestID}}
+	return r, err
+}
+
+func (c *Client) ecomAction(ctx context.Context, kind, orderID, requestID string, amount int64) (ECommSummary, error) {
+	r, err := ECommActionRequest(c.cfg.MSN, kind, orderID, requestID, amount)
+	if err != nil {
+		return ECommSummary{}, err
+	}
 	var out struct {
 		Summary ECommSummary `json:"transactionSummary"`
 	}
-	err := c.exchange(ctx, request{
-		method: method, path: ecomPath(orderID, tail), contentType: ecomJSON,
-		header: http.Header{"X-Request-Id": {requestID}}, body: b, out: &out,
-	})
+	err = c.Do(ctx, r, &out)
 	return out.Summary, err
 }
 
@@ -286,18 +256,18 @@ func (c *Client) ecomAction(ctx context.Context, method, orderID, tail, requestI
 // requestID makes a resend after an unclear result safe: reuse it, with the
 // same amount, to retry.
 func (c *Client) CaptureECom(ctx context.Context, orderID string, amount int64, requestID string) (ECommSummary, error) {
-	return c.ecomAction(ctx, http.MethodPost, orderID, "/capture", requestID, amount, "Captured at the register", false)
+	return c.ecomAction(ctx, "capture", orderID, requestID, amount)
 }
 
 // RefundECom refunds amount øre (0: all captured and not yet refunded).
 func (c *Client) RefundECom(ctx context.Context, orderID string, amount int64, requestID string) (ECommSummary, error) {
-	return c.ecomAction(ctx, http.MethodPost, orderID, "/refund", requestID, amount, "Refunded at the register", false)
+	return c.ecomAction(ctx, "refund", orderID, requestID, amount)
 }
 
 // CancelECom stops a payment the shopper has not approved, or releases
 // what is reserved and not captured (also after a partial capture).
 func (c *Client) CancelECom(ctx context.Context, orderID, requestID string) (ECommSummary, error) {
-	return c.ecomAction(ctx, http.MethodPut, orderID, "/cancel", requestID, 0, "Cancelled at the register", true)
+	return c.ecomAction(ctx, "cancel", orderID, requestID, 0)
 }
 
 // ApproveECom is the test environment's force-approve: it plays the shopper.

@@ -71,3 +71,10 @@ func (c *Client) SendReceipt(ctx context.Context, paymentType, orderID string, r
 	}
 	return err
 }
+
+// ReceiptRequest is the receipt POST as the outbox stores it (eCom: the
+// receipt goes to Order management after the capture; a 409 on a resend
+// means it is there already).
+func ReceiptRequest(orderID string, r Receipt) (Request, error) {
+	return Build(http.MethodPost, "/order-management/v2/ECOM/receipts/"+url.PathEscape(orderID), "", r)
+}

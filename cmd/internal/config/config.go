@@ -61,6 +61,12 @@ type Vipps struct {
 	// and drawn 1:1) or "push" (the cashier keys the shopper's phone
 	// number; the phone key does that in any flow).
 	Flow string `toml:"flow"`
+	// CallbackPrefix and FallBack are the eCom flow's merchantInfo: where
+	// the provider posts updates (the register polls, but eCom requires
+	// one), and the merchant's website the shopper's phone shows after
+	// paying (a register has no page of its own to return to).
+	CallbackPrefix string `toml:"callback_prefix"`
+	FallBack       string `toml:"fallback"`
 	// CountryCode is put before a keyed phone number: 47 (NO), 45 (DK), 358 (FI).
 	CountryCode string `toml:"country_code"`
 	// KeepPhoneNumbers stores keyed phone numbers with the sale; default
@@ -249,10 +255,14 @@ func (c Config) Validate() error {
 	}
 	switch v.Flow {
 	case "qr", "qr-image", "push":
-	case "ecom":
-		bad("vipps.flow \"ecom\" (eCom v2 + QR API) is not in this build: use qr, qr-image or push")
+	case "ecom", "ecom-image":
+		for key, u := range map[string]string{"callback_prefix": v.CallbackPrefix, "fallback": v.FallBack} {
+			if p, err := url.Parse(u); u == "" || err != nil || p.Scheme != "https" || p.Host == "" {
+				bad("vipps.%s %q: the ecom flow needs an https URL, e.g. https://butikken.no/vipps", key, u)
+			}
+		}
 	default:
-		bad("vipps.flow %q is not known: use qr (default), qr-image or push", v.Flow)
+		bad("vipps.flow %q is not known: use qr (default), qr-image, push, ecom or ecom-image", v.Flow)
 	}
 	if !countryCode.MatchString(v.CountryCode) {
 		bad("vipps.country_code %q is not valid: use digits without +, e.g. 47 (NO), 45 (DK) or 358 (FI)", v.CountryCode)
