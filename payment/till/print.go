@@ -104,18 +104,7 @@ func (t *Till) printed(job store.PrintJob, err error) {
 
 // Reprint queues a copy of a completed sale's receipt, marked COPY.
 func (t *Till) Reprint(ctx context.Context, ref string) error {
-	errc := make(chan error, 1)
-	select {
-	case t.events <- func() { errc <- t.reprint(ref) }:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return t.onLoop(ctx, func() error { return t.reprint(ref) })
 }
 
 func (t *Till) reprint(ref string) error {

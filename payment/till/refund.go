@@ -46,18 +46,7 @@ type refundCtx struct {
 // Scan hands the till a scanned code (a receipt's barcode, from a USB
 // scanner or kassectl scan) and waits until it is handled.
 func (t *Till) Scan(ctx context.Context, code string) error {
-	errc := make(chan error, 1)
-	select {
-	case t.events <- func() { errc <- t.scanned(code) }:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return t.onLoop(ctx, func() error { return t.scanned(code) })
 }
 
 func (t *Till) startRefund() {
@@ -101,7 +90,6 @@ func trimAmount(s string) string {
 }
 
 func (t *Till) scanned(code string) error {
-	defer t.publish()
 	if t.state != StateRefundScan {
 		return fmt.Errorf("a scanned code is only used for refunds: press refund first")
 	}

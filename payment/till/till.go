@@ -232,6 +232,22 @@ func (t *Till) Press(ctx context.Context, k device.Key) error {
 	}
 }
 
+// onLoop runs fn on the till's goroutine and waits for its result.
+func (t *Till) onLoop(ctx context.Context, fn func() error) error {
+	errc := make(chan error, 1)
+	select {
+	case t.events <- func() { errc <- fn(); t.publish() }:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // Status returns the latest snapshot; safe from any goroutine.
 func (t *Till) Status() Status { return *t.status.Load() }
 
