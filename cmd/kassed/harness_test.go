@@ -28,6 +28,7 @@ import (
 )
 
 const (
+	partnerMSN   = "654321" // another merchant the test keys may act for (option A)
 	testMSN      = "123456"
 	testClientID = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
 	testSecret   = "test-client-secret-do-not-log"
@@ -59,6 +60,8 @@ type worldOpts struct {
 	shared       *world // another register's Vipps: one MSN for the chain
 	chain        []string
 	flow         string // vipps.flow, default qr
+	msn          string // vipps.msn, default testMSN
+	chainMSN     map[string]string
 	logs         *logLines
 }
 
@@ -88,6 +91,9 @@ func newWorld(t testing.TB, o worldOpts) *world {
 	if o.flow == "" {
 		o.flow = "qr"
 	}
+	if o.msn == "" {
+		o.msn = testMSN
+	}
 	if o.poll == 0 {
 		o.poll = 500 * time.Millisecond
 	}
@@ -96,7 +102,7 @@ func newWorld(t testing.TB, o worldOpts) *world {
 		w.clock, w.sim, w.spec, w.srv = sh.clock, sh.sim, sh.spec, sh.srv
 	} else {
 		w.sim = vippssim.New(vippssim.Config{MSN: testMSN, ClientID: testClientID, ClientSecret: testSecret,
-			SubscriptionKey: testSubKey, Clock: w.clock})
+			SubscriptionKey: testSubKey, Clock: w.clock, PartnerMSNs: []string{partnerMSN}})
 		t.Cleanup(w.sim.Close)
 		var h http.Handler = w.sim
 		if o.spec {
@@ -132,7 +138,9 @@ tax_rate = 2500
 port = %q
 [chain]
 stores = [%s]
-`, w.srv.URL, testMSN, o.poll.String(), o.flow, o.prefix, o.lane, w.printer.Path(), quoted(o.chain)))
+[chain.msn]
+%s
+`, w.srv.URL, o.msn, o.poll.String(), o.flow, o.prefix, o.lane, w.printer.Path(), quoted(o.chain), msnTable(o.chainMSN)))
 	cfg, err := config.Load(cfgFile)
 	if err != nil {
 		t.Fatal(err)
@@ -304,4 +312,12 @@ func quoted(ss []string) string {
 		q[i] = fmt.Sprintf("%q", s)
 	}
 	return strings.Join(q, ", ")
+}
+
+func msnTable(m map[string]string) string {
+	var b strings.Builder
+	for k, v := range m {
+		fmt.Fprintf(&b, "%s = %q\n", k, v)
+	}
+	return b.String()
 }

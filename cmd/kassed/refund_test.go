@@ -94,3 +94,67 @@ func TestCrossStoreRefund(t *testing.T) {
 	}
 	a.spec.Check(t)
 }
+
+// Option A: the chain's stores have their own MSNs under partner keys. A
+// refund at store B carries the MSN of store A, which made the sale; under
+// B's own MSN the payment is not even visible.
+func TestRefundCarriesOriginMSN(t *testing.T) {
+	a := newWorld(t, worldOpts{prefix: "OSLO1", lane: "2", spec: true, msn: partnerMSN})
+	b := newWorld(t, worldOpts{prefix: "BERGEN", lane: "7", shared: a, chain: []string{"OSLO1"},
+		chainMSN: map[string]string{"OSLO1": partnerMSN}})
+	plain := newWorld(t, worldOpts{prefix: "TROMSO", lane: "1", shared: a, chain: []string{"OSLO1"}})
+
+	a.keys("1", "0", "0", "0", "0", "pay")
+	ref := a.waitFor("the QR", func(s till.Status) bool { return s.Screen == "qr" }).Reference
+	a.sim.Approve(ref) // the shopper; the test's API client holds the other MSN
+	a.waitFor("paid", func(s till.Status) bool { return s.Screen == "paid" })
+
+	// Without chain.msn the register asks under its own MSN: not found.
+	plain.keys("refund")
+	plain.ctl.Scan(context.Background(), ref)
+	st := plain.waitFor("the refusal", func(s till.Status) bool { return s.State == till.StateRefundScan && s.LastError != "" })
+	if !strings.Contains(st.LastError, "has no payment") {
+		t.Fatalf("refund under the wrong MSN: %+v", st)
+	}
+
+	b.keys("refund")
+	b.ctl.Scan(context.Background(), ref)
+	b.waitFor("the refundable amount", func(s till.Status) bool { return s.State == till.StateRefundAmount })
+	b.keys("pay")
+	b.waitFor("refunded", func(s till.Status) bool { return s.State == till.StateDone && s.Screen == "paid" })
+	if p, _ := a.sim.Payment(ref); p.Aggregate.Refunded.Value != 10000 {
+		t.Fatalf("refunded %d, want 10000", p.Aggregate.Refunded.Value)
+	}
+	var refundMSN string
+	for _, r := range a.sim.Requests() {
+		if strings.HasSuffix(r.Path, "/"+ref+"/refund") {
+			refundMSN = r.Header.Get("Merchant-Serial-Number")
+		}
+	}
+	if refundMSN != partnerMSN {
+		t.Fatalf("the refund carried MSN %q, want the origin store's %s", refundMSN, partnerMSN)
+	}
+	a.spec.Check(t)
+}
+
+// An eCom sale is refunded at the till too: found through /details when
+// ePayment does not know the reference.
+func TestRefundECommSale(t *testing.T) {
+	a := newWorld(t, worldOpts{spec: true, flow: "ecom"})
+	a.keys("5", "0", "0", "0", "pay")
+	ref := a.waitFor("the QR", func(s till.Status) bool { return s.Screen == "qr" }).Reference
+	a.sim.Approve(ref)
+	a.waitFor("paid", func(s till.Status) bool { return s.Screen == "paid" })
+	a.keys("clear", "refund")
+	a.ctl.Scan(context.Background(), ref)
+	st := a.waitFor("the refundable amount", func(s till.Status) bool { return s.State == till.StateRefundAmount })
+	if st.Refund.Refundable != "50,00 kr" {
+		t.Fatalf("refundable: %+v", st.Refund)
+	}
+	a.keys("2", "0", "0", "0", "pay")
+	a.waitFor("refunded", func(s till.Status) bool { return s.State == till.StateDone && s.Screen == "paid" })
+	if p, _ := a.sim.Payment(ref); p.Aggregate.Refunded.Value != 2000 {
+		t.Fatalf("refunded %d, want 2000", p.Aggregate.Refunded.Value)
+	}
+	a.spec.Check(t)
+}

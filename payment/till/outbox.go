@@ -144,14 +144,14 @@ type reply struct {
 func (t *Till) send(op store.Op) {
 	t.out.inflight[op.ID] = true
 	t.cfg.Crash("sent:" + op.Kind)
-	r := vipps.Request{Method: op.Method, Path: op.Path, IdempotencyKey: op.IdempotencyKey, Body: op.Body}
+	r := vipps.Request{Method: op.Method, Path: op.Path, IdempotencyKey: op.IdempotencyKey, Body: op.Body, Header: http.Header{}}
 	if op.MSN != "" {
-		r.Header = http.Header{"Merchant-Serial-Number": {op.MSN}}
+		r.Header.Set("Merchant-Serial-Number", op.MSN)
 	}
 	if op.API == apiECom {
 		// eCom keys a resend with X-Request-Id and wants its charset.
 		r.IdempotencyKey = ""
-		r.Header = http.Header{"Content-Type": {"application/json;charset=UTF-8"}}
+		r.Header.Set("Content-Type", "application/json;charset=UTF-8")
 		if op.Kind != opInitiate && op.Kind != opReceipt {
 			r.Header.Set("X-Request-Id", op.IdempotencyKey)
 		}

@@ -1,6 +1,7 @@
 package till
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
@@ -38,6 +39,7 @@ type RefundInfo struct {
 type refundCtx struct {
 	ref        store.Reference
 	msn        string // option A: the origin store's MSN
+	api        string // "" (ePayment) or apiECom, where the sale's payment lives
 	refundable money.Amount
 	amount     money.Amount
 	id         string
@@ -118,7 +120,20 @@ func (t *Till) scanned(code string) error {
 		defer cancel()
 		var p vipps.Payment
 		err := t.pay.Do(ctx, r, &p)
-		return func() { t.refundRead(code, p, err) }
+		api := ""
+		if vipps.StatusOf(err) == 404 {
+			// Not an ePayment payment: perhaps the eCom flow's.
+			sale := store.Sale{Reference: code, Amount: money.Amount{Currency: t.cfg.Currency}, API: apiECom}
+			if ep, eerr := t.readECom(ctx, sale); eerr == nil {
+				p, err, api = ep, nil, apiECom
+			}
+		}
+		return func() {
+			if t.rf != nil {
+				t.rf.api = api
+			}
+			t.refundRead(code, p, err)
+		}
 	})
 	return nil
 }
@@ -189,12 +204,24 @@ func (t *Till) confirmRefund() error {
 		return t.storeFailed(err)
 	}
 	ref := rf.ref.String()
-	rf.amount, rf.id = a, "refund-"+id
-	r, err := vipps.RefundRequest(ref, a, rf.id)
-	if err != nil {
-		return err
+	var op store.Op
+	if rf.api == apiECom {
+		msn := cmp.Or(rf.msn, t.cfg.ECommMSN)
+		rf.amount, rf.id = a, "ref-"+id // an X-Request-Id: at most 40 characters
+		r, err := vipps.ECommActionRequest(msn, opRefund, ref, rf.id, a.Value)
+		if err != nil {
+			return err
+		}
+		op = newOp(opRefund, ref, a.Value, r)
+		op.API, op.IdempotencyKey = apiECom, rf.id
+	} else {
+		rf.amount, rf.id = a, "refund-"+id
+		r, err := vipps.RefundRequest(ref, a, rf.id)
+		if err != nil {
+			return err
+		}
+		op = newOp(opRefund, ref, a.Value, r)
 	}
-	op := newOp(opRefund, ref, a.Value, r)
 	op.MSN = rf.msn
 	ids, err := t.journal.PutRefund(store.Refund{ID: rf.id, Reference: ref, Store: t.cfg.Store, Lane: t.cfg.Lane,
 		Amount: a, State: store.RefundPending}, op)

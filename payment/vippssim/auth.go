@@ -117,7 +117,7 @@ func (s *Server) accessToken(w http.ResponseWriter, r *http.Request) {
 	}
 	// accesstoken.yaml makes Merchant-Serial-Number optional here; when
 	// sent it must be this merchant's.
-	if msn := h.Get("Merchant-Serial-Number"); msn != "" && msn != s.cfg.MSN {
+	if msn := h.Get("Merchant-Serial-Number"); msn != "" && !s.knownMSN(msn) {
 		wrong = append(wrong, "Merchant-Serial-Number")
 	}
 	if len(wrong) > 0 {
@@ -169,7 +169,7 @@ func (s *Server) authed(next http.HandlerFunc) http.HandlerFunc {
 		case r.Header.Get("Ocp-Apim-Subscription-Key") != s.cfg.SubscriptionKey:
 			s.apiError(w, r, http.StatusForbidden, probForbidden,
 				"wrong or missing Ocp-Apim-Subscription-Key: use the subscription key of this sales unit")
-		case r.Header.Get("Merchant-Serial-Number") != s.cfg.MSN:
+		case !s.knownMSN(r.Header.Get("Merchant-Serial-Number")):
 			s.apiError(w, r, http.StatusForbidden, probForbidden,
 				"Merchant-Serial-Number "+strconv.Quote(r.Header.Get("Merchant-Serial-Number"))+
 					" is not the sales unit these API keys belong to: check the MSN in the register's config")

@@ -46,6 +46,7 @@ const (
 
 type payment struct {
 	reference, psp string
+	msn            string // the merchant that created it
 	amount         money.Amount
 	state          string
 	// Aggregate amounts in minor units.
@@ -280,6 +281,7 @@ func (s *Server) createPayment(w http.ResponseWriter, r *http.Request) {
 	}
 
 	p := &payment{
+		msn:       r.Header.Get("Merchant-Serial-Number"),
 		reference: req.Reference,
 		psp:       s.uuid(),
 		amount:    *req.Amount,
@@ -461,7 +463,7 @@ func validPhone(n string) bool {
 func (s *Server) lookup(w http.ResponseWriter, r *http.Request) *payment {
 	ref := r.PathValue("reference")
 	p := s.payments[ref]
-	if p == nil {
+	if p == nil || (p.msn != "" && p.msn != r.Header.Get("Merchant-Serial-Number")) {
 		s.problem(w, r, http.StatusNotFound, probNotFound, "Not Found",
 			fmt.Sprintf("no payment with reference %q for this merchant", ref))
 		return nil

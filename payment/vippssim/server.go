@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -22,7 +23,11 @@ import (
 
 // Config sets the simulated merchant's credentials and behaviour.
 type Config struct {
-	MSN             string // Merchant-Serial-Number every call must carry
+	MSN string // Merchant-Serial-Number every call must carry
+	// PartnerMSNs are further merchants the keys may act for (partner
+	// keys, option A): a call may carry any of them, and a payment is
+	// visible only under the MSN that created it.
+	PartnerMSNs     []string
 	ClientID        string
 	ClientSecret    string
 	SubscriptionKey string // Ocp-Apim-Subscription-Key
@@ -121,6 +126,11 @@ func New(cfg Config) *Server {
 }
 
 // Close stops the background ticker. The handler keeps working.
+// knownMSN reports whether these keys may act for msn.
+func (s *Server) knownMSN(msn string) bool {
+	return msn == s.cfg.MSN || slices.Contains(s.cfg.PartnerMSNs, msn)
+}
+
 func (s *Server) Close() {
 	s.closeOnce.Do(func() { close(s.stop) })
 	<-s.done
