@@ -95,3 +95,23 @@ func TestCaptureReplyLost(t *testing.T) {
 	}
 	w.spec.Check(t)
 }
+
+// The network drops while the QR is shown: the display says so, and the
+// sale resumes by itself when Vipps answers again.
+func TestWaitingForNetworkResumes(t *testing.T) {
+	w := newWorld(t, worldOpts{spec: true})
+	w.keys("6", "6", "0", "0", "pay")
+	ref := w.waitFor("the QR", func(s till.Status) bool { return s.Screen == "qr" }).Reference
+	w.sim.InjectFault(vippssim.Fault{Kind: vippssim.FaultDrop, Method: "GET"})
+	st := w.waitFor("waiting for network", func(s till.Status) bool { return s.Screen == "waiting" })
+	if st.State != till.StateWaiting || !strings.Contains(st.LastError, "unreachable") {
+		t.Fatalf("during the outage: %+v", st)
+	}
+	w.sim.Approve(ref) // the shopper's phone has its own network
+	w.sim.ClearFaults()
+	w.waitFor("paid", func(s till.Status) bool { return s.Screen == "paid" })
+	if p, _ := w.sim.Payment(ref); p.Aggregate.Captured.Value != 6600 {
+		t.Fatalf("captured %d", p.Aggregate.Captured.Value)
+	}
+	w.spec.Check(t)
+}
