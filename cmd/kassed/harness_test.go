@@ -95,7 +95,7 @@ func newWorld(t testing.TB, o worldOpts) *world {
 		o.msn = testMSN
 	}
 	if o.poll == 0 {
-		o.poll = 500 * time.Millisecond
+		o.poll = time.Second
 	}
 	w := &world{t: t, clock: vippssim.NewManualClock(time.Now())}
 	if sh := o.shared; sh != nil {

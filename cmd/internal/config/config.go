@@ -51,7 +51,7 @@ type Vipps struct {
 	// PaymentDescription is shown in the app, 3–100 characters; default
 	// "Purchase".
 	PaymentDescription string `toml:"payment_description"`
-	// PollInterval is how often a pending payment is read; at least 500ms
+	// PollInterval is how often a pending payment is read; at least 1s
 	// (Vipps allows 120 reads per minute per payment); default 1s.
 	PollInterval Duration `toml:"poll_interval"`
 	// Timeout bounds each HTTP request, 1s to 2m; default 10s.
@@ -250,8 +250,8 @@ func (c Config) Validate() error {
 	if n := utf8.RuneCountInString(v.PaymentDescription); n < 3 || n > 100 {
 		bad("vipps.payment_description %q has %d characters: use 3 to 100, e.g. \"Kjøp i butikk\"", v.PaymentDescription, n)
 	}
-	if v.PollInterval.Duration < 500*time.Millisecond {
-		bad("vipps.poll_interval %q is too short: use 500ms or more (Vipps allows 120 reads per minute per payment), e.g. \"1s\"", v.PollInterval)
+	if v.PollInterval.Duration < time.Second {
+		bad("vipps.poll_interval %q is too short: use 1s or more (at most one read a second per payment, as the provider asks), e.g. \"1s\"", v.PollInterval)
 	}
 	switch v.Flow {
 	case "qr", "qr-image", "push":

@@ -264,7 +264,7 @@ func (s *soak) writeConfig(r *reg) error {
 base_url = "http://%s"
 msn = "123456"
 secrets_file = "secrets.toml"
-poll_interval = "500ms"
+poll_interval = "1s"
 timeout = "3s"
 [store]
 prefix = %q
