@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"strings"
 	"time"
 
 	"kasse/payment/vippssim"
@@ -48,6 +49,8 @@ func run(args []string) error {
 	subKey := fs.String("subscription-key", envOr("VIPPSSIM_SUBSCRIPTION_KEY", "demo-subscription-key"), "Ocp-Apim-Subscription-Key (env VIPPSSIM_SUBSCRIPTION_KEY)")
 	autoApprove := fs.Duration("auto-approve", 0, "approve QR and push payments this long after creation, as if a shopper paid (0: never)")
 	tokenTTL := fs.Duration("token-ttl", time.Hour, "access token lifetime")
+	partners := fs.String("partner-msns", "", "comma-separated further MSNs the keys may act for (partner keys, option A)")
+	noLimits := fs.Bool("no-rate-limits", false, "turn off the provider's per-reference rate limits (for load tests)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -57,6 +60,16 @@ func run(args []string) error {
 	if !validMSN(*msn) {
 		return fmt.Errorf("--msn %q is not a merchant serial number: use 4 to 6 digits", *msn)
 	}
+	var partnerMSNs []string
+	for _, m := range strings.Split(*partners, ",") {
+		if m = strings.TrimSpace(m); m == "" {
+			continue
+		}
+		if !validMSN(m) {
+			return fmt.Errorf("--partner-msns: %q is not a merchant serial number: use 4 to 6 digits", m)
+		}
+		partnerMSNs = append(partnerMSNs, m)
+	}
 
 	sim := vippssim.New(vippssim.Config{
 		MSN:             *msn,
@@ -65,6 +78,8 @@ func run(args []string) error {
 		SubscriptionKey: *subKey,
 		TokenTTL:        *tokenTTL,
 		AutoApprove:     *autoApprove,
+		PartnerMSNs:     partnerMSNs,
+		NoRateLimits:    *noLimits,
 	})
 	defer sim.Close()
 
