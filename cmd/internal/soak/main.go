@@ -371,11 +371,12 @@ func (s *soak) faults(ctx context.Context, long bool) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(time.Duration(300+rng.IntN(1200)) * time.Millisecond):
+		case <-time.After(time.Duration(1000+rng.IntN(2000)) * time.Millisecond):
 		}
 		kind := kinds[rng.IntN(len(kinds))]
-		// Mostly short episodes, now and then up to 20 s.
-		d := min(time.Second+time.Duration(rng.ExpFloat64()*float64(1500*time.Millisecond)), 20*time.Second)
+		// Mostly short episodes (about 2 s), now and then up to 20 s: the
+		// network is broken about half the time.
+		d := min(time.Second+time.Duration(rng.ExpFloat64()*float64(time.Second)), 20*time.Second)
 		if long && rng.IntN(40) == 0 {
 			kind, d = "refuse", time.Duration(1+rng.IntN(10))*time.Minute
 		}
