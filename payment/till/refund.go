@@ -248,6 +248,46 @@ func (t *Till) refundAnswered(op store.Op, err error) {
 		}
 		return
 	}
+	if err != nil && op.API != apiECom && !t.out.inflight[op.ID] {
+		// Refused for good, says Vipps; but an earlier attempt of the same
+		// key may have gone through with its answer lost. The event log
+		// knows: check it before recording a failure.
+		t.out.inflight[op.ID] = true
+		r := vipps.Request{Method: http.MethodGet, Path: "/epayment/v1/payments/" + op.Reference + "/events"}
+		if op.MSN != "" {
+			r.Header = http.Header{"Merchant-Serial-Number": {op.MSN}}
+		}
+		t.background(func() func() {
+			ctx, cancel := context.WithTimeout(t.ctx, 10*time.Second)
+			defer cancel()
+			var events []vipps.Event
+			gerr := t.pay.Do(ctx, r, &events)
+			return func() {
+				delete(t.out.inflight, op.ID)
+				switch {
+				case gerr != nil:
+					t.later(op, gerr) // ask again later; the refund stays pending
+				case slices.ContainsFunc(events, func(e vipps.Event) bool {
+					return e.Name == "REFUNDED" && e.Success && e.IdempotencyKey == op.IdempotencyKey
+				}):
+					t.finishRefund(op, nil)
+				default:
+					t.finishRefund(op, err)
+				}
+			}
+		})
+		return
+	}
+	t.finishRefund(op, err)
+}
+
+// finishRefund records the refund's outcome with its op done, and tells
+// the cashier if it is the refund on the till.
+func (t *Till) finishRefund(op store.Op, err error) {
+	if _, ok := t.out.ops[op.ID]; !ok {
+		return
+	}
+	current := t.state == StateRefunding && t.rf != nil && t.rf.id == op.IdempotencyKey
 	refunds, rerr := t.journal.RefundsFor(op.Reference)
 	if rerr != nil {
 		t.fail("refund: %v", rerr)

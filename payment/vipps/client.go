@@ -188,14 +188,17 @@ func (c *Client) send(ctx context.Context, k Request, token string, out any) err
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
-		return &Error{Op: k.Method + " " + k.Path, Status: resp.StatusCode, Err: fmt.Errorf("reading the reply: %w", err)}
+		// A reply cut off mid-way is no answer: the request may have had
+		// its effect, so it is retried with its key, never given up.
+		return &Error{Op: k.Method + " " + k.Path, Err: fmt.Errorf("the %d reply was cut off: %w", resp.StatusCode, err)}
 	}
 	if resp.StatusCode/100 != 2 {
 		return newError(k.Method+" "+k.Path, resp, data, c.cfg.Now())
 	}
 	if out != nil && len(data) > 0 {
 		if err := json.Unmarshal(data, out); err != nil {
-			return &Error{Op: k.Method + " " + k.Path, Status: resp.StatusCode, Err: fmt.Errorf("the reply is not the JSON the API documents: %w", err)}
+			// Most likely cut off too (the API documents JSON): no answer.
+			return &Error{Op: k.Method + " " + k.Path, Err: fmt.Errorf("the %d reply is not the JSON the API documents: %w", resp.StatusCode, err)}
 		}
 	}
 	return nil

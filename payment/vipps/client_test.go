@@ -472,3 +472,27 @@ func testResetThenRetry(t *testing.T, spec *vippsspec.Validator) {
 		t.Errorf("eCom resend after reset: %+v %v", sum, err)
 	}
 }
+
+// A 2xx reply cut off mid-way is no answer: the request may have had its
+// effect, so the error must say "retry with the same key", not "refused".
+func TestCutOffReplyIsTemporary(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/accesstoken/get" {
+			w.Write([]byte(`{"token_type":"Bearer","expires_in":"3600","ext_expires_in":"0","expires_on":"0","not_before":"0","resource":"x","access_token":"dG9rZW4="}`))
+			return
+		}
+		w.Header().Set("Content-Length", "500")
+		w.WriteHeader(http.StatusOK)
+		w.Write([]byte(`{"reference":"OSLO1-2-abcd-1","state":"AUTH`)) // and the connection ends
+	}))
+	defer srv.Close()
+	c, err := vipps.New(vipps.Config{BaseURL: srv.URL, MSN: "123456", Credentials: vipps.Credentials{ClientID: "id", ClientSecret: "secret", SubscriptionKey: "sub"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ := vipps.RefundRequest("OSLO1-2-abcd-1", money.Amount{Value: 100, Currency: "NOK"}, "refund-x")
+	err = c.Do(context.Background(), r, &vipps.Payment{})
+	if err == nil || !vipps.IsTemporary(err) || !strings.Contains(err.Error(), "cut off") {
+		t.Fatalf("cut-off reply: %v (temporary %v), want a temporary error", err, vipps.IsTemporary(err))
+	}
+}

@@ -43,7 +43,7 @@ func (c *Client) accessToken(ctx context.Context, force bool) (string, error) {
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
-		return "", &Error{Op: "access token", Status: resp.StatusCode, Err: err}
+		return "", &Error{Op: "access token", Err: fmt.Errorf("the %d reply was cut off: %w", resp.StatusCode, err)}
 	}
 	if resp.StatusCode != http.StatusOK {
 		e := newError("access token", resp, data, now)
