@@ -143,20 +143,27 @@ func (r *rig) journalState(ref string) (state string, printed bool) {
 	return "", false
 }
 
-// The power goes between the capture intent's commit and the request: after
-// the restart the capture goes out once, and the receipt prints once.
-func TestCrashBeforeCapture(t *testing.T) {
-	r := newRig(t)
-	_, died := r.kassed("KASSE_CRASHPOINTS=sent:capture=1")
-	ctl(t, r.bin.kassectl, r.data, "key", "9", "9", "0", "0", "pay")
-	eventually(t, "the QR", func() bool { return r.status().Screen == "qr" })
+// approvedUntilCrash keys a sale on a kassed armed with one crash point,
+// approves it as the shopper, and waits for kassed to die there.
+func (r *rig) approvedUntilCrash(point string, keys ...string) string {
+	_, died := r.kassed("KASSE_CRASHPOINTS=" + point)
+	ctl(r.t, r.bin.kassectl, r.data, append([]string{"key"}, keys...)...)
+	eventually(r.t, "the QR", func() bool { return r.status().Screen == "qr" })
 	ref := r.status().Reference
 	r.approve(ref)
 	select {
 	case <-died:
 	case <-time.After(20 * time.Second):
-		t.Fatal("kassed did not hit the crash point")
+		r.t.Fatalf("kassed did not hit the crash point %s", point)
 	}
+	return ref
+}
+
+// The power goes between the capture intent's commit and the request: after
+// the restart the capture goes out once, and the receipt prints once.
+func TestCrashBeforeCapture(t *testing.T) {
+	r := newRig(t)
+	ref := r.approvedUntilCrash("sent:capture=1", "9", "9", "0", "0", "pay")
 	if _, captured, _ := r.simPayment(ref); captured != 0 {
 		t.Fatalf("captured %d before the crash point", captured)
 	}
@@ -198,16 +205,7 @@ func TestCrashWhileWaiting(t *testing.T) {
 // original.
 func TestCrashWhilePrinting(t *testing.T) {
 	r := newRig(t)
-	_, died := r.kassed("KASSE_CRASHPOINTS=printing=1")
-	ctl(t, r.bin.kassectl, r.data, "key", "1", "2", "3", "0", "0", "pay")
-	eventually(t, "the QR", func() bool { return r.status().Screen == "qr" })
-	ref := r.status().Reference
-	r.approve(ref)
-	select {
-	case <-died:
-	case <-time.After(20 * time.Second):
-		t.Fatal("kassed did not hit the crash point")
-	}
+	ref := r.approvedUntilCrash("printing=1", "1", "2", "3", "0", "0", "pay")
 	r.kassed()
 	eventually(t, "the receipt marked printed", func() bool {
 		_, printed := r.journalState(ref)
