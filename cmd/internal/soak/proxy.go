@@ -1,8 +1,13 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
+	"encoding/json"
 	"io"
+	"math/rand/v2"
 	"net"
+	"net/http"
 	"sync"
 	"time"
 )
@@ -11,28 +16,39 @@ import (
 const (
 	modePass      = "pass"
 	modeRefuse    = "refuse"    // nothing listens: connection refused
-	modeBlackhole = "blackhole" // bytes go in, nothing comes back: timeouts
+	modeBlackhole = "blackhole" // the request arrives, its reply never comes back: timeouts
 	modeReset     = "reset"     // replies are cut off with a TCP reset
 	modeLatency   = "latency"   // every reply waits
+	modeBad       = "bad"       // some replies are well-formed but wrong (badreply.go)
+	modeCut       = "cut"       // some 2xx bodies are cut short, with a Content-Length that fits the cut
 )
 
-// proxy is a TCP proxy whose faults the soak test switches on and off.
+// proxy is an HTTP/1.1 proxy whose faults the soak switches on and off.
+// It forwards each request as it is and reads the whole reply before it
+// decides what reaches the register. It also notes the access tokens Vipps
+// hands out (the secret scan looks for them) and recent references (for
+// replies about another payment).
 type proxy struct {
 	addr, upstream string
+	onToken        func(string)
 
 	mu      sync.Mutex
 	mode    string
 	latency time.Duration
 	l       net.Listener
 	conns   map[net.Conn]bool
+	rng     *rand.Rand
+	refs    []string       // recently seen references, newest last
+	forged  map[string]int // falsified replies by kind
 }
 
-func newProxy(upstream string) (*proxy, error) {
+func newProxy(upstream string, seed uint64) (*proxy, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
-	p := &proxy{addr: l.Addr().String(), upstream: upstream, mode: modePass, conns: map[net.Conn]bool{}}
+	p := &proxy{addr: l.Addr().String(), upstream: upstream, mode: modePass, conns: map[net.Conn]bool{},
+		rng: rand.New(rand.NewPCG(seed, 9)), forged: map[string]int{}}
 	p.serve(l)
 	return p, nil
 }
@@ -81,6 +97,17 @@ func (p *proxy) current() (string, time.Duration) {
 	return p.mode, p.latency
 }
 
+// forgedCounts returns how many replies were falsified, by kind.
+func (p *proxy) forgedCounts() map[string]int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	m := map[string]int{}
+	for k, v := range p.forged {
+		m[k] = v
+	}
+	return m
+}
+
 func (p *proxy) track(c net.Conn, on bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -100,33 +127,76 @@ func (p *proxy) handle(client net.Conn) {
 		return
 	}
 	defer up.Close()
-	go func() {
-		io.Copy(up, client)
-		up.(*net.TCPConn).CloseWrite()
-	}()
-	buf := make([]byte, 16<<10)
+	cr, ur := bufio.NewReader(client), bufio.NewReader(up)
 	for {
-		n, err := up.Read(buf)
-		if n > 0 {
-			switch mode, lat := p.current(); mode {
-			case modeBlackhole:
-				io.Copy(io.Discard, up) // swallow the reply; the client times out
-				return
-			case modeReset:
-				// Half a reply, then a reset: the request may have had
-				// its effect, the client cannot know.
-				client.Write(buf[:n/2])
-				client.(*net.TCPConn).SetLinger(0)
-				return
-			case modeLatency:
-				time.Sleep(lat)
-			}
-			if _, werr := client.Write(buf[:n]); werr != nil {
-				return
-			}
-		}
+		req, err := http.ReadRequest(cr)
 		if err != nil {
 			return
 		}
+		if err := req.Write(up); err != nil {
+			return
+		}
+		resp, err := http.ReadResponse(ur, req)
+		if err != nil {
+			return
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			return
+		}
+		p.watch(req, body)
+		switch mode, lat := p.current(); mode {
+		case modeBlackhole:
+			io.Copy(io.Discard, cr) // the request had its effect; the client times out
+			return
+		case modeReset:
+			// Half a reply, then a reset: the request may have had
+			// its effect, the client cannot know.
+			raw := wire(resp, body)
+			client.Write(raw[:len(raw)/2])
+			client.(*net.TCPConn).SetLinger(0)
+			return
+		case modeLatency:
+			time.Sleep(lat)
+		case modeBad, modeCut:
+			body = p.falsify(mode, req, resp, body)
+		}
+		if _, err := client.Write(wire(resp, body)); err != nil || resp.Close || req.Close {
+			return
+		}
+	}
+}
+
+// wire is the reply as bytes, with body as its whole body.
+func wire(resp *http.Response, body []byte) []byte {
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	resp.ContentLength = int64(len(body))
+	resp.TransferEncoding = nil
+	var b bytes.Buffer
+	resp.Write(&b)
+	return b.Bytes()
+}
+
+// watch notes access tokens and references passing by.
+func (p *proxy) watch(req *http.Request, body []byte) {
+	if req.URL.Path == "/accesstoken/get" {
+		var t struct {
+			AccessToken string `json:"access_token"`
+		}
+		if json.Unmarshal(body, &t) == nil && t.AccessToken != "" && p.onToken != nil {
+			p.onToken(t.AccessToken)
+		}
+		return
+	}
+	if _, ref := classify(req); ref != "" {
+		p.mu.Lock()
+		if n := len(p.refs); n == 0 || p.refs[n-1] != ref {
+			p.refs = append(p.refs, ref)
+			if len(p.refs) > 64 {
+				p.refs = p.refs[1:]
+			}
+		}
+		p.mu.Unlock()
 	}
 }

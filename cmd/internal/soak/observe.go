@@ -1,0 +1,178 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"kasse/payment/till"
+)
+
+// observations is what the soak saw while it ran, beyond the journals:
+// the amounts it keyed, the "paid" screens, the captures the till said it
+// decided, how long payments stayed authorized, the tokens on the wire.
+type observations struct {
+	tokens    map[string]string // first 16 characters → access token
+	keyed     map[string]keyedSale
+	paid      map[string]paidScreen
+	decided   map[string]bool // reference → must end captured (false: excused, see readLog)
+	openSince map[string]time.Time
+	flagged   map[string]bool // timing discrepancies already reported
+	leaks     map[string]bool // secret leaks already reported, by where
+}
+
+type keyedSale struct {
+	amount int64
+	at     time.Time
+	flow   string
+}
+
+type paidScreen struct {
+	value int64
+	at    time.Time
+}
+
+func newObservations() observations {
+	return observations{tokens: map[string]string{}, keyed: map[string]keyedSale{}, paid: map[string]paidScreen{},
+		decided: map[string]bool{}, openSince: map[string]time.Time{}, flagged: map[string]bool{}, leaks: map[string]bool{}}
+}
+
+func (s *soak) addToken(t string) {
+	if len(t) < 16 {
+		return
+	}
+	s.mu.Lock()
+	s.obs.tokens[t[:16]] = t
+	s.mu.Unlock()
+}
+
+// keyedAs records that the sale the soak just keyed for amount got ref. A
+// reference given to a second keyed sale is reused.
+func (s *soak) keyedAs(ref string, amount int64, flow string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if k, seen := s.obs.keyed[ref]; seen {
+		s.rep.discrepancies = append(s.rep.discrepancies, fmt.Sprintf(
+			"reference %s given to two sales the soak keyed: %d øre at %s and %d øre at %s",
+			ref, k.amount, k.at.Format("15:04:05.000"), amount, time.Now().Format("15:04:05.000")))
+		return
+	}
+	s.obs.keyed[ref] = keyedSale{amount: amount, at: time.Now(), flow: flow}
+}
+
+// seeStatus notes a "paid" screen of a sale.
+func (s *soak) seeStatus(who string, st till.Status) {
+	if who != s.a.prefix || st.Reference == "" || st.Screen != "paid" {
+		return
+	}
+	s.mu.Lock()
+	if _, ok := s.obs.paid[st.Reference]; !ok {
+		s.obs.paid[st.Reference] = paidScreen{value: st.Value, at: time.Now()}
+	}
+	s.mu.Unlock()
+}
+
+// scanSecrets reports a secret value (client_secret, subscription key, an
+// access token) in text, once per place.
+func (s *soak) scanSecrets(where, text string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	found := ""
+	switch {
+	case strings.Contains(text, s.secret):
+		found = "client_secret"
+	case strings.Contains(text, s.subKey):
+		found = "subscription key"
+	default:
+		for i := 0; i+16 <= len(text); i++ {
+			if t, ok := s.obs.tokens[text[i:i+16]]; ok && strings.HasPrefix(text[i:], t) {
+				found = "access token"
+				break
+			}
+		}
+	}
+	if found == "" || s.obs.leaks[where+found] {
+		return
+	}
+	s.obs.leaks[where+found] = true
+	s.rep.discrepancies = append(s.rep.discrepancies, fmt.Sprintf("secret: the %s appears in %s", found, where))
+}
+
+// readLog reads a finished kassed run's output: secrets, and the captures
+// the till decided ("capture REF decided"). Such a sale must end captured,
+// unless the run was killed at random right after that line (the last one
+// it wrote): then the decision may not have reached the disk.
+func (s *soak) readLog(r *reg, out string, randomKill bool) {
+	s.scanSecrets(r.prefix+"'s kassed log", out)
+	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, l := range lines {
+		j := strings.Index(l, "capture ")
+		if j < 0 || !strings.HasSuffix(l, " decided") {
+			continue
+		}
+		ref := strings.TrimSuffix(l[j+len("capture "):], " decided")
+		excused := randomKill && i == len(lines)-1
+		if !excused {
+			s.obs.decided[ref] = true
+		} else if _, ok := s.obs.decided[ref]; !ok {
+			s.obs.decided[ref] = false
+		}
+	}
+}
+
+// sample reads Vipps's state every 3 s while the soak runs.
+func (s *soak) sample(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(3 * time.Second):
+		}
+		s.sampleOnce(time.Now())
+	}
+}
+
+// sampleOnce flags a payment authorized and neither captured nor cancelled
+// more than 60 s after the network last returned.
+func (s *soak) sampleOnce(now time.Time) {
+	list, err := s.simPayments()
+	if err != nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	open := map[string]bool{}
+	for _, p := range list {
+		ag := p.Aggregate
+		if ag.Authorized.Value-ag.Captured.Value-ag.Cancelled.Value <= 0 {
+			continue
+		}
+		open[p.Reference] = true
+		since, ok := s.obs.openSince[p.Reference]
+		if !ok {
+			since = now
+			s.obs.openSince[p.Reference] = now
+		}
+		if s.health.faulty || s.obs.flagged[p.Reference] {
+			continue
+		}
+		from := since
+		if s.health.since.After(from) {
+			from = s.health.since
+		}
+		if now.Sub(from) > 60*time.Second {
+			s.obs.flagged[p.Reference] = true
+			s.rep.discrepancies = append(s.rep.discrepancies, fmt.Sprintf(
+				"timing: %s (%s) authorized %s and left open %.0f s after the network returned (captured %s, cancelled %s)",
+				p.Reference, p.API, ag.Authorized, now.Sub(from).Seconds(), ag.Captured, ag.Cancelled))
+		}
+	}
+	for ref := range s.obs.openSince {
+		if !open[ref] {
+			delete(s.obs.openSince, ref)
+		}
+	}
+}

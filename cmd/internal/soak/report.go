@@ -1,0 +1,96 @@
+package main
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// report holds the run's figures and every discrepancy found.
+type report struct {
+	seed          uint64
+	ops           map[string]int // operations the soak made
+	crashes       map[string]int // named crash points and random kills
+	faults        map[string]int // fault episodes by kind
+	flows         map[string]int // kassed starts of SOAK1 per flow
+	badReplies    map[string]int // replies the proxy falsified, by kind
+	sales         int
+	captured      int
+	refunds       int
+	copyOnly      int   // captured sales with a COPY and no original (a print:sent crash)
+	netHeld       int64 // what Vipps holds, captured − refunded, in øre
+	discrepancies []string
+}
+
+func newReport(seed uint64) *report {
+	return &report{seed: seed, ops: map[string]int{}, crashes: map[string]int{}, faults: map[string]int{},
+		flows: map[string]int{}, badReplies: map[string]int{}}
+}
+
+// paths groups crash points by the money path they interrupt.
+func (r *report) paths() map[string]int {
+	m := map[string]int{}
+	for name, n := range r.crashes {
+		switch {
+		case strings.Contains(name, "capture"):
+			m["capture"] += n
+		case strings.Contains(name, "refund"):
+			m["refund"] += n
+		case strings.HasPrefix(name, "print"):
+			m["print"] += n
+		case strings.Contains(name, "create"), strings.Contains(name, "initiate"):
+			m["create"] += n
+		case strings.Contains(name, "cancel"):
+			m["cancel"] += n
+		case strings.Contains(name, "receipt"):
+			m["receipt"] += n
+		default:
+			m["other"] += n
+		}
+	}
+	return m
+}
+
+// print writes the figures and, last, the three lines the issue asks for.
+func (r *report) print() {
+	fmt.Printf("seed %d\n", r.seed)
+	fmt.Printf("operations %d %s\n", sum(r.ops), show(r.ops))
+	fmt.Printf("crash points by name %s\n", show(r.crashes))
+	fmt.Printf("crash points by path %s\n", show(r.paths()))
+	fmt.Printf("fault episodes by kind %s\n", show(r.faults))
+	fmt.Printf("bad replies sent %d %s\n", sum(r.badReplies), show(r.badReplies))
+	fmt.Printf("SOAK1 starts by flow %s\n", show(r.flows))
+	pct := 0
+	if r.sales > 0 {
+		pct = 100 * r.captured / r.sales
+	}
+	fmt.Printf("sales %d, captured %d (%d%%), refunds %d; Vipps holds %d øre net\n", r.sales, r.captured, pct, r.refunds, r.netHeld)
+	fmt.Printf("receipts: %d captured sales with a COPY and no original, %d print:sent crashes\n", r.copyOnly, r.crashes["print:sent"])
+	for i, d := range r.discrepancies {
+		if i == 300 {
+			fmt.Printf("  … and %d more\n", len(r.discrepancies)-i)
+			break
+		}
+		fmt.Printf("  discrepancy: %s\n", d)
+	}
+	fmt.Printf("crash_points %d\n", sum(r.crashes))
+	fmt.Printf("fault_episodes %d\n", sum(r.faults))
+	fmt.Printf("discrepancies %d\n", len(r.discrepancies))
+}
+
+func sum(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+func show(m map[string]int) string {
+	var k []string
+	for name, n := range m {
+		k = append(k, fmt.Sprintf("%s=%d", name, n))
+	}
+	sort.Strings(k)
+	return "(" + strings.Join(k, " ") + ")"
+}
