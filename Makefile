@@ -41,7 +41,7 @@ SOAK_FLAGS ?= $(if $(SEED),-seed $(SEED))
 soak:
 	$(GO) run ./cmd/internal/soak -duration 45m -long $(SOAK_FLAGS)
 soak-short:
-	$(GO) run ./cmd/internal/soak -duration 90s $(SOAK_FLAGS)
+	$(GO) run ./cmd/internal/soak -duration 150s $(SOAK_FLAGS)
 
 # The store's tests on 64- and 32-bit ARM under qemu-user (installed from
 # Debian when missing).

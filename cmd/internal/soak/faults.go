@@ -10,18 +10,33 @@ import (
 )
 
 // health is whether the network between the registers and Vipps is whole,
-// and since when: the timing check counts from the moment it returned.
+// and for how long it has been whole in all: the timing check counts only
+// the time the network was whole (with faults about half the time, it is
+// never whole for a minute on end).
 type health struct {
 	faulty bool
-	since  time.Time
+	since  time.Time     // when it was last made whole
+	whole  time.Duration // whole time before since
+}
+
+// wholeClock is the time the network has been whole so far; callers hold s.mu.
+func (h *health) wholeClock(now time.Time) time.Duration {
+	if h.faulty {
+		return h.whole
+	}
+	return h.whole + now.Sub(h.since)
 }
 
 func (s *soak) setHealth(ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.health.faulty = !ok
-	if ok {
-		s.health.since = time.Now()
+	now := time.Now()
+	switch {
+	case ok && s.health.faulty:
+		s.health.faulty, s.health.since = false, now
+	case !ok && !s.health.faulty:
+		s.health.whole += now.Sub(s.health.since)
+		s.health.faulty = true
 	}
 }
 
@@ -55,7 +70,6 @@ func (s *soak) faults(ctx context.Context, duration time.Duration, long bool) {
 	if long {
 		budget = duration / 6
 	}
-	s.setHealth(true)
 	for {
 		select {
 		case <-ctx.Done():

@@ -112,6 +112,8 @@ func run(seed uint64, duration time.Duration, long bool, bin string, keep bool) 
 		s.stopKassed(r)
 		s.closeGeneration(r)
 	}
+	s.scanSecrets("vippssim's output", s.sim.String())
 	s.check()
+	s.rep.scanned = [3]int{s.obs.scans, s.obs.scanned, len(s.obs.tokens)}
 	return s.rep, nil
 }

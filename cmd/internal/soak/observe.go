@@ -16,10 +16,12 @@ type observations struct {
 	tokens    map[string]string // first 16 characters → access token
 	keyed     map[string]keyedSale
 	paid      map[string]paidScreen
-	decided   map[string]bool // reference → must end captured (false: excused, see readLog)
-	openSince map[string]time.Time
-	flagged   map[string]bool // timing discrepancies already reported
-	leaks     map[string]bool // secret leaks already reported, by where
+	decided   map[string]bool          // reference → must end captured (false: excused, see readLog)
+	openSince map[string]time.Duration // on the health's whole clock
+	flagged   map[string]bool          // timing discrepancies already reported
+	leaks     map[string]bool          // secret leaks already reported, by where
+	scanned   int                      // bytes of logs and status scanned for secrets
+	scans     int
 }
 
 type keyedSale struct {
@@ -35,7 +37,7 @@ type paidScreen struct {
 
 func newObservations() observations {
 	return observations{tokens: map[string]string{}, keyed: map[string]keyedSale{}, paid: map[string]paidScreen{},
-		decided: map[string]bool{}, openSince: map[string]time.Time{}, flagged: map[string]bool{}, leaks: map[string]bool{}}
+		decided: map[string]bool{}, openSince: map[string]time.Duration{}, flagged: map[string]bool{}, leaks: map[string]bool{}}
 }
 
 func (s *soak) addToken(t string) {
@@ -78,6 +80,8 @@ func (s *soak) seeStatus(who string, st till.Status) {
 func (s *soak) scanSecrets(where, text string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.obs.scanned += len(text)
+	s.obs.scans++
 	found := ""
 	switch {
 	case strings.Contains(text, s.secret):
@@ -136,7 +140,7 @@ func (s *soak) sample(ctx context.Context) {
 }
 
 // sampleOnce flags a payment authorized and neither captured nor cancelled
-// more than 60 s after the network last returned.
+// while the network was whole for more than 60 s in all.
 func (s *soak) sampleOnce(now time.Time) {
 	list, err := s.simPayments()
 	if err != nil {
@@ -144,6 +148,7 @@ func (s *soak) sampleOnce(now time.Time) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	clock := s.health.wholeClock(now)
 	open := map[string]bool{}
 	for _, p := range list {
 		ag := p.Aggregate
@@ -153,21 +158,14 @@ func (s *soak) sampleOnce(now time.Time) {
 		open[p.Reference] = true
 		since, ok := s.obs.openSince[p.Reference]
 		if !ok {
-			since = now
-			s.obs.openSince[p.Reference] = now
+			since = clock
+			s.obs.openSince[p.Reference] = clock
 		}
-		if s.health.faulty || s.obs.flagged[p.Reference] {
-			continue
-		}
-		from := since
-		if s.health.since.After(from) {
-			from = s.health.since
-		}
-		if now.Sub(from) > 60*time.Second {
+		if d := clock - since; d > 60*time.Second && !s.obs.flagged[p.Reference] {
 			s.obs.flagged[p.Reference] = true
 			s.rep.discrepancies = append(s.rep.discrepancies, fmt.Sprintf(
-				"timing: %s (%s) authorized %s and left open %.0f s after the network returned (captured %s, cancelled %s)",
-				p.Reference, p.API, ag.Authorized, now.Sub(from).Seconds(), ag.Captured, ag.Cancelled))
+				"timing: %s (%s) authorized %s and left open for %.0f s of whole network (captured %s, cancelled %s)",
+				p.Reference, p.API, ag.Authorized, d.Seconds(), ag.Captured, ag.Cancelled))
 		}
 	}
 	for ref := range s.obs.openSince {

@@ -58,7 +58,8 @@ type soak struct {
 }
 
 func newSoak(seed uint64) *soak {
-	s := &soak{seed: seed, rep: newReport(seed), flowRng: rand.New(rand.NewPCG(seed, 7)), obs: newObservations()}
+	s := &soak{seed: seed, rep: newReport(seed), flowRng: rand.New(rand.NewPCG(seed, 7)), obs: newObservations(),
+		health: health{since: time.Now()}}
 	rng := s.rng(8)
 	s.secret = fmt.Sprintf("soak-client-secret-%016x", rng.Uint64())
 	s.subKey = fmt.Sprintf("soak-subscription-%016x", rng.Uint64())
