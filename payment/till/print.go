@@ -67,6 +67,7 @@ func (t *Till) printJob(job store.PrintJob) {
 	r.Copy = job.Copy
 	t.prn.mine[job.ID] = true
 	t.prn.busy = true
+	t.cfg.Crash("print:sent") // marked Sent, no byte written yet
 	t.background(func() func() {
 		err := t.printer.Print(r)
 		return func() { t.printed(job, err) }

@@ -350,6 +350,7 @@ func (t *Till) settle(s *store.Sale, p vipps.Payment, wantCapture bool) {
 		t.captured(s)
 	case p.State == vipps.Authorized && ag.Captured.Value+ag.Cancelled.Value < ag.Authorized.Value:
 		if wantCapture {
+			t.cfg.Logf("capture %s decided", s.Reference)
 			s.State, s.Authorized = SaleAuthorized, t.cfg.Now()
 			if t.isCurrent(s.Reference) {
 				t.state = StateCapturing

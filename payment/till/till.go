@@ -102,6 +102,7 @@ type Config struct {
 	// Crash is called at the points where a power cut hurts most
 	// ("sent:create" means the create is committed and about to leave,
 	// "answered:capture" that the answer arrived but is not yet stored,
+	// "print:sent" that a receipt is marked sent but no byte of it written,
 	// "printing" that the receipt went to the printer but is not marked
 	// printed). The soak test kills the process there; nil in production.
 	Crash func(point string)
