@@ -356,7 +356,6 @@ func (t *Till) settle(s *store.Sale, p vipps.Payment, wantCapture bool) {
 				t.state = StateCapturing
 				t.show(display.Screen{Kind: display.Working, Title: "Approved – completing…", Amount: a})
 			}
-			t.cfg.Logf("sale %s: approved, capturing %s", s.Reference, s.Amount)
 			t.transition(s, opCapture)
 		} else {
 			t.transition(s, opCancel)
