@@ -185,3 +185,36 @@ func TestRefundECommSale(t *testing.T) {
 	}
 	a.spec.Check(t)
 }
+
+// Option A with eCom (issue 7, bug 5): store B reads store A's eCom sale
+// with A's MSN, as it refunds it; the simulator shows an eCom payment only
+// to the MSN that initiated it.
+func TestECommRefundCarriesOriginMSN(t *testing.T) {
+	a := newWorld(t, worldOpts{prefix: "OSLO1", lane: "2", spec: true, msn: partnerMSN, flow: "ecom"})
+	b := newWorld(t, worldOpts{prefix: "BERGEN", lane: "7", shared: a, chain: []string{"OSLO1"},
+		chainMSN: map[string]string{"OSLO1": partnerMSN}})
+	a.keys("6", "0", "0", "0", "pay")
+	ref := a.waitFor("the QR", func(s till.Status) bool { return s.Screen == "qr" }).Reference
+	a.sim.Approve(ref)
+	a.waitFor("paid", func(s till.Status) bool { return s.Screen == "paid" })
+
+	b.keys("refund")
+	b.ctl.Scan(context.Background(), ref)
+	st := b.waitFor("the refundable amount", func(s till.Status) bool {
+		return s.State == till.StateRefundAmount || s.LastError != ""
+	})
+	if st.State != till.StateRefundAmount || st.Refund.Refundable != "60,00 kr" {
+		t.Fatalf("store B reading store A's eCom sale: %+v (refund %+v)", st, st.Refund)
+	}
+	b.keys("1", "0", "0", "0", "pay")
+	b.waitFor("refunded", func(s till.Status) bool { return s.State == till.StateDone && s.Screen == "paid" })
+	if p, _ := a.sim.Payment(ref); p.Aggregate.Refunded.Value != 1000 {
+		t.Fatalf("refunded %d, want 1000", p.Aggregate.Refunded.Value)
+	}
+	for _, r := range a.sim.Requests() {
+		if strings.Contains(r.Path, "/ecomm/v2/payments/"+ref) && r.Header.Get("Merchant-Serial-Number") != partnerMSN {
+			t.Errorf("%s %s carried MSN %q, want the origin store's %s", r.Method, r.Path, r.Header.Get("Merchant-Serial-Number"), partnerMSN)
+		}
+	}
+	a.spec.Check(t)
+}
