@@ -224,6 +224,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.record(r, 0, kind)
 		abort(sw)
 		return
+	case FaultLie:
+		sw.status = s.lie(sw, r, f)
 	case FaultReset:
 		// The operation happens; only its answer is lost.
 		s.mux.ServeHTTP(&discardWriter{header: http.Header{}}, r)
