@@ -86,7 +86,7 @@ func TestSuspectRefundUnderNewKey(t *testing.T) {
 	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 	s.mu.Lock()
 	s.noteRefund("epayment", "OSLO1-2-abcd-1", "refund-1", 500, now)
-	s.noteRefund("epayment", "OSLO1-2-abcd-1", "refund-1", 500, now.Add(time.Second))  // a retry: same key
+	s.noteRefund("epayment", "OSLO1-2-abcd-1", "refund-1", 500, now.Add(time.Second))   // a retry: same key
 	s.noteRefund("epayment", "OSLO1-2-abcd-1", "refund-2", 700, now.Add(2*time.Second)) // another amount
 	s.noteRefund("epayment", "OSLO1-2-abcd-2", "refund-3", 500, now.Add(3*time.Second)) // another payment
 	s.mu.Unlock()
