@@ -4,8 +4,11 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
+	"kasse/payment/money"
 	"kasse/payment/till"
+	"kasse/payment/vipps"
 	"kasse/payment/vippssim"
 )
 
@@ -65,4 +68,58 @@ func TestWrongRepliesAreNoAnswer(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A reference Vipps already holds (a database restored from an older copy
+// whose counter was used since, forced here by making the next reference
+// at Vipps first): the 409 is resolved by reading the payment. The journal
+// records it as Vipps holds it, with no receipt, the cashier's sale goes on
+// under a new reference, and nothing is logged "failed" (issue 7, bug 1).
+func TestReferenceTakenAtVipps(t *testing.T) {
+	w := newWorld(t, worldOpts{spec: true})
+	ctx := context.Background()
+	w.keys("1", "0", "0", "pay")
+	first := w.waitFor("the QR", func(s till.Status) bool { return s.Screen == "qr" }).Reference
+	w.keys("cancel")
+	w.waitFor("cancelled", func(s till.Status) bool { return s.State == till.StateDone })
+
+	// The next reference of this series, used at Vipps by "an earlier life".
+	taken := strings.TrimSuffix(first, "-1") + "-2"
+	old := vipps.CreatePayment{Amount: money.Amount{Value: 700, Currency: "NOK"}, PaymentMethod: vipps.PaymentMethod{Type: "WALLET"},
+		Reference: taken, UserFlow: "QR", CustomerInteraction: "CUSTOMER_PRESENT",
+		QRFormat: &vipps.QRFormat{Format: "TEXT/TARGETURL"}, PaymentDescription: "An earlier sale"}
+	if _, err := w.vipps.Create(ctx, old, "earlier-life-create"); err != nil {
+		t.Fatal(err)
+	}
+	w.approve(taken)
+	if _, err := w.vipps.Capture(ctx, taken, old.Amount, "earlier-life-capture"); err != nil {
+		t.Fatal(err)
+	}
+
+	w.keys("clear", "9", "0", "0", "pay")
+	st := w.waitFor("a QR for the sale", func(s till.Status) bool { return s.Screen == "qr" || s.State == till.StateDone })
+	if st.Screen != "qr" || st.Reference == taken || st.Value != 900 {
+		t.Fatalf("after the 409: %+v; want the 9,00 sale's QR under a new reference", st)
+	}
+	w.approve(st.Reference)
+	w.waitFor("paid", func(s till.Status) bool { return s.Screen == "paid" })
+	if p, _ := w.sim.Payment(taken); p.Aggregate.Captured.Value != 700 || p.Aggregate.Refunded.Value != 0 {
+		t.Fatalf("the earlier payment was touched: %+v", p.Aggregate)
+	}
+	sales, err := w.ctl.Journal(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range sales {
+		if s.Reference == taken && (s.State != till.SaleCaptured || s.Amount.Value != 700) {
+			t.Fatalf("journal has %s as %s of %d, want captured 700 as Vipps holds it", taken, s.State, s.Amount.Value)
+		}
+	}
+	ctx2, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	doc, err := w.printer.WaitCuts(ctx2, 1)
+	if err != nil || len(doc.Barcodes) != 1 || doc.Barcodes[0].Data != st.Reference {
+		t.Fatalf("receipts: %v %+v; want one, for %s", err, doc.Barcodes, st.Reference)
+	}
+	w.spec.Check(t)
 }
