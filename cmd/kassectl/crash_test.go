@@ -326,3 +326,19 @@ func TestRestoredBackupNeverReusesReferences(t *testing.T) {
 		}
 	}
 }
+
+// The power goes after the receipt was marked sent but before any byte of
+// it left: the restart cannot know whether it printed, so it prints it as
+// COPY. The shopper gets a receipt; never none, never two originals.
+func TestCrashBeforePrinting(t *testing.T) {
+	r := newRig(t)
+	ref := r.approvedUntilCrash("print:sent=1", "4", "5", "6", "0", "pay")
+	r.kassed()
+	eventually(t, "the receipt marked printed", func() bool {
+		_, printed := r.journalState(ref)
+		return printed
+	})
+	if o, c := r.receipts(ref); o+c != 1 {
+		t.Fatalf("%d originals and %d copies, want one receipt", o, c)
+	}
+}
