@@ -49,7 +49,7 @@ func (db *DB) NewSale(prefix, lane string, fill func(ref string) (Sale, []Op)) (
 	var stored Sale
 	var ids []uint64
 	err := db.update(func(tx *bolt.Tx) error {
-		ref, err := nextReference(tx, db.tag, prefix, lane)
+		ref, err := nextReference(tx, db.series, prefix, lane)
 		if err != nil {
 			return err
 		}

@@ -87,7 +87,7 @@ func TestNewSaleIsOneCommitAndRollsBack(t *testing.T) {
 	if db.Commits()-before != 1 {
 		t.Errorf("NewSale took %d commits, want 1", db.Commits()-before)
 	}
-	if want := "OSLO1-2-" + db.InstanceTag() + "-1"; s.Reference != want || s.Created.IsZero() || s.Updated.IsZero() {
+	if want := "OSLO1-2-" + db.SeriesTag() + "-1"; s.Reference != want || s.Created.IsZero() || s.Updated.IsZero() {
 		t.Errorf("NewSale returned %+v, want reference %s with times set", s, want)
 	}
 	ops, err := db.PendingFor(s.Reference)
@@ -111,7 +111,7 @@ func TestNewSaleIsOneCommitAndRollsBack(t *testing.T) {
 		t.Fatal("NewSale stored a sale under another reference than it drew")
 	}
 	s2, _ := newSale(t, db)
-	if want := "OSLO1-2-" + db.InstanceTag() + "-2"; s2.Reference != want {
+	if want := "OSLO1-2-" + db.SeriesTag() + "-2"; s2.Reference != want {
 		t.Errorf("after two refused NewSale calls the reference is %s, want %s", s2.Reference, want)
 	}
 	if _, _, err := db.NewSale("1X", "2", nil); err == nil {

@@ -11,9 +11,10 @@ import (
 
 // Reference is a parsed payment reference, PREFIX-LANE-TAG-N, for example
 // OSLO1-2-k7f3-17: the store prefix (one MSN serves the whole chain), the
-// lane, the instance tag of the database that issued it, and that database's
-// counter for the prefix and lane. The tag makes it unique across lost
-// databases and spare registers; the counter within one database.
+// lane, the series tag of the run that issued it (drawn at every Open), and
+// the database's counter for the prefix and lane. The tag makes it unique
+// across lost or restored databases and spare registers; the counter within
+// one run.
 type Reference struct {
 	Prefix string
 	Lane   string
@@ -82,7 +83,7 @@ func (db *DB) NextReference(prefix, lane string) (string, error) {
 	var ref string
 	err := db.update(func(tx *bolt.Tx) error {
 		var err error
-		ref, err = nextReference(tx, db.tag, prefix, lane)
+		ref, err = nextReference(tx, db.series, prefix, lane)
 		return err
 	})
 	if err != nil {

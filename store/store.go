@@ -19,7 +19,7 @@ import (
 // Options tune Open. The zero value is what kassed uses.
 type Options struct {
 	Now  func() time.Time // stamps Sale.Updated; default time.Now
-	Rand io.Reader        // draws the instance tag; default crypto/rand
+	Rand io.Reader        // draws the instance and series tags; default crypto/rand
 
 	// Timeout is how long Open waits for the file lock held by another
 	// kassed before giving up; default 1s.
@@ -42,7 +42,8 @@ const (
 type DB struct {
 	bolt    *bolt.DB
 	path    string
-	tag     string
+	tag     string // the file's instance tag, drawn when it was created
+	series  string // the tag of this Open's references (see SeriesTag)
 	now     func() time.Time
 	commits atomic.Uint64
 }
@@ -86,6 +87,13 @@ func Open(path string, o Options) (*DB, error) {
 		_ = bdb.Close()
 		return nil, err
 	}
+	// A fresh series at every start: a file restored from an older copy
+	// (or a copy of a copy) still has counters that were used since, so
+	// the counter alone cannot make a reference unique.
+	if db.series, err = newTag(o.Rand); err != nil {
+		_ = bdb.Close()
+		return nil, fmt.Errorf("database %s: drawing the series tag: %w", path, err)
+	}
 	return db, nil
 }
 
@@ -103,6 +111,11 @@ func (db *DB) Path() string { return db.path }
 // InstanceTag is the random tag drawn when this database file was created. It
 // is part of every reference, so a new file never repeats an old reference.
 func (db *DB) InstanceTag() string { return db.tag }
+
+// SeriesTag is the tag in the references this Open issues, drawn anew at
+// every Open. With the counter it keeps references unique even when the
+// file was restored from an older copy whose counters were used since.
+func (db *DB) SeriesTag() string { return db.series }
 
 // Commits is the number of write transactions committed since Open, so a
 // benchmark can report transactions (fsyncs) per sale.

@@ -122,7 +122,7 @@ func TestReferencesSequentialUniqueAndSurviveReopen(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if r != (Reference{"OSLO1", "2", db.InstanceTag(), i}) {
+		if r != (Reference{"OSLO1", "2", db.SeriesTag(), i}) {
 			t.Fatalf("reference %d parsed as %+v", i, r)
 		}
 	}
@@ -131,7 +131,7 @@ func TestReferencesSequentialUniqueAndSurviveReopen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := "OSLO1-3-" + db.InstanceTag() + "-1"; other != want {
+	if want := "OSLO1-3-" + db.SeriesTag() + "-1"; other != want {
 		t.Errorf("first reference on lane 3 = %q, want %q", other, want)
 	}
 	db.Close()
@@ -141,7 +141,7 @@ func TestReferencesSequentialUniqueAndSurviveReopen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := "OSLO1-2-" + db.InstanceTag() + "-51"; ref != want {
+	if want := "OSLO1-2-" + db.SeriesTag() + "-51"; ref != want {
 		t.Errorf("after reopen got %q, want %q", ref, want)
 	}
 }

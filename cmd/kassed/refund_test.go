@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -53,8 +54,23 @@ func TestCrossStoreRefund(t *testing.T) {
 	if st.Refund.Refundable != "150,00 kr" {
 		t.Fatalf("refundable after 50,00: %+v", st.Refund)
 	}
+	// A keyed 0 is an amount of zero, not "all" (issue 7, bug 7).
+	if _, err := b.keys("0", "pay"); err == nil {
+		t.Fatal("a keyed 0 was accepted as a refund amount")
+	}
+	b.keys("back")
+	// Pay with nothing keyed asks first; only the second pay refunds all.
+	if st, err := b.keys("pay"); err != nil || st.State != till.StateRefundAmount {
+		t.Fatalf("pay with nothing keyed: %+v, %v; want a confirmation in refund-amount", st, err)
+	}
+	if p, _ := a.sim.Payment(ref); p.Aggregate.Refunded.Value != 5000 {
+		t.Fatalf("refunded %d at Vipps before the confirmation, want 5000", p.Aggregate.Refunded.Value)
+	}
 	b.keys("pay")
-	b.waitFor("the second refund done", func(s till.Status) bool { return s.State == till.StateDone && s.Screen == "paid" })
+	st = b.waitFor("the second refund done", func(s till.Status) bool { return s.State == till.StateDone && s.Screen == "paid" })
+	if st.Amount != "150,00 kr" {
+		t.Errorf("status after the full refund shows %q, want the refunded 150,00 kr (issue 7, bug 9)", st.Amount)
+	}
 	if p, _ := a.sim.Payment(ref); p.Aggregate.Refunded.Value != 20000 {
 		t.Fatalf("refunded %d at Vipps, want 20000", p.Aggregate.Refunded.Value)
 	}
@@ -62,9 +78,21 @@ func TestCrossStoreRefund(t *testing.T) {
 	// Nothing left.
 	b.keys("refund")
 	b.ctl.Scan(context.Background(), ref)
-	st = b.waitFor("nothing to refund", func(s till.Status) bool { return s.State == till.StateDone })
-	if st.Screen != "error" || !strings.Contains(st.LastError, "nothing left") {
-		t.Fatalf("third refund: %+v", st)
+	st = b.waitFor("nothing to refund", func(s till.Status) bool { return s.Screen == "error" })
+	if st.State != till.StateRefundScan || !strings.Contains(st.LastError, "nothing left") {
+		t.Fatalf("third refund: %+v, want the error in refund-scan", st)
+	}
+	// Digits keyed after a refund error stay in the refund: never a sale
+	// with a QR (issue 7, bug 7).
+	if _, err := b.keys("5", "0", "0", "pay"); err == nil {
+		t.Fatal("digits after a refund error were taken")
+	}
+	if st, err := b.ctl.Status(context.Background()); err != nil || st.State != till.StateRefundScan || st.Reference != "" {
+		t.Fatalf("after digits following a refund error: %+v, %v; want refund-scan and no sale", st, err)
+	}
+	// The display says it in people's words, never the API's.
+	if scr := b.reg.hw.panel.Current(); strings.Contains(scr.Message, "vipps") || strings.Contains(scr.Message, ref) {
+		t.Errorf("customer display after a refund error: %q", scr.Message)
 	}
 
 	// A reference of a store outside the chain.
@@ -75,6 +103,14 @@ func TestCrossStoreRefund(t *testing.T) {
 	}
 	if _, err := b.ctl.Scan(context.Background(), "0123"); err == nil {
 		t.Fatal("a malformed reference was accepted")
+	}
+	// A scanner can send anything: a long code is cut and quoted, in the
+	// reply and in the status (issue 7, bug 9).
+	if _, err := b.ctl.Scan(context.Background(), strings.Repeat("OSLO1", 2000)); err == nil || len(err.Error()) > 300 {
+		t.Fatalf("a 10000-byte scan: %d-byte error %v", len(fmt.Sprint(err)), err)
+	}
+	if st, _ := b.ctl.Status(context.Background()); len(st.LastError) > 300 {
+		t.Fatalf("status repeats a %d-byte error", len(st.LastError))
 	}
 
 	// B's sale log carries both refunds with their origin store.
@@ -120,7 +156,7 @@ func TestRefundCarriesOriginMSN(t *testing.T) {
 	b.keys("refund")
 	b.ctl.Scan(context.Background(), ref)
 	b.waitFor("the refundable amount", func(s till.Status) bool { return s.State == till.StateRefundAmount })
-	b.keys("pay")
+	b.keys("pay", "pay")
 	b.waitFor("refunded", func(s till.Status) bool { return s.State == till.StateDone && s.Screen == "paid" })
 	if p, _ := a.sim.Payment(ref); p.Aggregate.Refunded.Value != 10000 {
 		t.Fatalf("refunded %d, want 10000", p.Aggregate.Refunded.Value)
@@ -155,6 +191,39 @@ func TestRefundECommSale(t *testing.T) {
 	a.waitFor("refunded", func(s till.Status) bool { return s.State == till.StateDone && s.Screen == "paid" })
 	if p, _ := a.sim.Payment(ref); p.Aggregate.Refunded.Value != 2000 {
 		t.Fatalf("refunded %d, want 2000", p.Aggregate.Refunded.Value)
+	}
+	a.spec.Check(t)
+}
+
+// Option A with eCom (issue 7, bug 5): store B reads store A's eCom sale
+// with A's MSN, as it refunds it; the simulator shows an eCom payment only
+// to the MSN that initiated it.
+func TestECommRefundCarriesOriginMSN(t *testing.T) {
+	a := newWorld(t, worldOpts{prefix: "OSLO1", lane: "2", spec: true, msn: partnerMSN, flow: "ecom"})
+	b := newWorld(t, worldOpts{prefix: "BERGEN", lane: "7", shared: a, chain: []string{"OSLO1"},
+		chainMSN: map[string]string{"OSLO1": partnerMSN}})
+	a.keys("6", "0", "0", "0", "pay")
+	ref := a.waitFor("the QR", func(s till.Status) bool { return s.Screen == "qr" }).Reference
+	a.sim.Approve(ref)
+	a.waitFor("paid", func(s till.Status) bool { return s.Screen == "paid" })
+
+	b.keys("refund")
+	b.ctl.Scan(context.Background(), ref)
+	st := b.waitFor("the refundable amount", func(s till.Status) bool {
+		return s.State == till.StateRefundAmount || s.LastError != ""
+	})
+	if st.State != till.StateRefundAmount || st.Refund.Refundable != "60,00 kr" {
+		t.Fatalf("store B reading store A's eCom sale: %+v (refund %+v)", st, st.Refund)
+	}
+	b.keys("1", "0", "0", "0", "pay")
+	b.waitFor("refunded", func(s till.Status) bool { return s.State == till.StateDone && s.Screen == "paid" })
+	if p, _ := a.sim.Payment(ref); p.Aggregate.Refunded.Value != 1000 {
+		t.Fatalf("refunded %d, want 1000", p.Aggregate.Refunded.Value)
+	}
+	for _, r := range a.sim.Requests() {
+		if strings.Contains(r.Path, "/ecomm/v2/payments/"+ref) && r.Header.Get("Merchant-Serial-Number") != partnerMSN {
+			t.Errorf("%s %s carried MSN %q, want the origin store's %s", r.Method, r.Path, r.Header.Get("Merchant-Serial-Number"), partnerMSN)
+		}
 	}
 	a.spec.Check(t)
 }

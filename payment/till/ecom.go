@@ -55,13 +55,17 @@ func (t *Till) ecomReceipt(s *store.Sale) (store.Op, error) {
 
 // readECom reads /details and states it the way ePayment would, so one
 // settle serves both APIs.
-func (t *Till) readECom(ctx context.Context, s store.Sale) (vipps.Payment, error) {
-	d, err := t.pay.ECommDetails(ctx, s.Reference)
+func (t *Till) readECom(ctx context.Context, s store.Sale, msn string) (vipps.Payment, error) {
+	d, err := t.pay.ECommDetails(ctx, msn, s.Reference)
 	if err != nil {
 		return vipps.Payment{}, err
 	}
 	of := func(v int64) money.Amount { return money.Amount{Value: v, Currency: s.Amount.Currency} }
-	p := vipps.Payment{Reference: s.Reference, Amount: s.Amount, Aggregate: vipps.Aggregate{
+	amount := s.Amount
+	if amount.Value == 0 {
+		amount.Value = d.Reserved // a scanned receipt's sale: as much as was approved
+	}
+	p := vipps.Payment{Reference: d.OrderID, Amount: amount, Aggregate: vipps.Aggregate{
 		Authorized: of(d.Reserved), Captured: of(d.Captured), Refunded: of(d.Refunded), Cancelled: of(d.Cancelled)}}
 	switch d.Status {
 	case vipps.ECommPending:
@@ -80,12 +84,21 @@ func (t *Till) readECom(ctx context.Context, s store.Sale) (vipps.Payment, error
 	return p, nil
 }
 
-// read gets a payment's truth from whichever API holds it.
+// read gets a payment's truth from whichever API holds it, checked to fit
+// the sale: a reply about another payment, or one that does not add up, is
+// no answer (DESIGN.md, money invariant 8).
 func (t *Till) read(ctx context.Context, s store.Sale) (vipps.Payment, error) {
+	var p vipps.Payment
+	var err error
 	if s.API == apiECom {
-		return t.readECom(ctx, s)
+		p, err = t.readECom(ctx, s, "")
+	} else {
+		p, err = t.pay.Get(ctx, s.Reference)
 	}
-	return t.pay.Get(ctx, s.Reference)
+	if err == nil {
+		err = p.Fits("read "+s.Reference, s.Reference, s.Amount)
+	}
+	return p, err
 }
 
 // showECommQR turns the landing page into a one-time QR (drawn from the
@@ -127,7 +140,7 @@ func (t *Till) initiateUnclear(op store.Op, s *store.Sale, cause error) {
 	t.background(func() func() {
 		ctx, cancel := context.WithTimeout(t.ctx, 10*time.Second)
 		defer cancel()
-		_, err := t.pay.ECommDetails(ctx, op.Reference)
+		_, err := t.pay.ECommDetails(ctx, "", op.Reference)
 		return func() {
 			delete(t.out.inflight, op.ID)
 			t.noteNetwork(err)

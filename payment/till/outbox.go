@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"kasse/display"
+	"kasse/payment/money"
 	"kasse/payment/vipps"
 	"kasse/store"
 )
@@ -22,6 +23,7 @@ type outbox struct {
 	online    bool
 	probing   bool
 	lastProbe time.Time
+	downSince time.Time // when the last outage began
 }
 
 func newOutbox() outbox {
@@ -126,19 +128,27 @@ func (t *Till) probe(now time.Time) {
 }
 
 func (t *Till) noteNetwork(err error) {
+	wasOnline := t.out.online
 	if t.out.note(err) {
-		t.cfg.Logf("Vipps MobilePay answers again: draining %d operations", len(t.out.ops))
+		t.flushRepeats()
+		t.cfg.Logf("Vipps MobilePay answers again after %s: draining %d operations",
+			t.cfg.Now().Sub(t.out.downSince).Round(time.Second), len(t.out.ops))
 		for id, op := range t.out.ops {
 			op.NextAttempt = time.Time{}
 			t.out.ops[id] = op
 		}
+	}
+	if wasOnline && !t.out.online {
+		t.out.downSince = t.cfg.Now()
+		t.cfg.Logf("Vipps MobilePay does not answer (%v): new sales are refused; retrying until it does", err)
 	}
 }
 
 // reply is any answer to a write: ePayment's payment, or eCom's landing url.
 type reply struct {
 	vipps.Payment
-	URL string `json:"url"`
+	OrderID string `json:"orderId"`
+	URL     string `json:"url"`
 }
 
 func (t *Till) send(op store.Op) {
@@ -160,7 +170,11 @@ func (t *Till) send(op store.Op) {
 		ctx, cancel := context.WithTimeout(t.ctx, 15*time.Second)
 		defer cancel()
 		var p reply
-		err := t.pay.Do(ctx, r, &p)
+		var out any = &p
+		if op.Kind == opReceipt {
+			out = nil // Order management answers with a bare JSON string
+		}
+		err := t.pay.Do(ctx, r, out)
 		return func() { t.answered(op, p, err) }
 	})
 }
@@ -219,6 +233,10 @@ func (t *Till) answered(op store.Op, rp reply, err error) {
 		return // finished meanwhile
 	}
 	if op.Kind == opRefund {
+		if err == nil && op.API != apiECom {
+			err = rp.Payment.Fits(op.Method+" "+op.Path, op.Reference, money.Amount{})
+		}
+		t.logUnusable(err)
 		t.refundAnswered(op, err) // the sale may be in another store's journal
 		return
 	}
@@ -231,7 +249,14 @@ func (t *Till) answered(op store.Op, rp reply, err error) {
 		t.receiptAnswered(op, s, err)
 		return
 	}
+	if err == nil {
+		err = fits(op, rp, s)
+	}
+	t.logUnusable(err)
 	switch {
+	case vipps.StatusOf(err) == http.StatusConflict && op.Kind == opCreate:
+		// The reference is taken at Vipps: read what holds it.
+		t.createConflict(op, s)
 	case err != nil && vipps.IsTemporary(err) && op.Kind == opInitiate:
 		if current && t.state == StateCreating {
 			t.initiateUnclear(op, s, err)
@@ -278,6 +303,58 @@ func (t *Till) answered(op store.Op, rp reply, err error) {
 	default:
 		t.settle(s, p, op.Kind == opCapture)
 	}
+}
+
+// fits checks that a write's reply is about the operation's payment
+// (DESIGN.md, money invariant 8); a reply that is not is no answer.
+func fits(op store.Op, rp reply, s *store.Sale) error {
+	name := op.Method + " " + op.Path
+	switch {
+	case op.Kind == opCreate && rp.Reference != op.Reference:
+		return vipps.Unusable(name, http.StatusCreated, "the reply is about reference %q, not %q", rp.Reference, op.Reference)
+	case op.Kind == opInitiate && rp.OrderID != op.Reference:
+		return vipps.Unusable(name, http.StatusOK, "the reply is about order %q, not %q", rp.OrderID, op.Reference)
+	case op.API != apiECom && (op.Kind == opCapture || op.Kind == opCancel):
+		return rp.Payment.Fits(name, op.Reference, s.Amount)
+	}
+	return nil
+}
+
+// logUnusable logs what was wrong with a reply that did not fit; it is
+// retried as no answer.
+func (t *Till) logUnusable(err error) {
+	if vipps.IsUnusable(err) {
+		t.cfg.Logf("ignored a reply that does not fit: %v", err)
+	}
+}
+
+// createConflict resolves a 409 on create by reading the payment, never by
+// guessing: the reference is held by an earlier use of it.
+func (t *Till) createConflict(op store.Op, s *store.Sale) {
+	t.out.inflight[op.ID] = true
+	ref := op.Reference
+	t.background(func() func() {
+		ctx, cancel := context.WithTimeout(t.ctx, 10*time.Second)
+		defer cancel()
+		p, err := t.pay.Get(ctx, ref)
+		if err == nil {
+			err = p.Fits("GET "+ref, ref, money.Amount{}) // its amount is not ours to know
+		}
+		return func() {
+			delete(t.out.inflight, op.ID)
+			t.noteNetwork(err)
+			t.logUnusable(err)
+			s, ok := t.saleFor(ref)
+			switch {
+			case !ok:
+			case err != nil:
+				t.fail("create %s: the reference is taken and reading it failed: %s", ref, explain(err))
+				t.later(op, err)
+			default:
+				t.referenceTaken(s, p)
+			}
+		}
+	})
 }
 
 // unreachable ends the sale on the till when Vipps does not answer its

@@ -43,6 +43,8 @@ type refundCtx struct {
 	refundable money.Amount
 	amount     money.Amount
 	id         string
+	keyed      bool // the cashier keyed digits (a keyed 0 is not "all")
+	confirmAll bool // pay with nothing keyed asked to refund all; pay again confirms
 }
 
 // Scan hands the till a scanned code (a receipt's barcode, from a USB
@@ -67,15 +69,28 @@ func (t *Till) refundKey(k device.Key) error {
 	if t.state != StateRefundAmount {
 		return fmt.Errorf("key %q does nothing now: scan the receipt, or press cancel", k)
 	}
+	rf := t.rf
+	if k != device.KeyPay {
+		rf.confirmAll = false
+	}
 	switch d, digit := k.Digit(); {
 	case digit:
-		t.digits = trimAmount(t.digits + d)
+		t.digits, rf.keyed = trimAmount(t.digits+d), true
 	case k == device.KeyBack && t.digits != "":
 		t.digits = t.digits[:len(t.digits)-1]
+	case k == device.KeyBack:
+		rf.keyed = false
 	case k == device.KeyClear:
-		t.digits = ""
+		t.digits, rf.keyed = "", false
+	case k == device.KeyPay && !rf.keyed && !rf.confirmAll:
+		// Refunding everything is never one key press away.
+		rf.confirmAll = true
+		t.showRefund(fmt.Sprintf("Refund all %s? Press pay again to confirm, or key an amount.", rf.refundable))
+		return nil
 	case k == device.KeyPay:
 		return t.confirmRefund()
+	default:
+		return fmt.Errorf("key %q is not used in a refund: key an amount, pay, or cancel", k)
 	}
 	t.showRefund("")
 	return nil
@@ -97,15 +112,17 @@ func (t *Till) scanned(code string) error {
 	}
 	ref, err := store.ParseReference(code)
 	if err != nil {
+		// The parser's message would repeat the whole code: a scanner
+		// sends anything, at any length.
+		err = fmt.Errorf("scanned code %s is not a receipt reference of the form PREFIX-LANE-TAG-N (e.g. OSLO1-2-k7f3-17)", quoteScan(code))
 		t.fail("refund: %v", err)
-		t.show(display.Screen{Kind: display.Error, Title: "Not a receipt of this chain", Message: err.Error()})
-		t.state = StateRefundScan
+		t.show(display.Screen{Kind: display.Error, Title: "Refund not possible", Message: sayNotOurReceipt})
 		return err
 	}
 	if ref.Prefix != t.cfg.Store && !slices.Contains(t.cfg.ChainStores, ref.Prefix) {
 		err := fmt.Errorf("reference %s belongs to store %s, which is not in this chain: check chain.stores in the config", code, ref.Prefix)
 		t.fail("refund: %v", err)
-		t.show(display.Screen{Kind: display.Error, Title: "Not a receipt of this chain", Message: err.Error()})
+		t.show(display.Screen{Kind: display.Error, Title: "Refund not possible", Message: sayNotOurReceipt})
 		return err
 	}
 	t.rf = &refundCtx{ref: ref, msn: t.cfg.ChainMSN[ref.Prefix]}
@@ -120,11 +137,19 @@ func (t *Till) scanned(code string) error {
 		defer cancel()
 		var p vipps.Payment
 		err := t.pay.Do(ctx, r, &p)
+		if err == nil {
+			err = p.Fits("GET "+code, code, money.Amount{})
+		}
 		api := ""
 		if vipps.StatusOf(err) == 404 {
-			// Not an ePayment payment: perhaps the eCom flow's.
+			// Not an ePayment payment: perhaps the eCom flow's, read with
+			// the origin store's MSN as its refund will be (option A).
 			sale := store.Sale{Reference: code, Amount: money.Amount{Currency: t.cfg.Currency}, API: apiECom}
-			if ep, eerr := t.readECom(ctx, sale); eerr == nil {
+			ep, eerr := t.readECom(ctx, sale, t.rf.msn)
+			if eerr == nil {
+				eerr = ep.Fits("details "+code, code, money.Amount{})
+			}
+			if eerr == nil {
 				p, err, api = ep, nil, apiECom
 			}
 		}
@@ -145,22 +170,27 @@ func (t *Till) refundRead(code string, p vipps.Payment, err error) {
 		return
 	}
 	t.noteNetwork(err)
+	t.logUnusable(err)
 	if err != nil {
-		msg := explain(err)
+		msg, say := explain(err), sayRefundNoReply
 		if vipps.StatusOf(err) == 404 {
-			msg = fmt.Sprintf("Vipps MobilePay has no payment %s: check the receipt", code)
+			msg, say = fmt.Sprintf("Vipps MobilePay has no payment %s: check the receipt", code), sayRefundNoSale
 		}
 		t.fail("refund %s: %s", code, msg)
-		t.state = StateRefundScan
-		t.show(display.Screen{Kind: display.Error, Title: "Refund not possible", Message: msg})
+		t.state = StateRefundScan // still in the refund: scan again, or cancel
+		t.show(display.Screen{Kind: display.Error, Title: "Refund not possible", Message: say})
 		return
 	}
 	ag := p.Aggregate
 	t.rf.refundable = money.Amount{Value: ag.Captured.Value - ag.Refunded.Value, Currency: p.Amount.Currency}
 	if t.rf.refundable.Value <= 0 {
-		t.state, t.rf = StateDone, nil
+		t.state = StateRefundScan // still in the refund: digits keyed now must not start a sale
 		t.fail("refund %s: nothing left to refund (captured %s, refunded %s)", code, ag.Captured, ag.Refunded)
-		t.show(display.Screen{Kind: display.Error, Title: "Nothing to refund", Message: t.lastErr})
+		msg := sayRefundedInFull
+		if ag.Captured.Value == 0 {
+			msg = "This sale was never paid: there is nothing to refund."
+		}
+		t.show(display.Screen{Kind: display.Error, Title: "Nothing to refund", Message: msg})
 		return
 	}
 	t.state, t.digits = StateRefundAmount, ""
@@ -168,7 +198,7 @@ func (t *Till) refundRead(code string, p vipps.Payment, err error) {
 }
 
 func (t *Till) refundAmount() money.Amount {
-	if t.digits == "" {
+	if t.digits == "" && !t.rf.keyed {
 		return t.rf.refundable
 	}
 	a := t.amount()
@@ -193,7 +223,7 @@ func (t *Till) confirmRefund() error {
 	if a.Value <= 0 || a.Value > rf.refundable.Value {
 		err := fmt.Errorf("refund of %s is not possible: at most %s is left on %s", a, rf.refundable, rf.ref)
 		t.fail("%v", err)
-		t.showRefund(err.Error())
+		t.showRefund(fmt.Sprintf("At most %s can be refunded. Key another amount.", rf.refundable))
 		return err
 	}
 	t.lastErr = ""
@@ -315,14 +345,16 @@ func (t *Till) finishRefund(op store.Op, err error) {
 	if !current {
 		return
 	}
-	t.state, t.rf = StateDone, nil
+	t.result = r.Amount
 	if err != nil {
+		// Still in the refund: digits keyed now must not start a sale.
+		t.state, t.rf, t.digits = StateRefundScan, nil, ""
 		t.fail("refund %s: %s", r.ID, r.Error)
-		t.show(display.Screen{Kind: display.Error, Title: "Refund refused", Amount: r.Amount.String(), Message: r.Error})
+		t.show(display.Screen{Kind: display.Error, Title: "Refund refused", Amount: r.Amount.String(), Message: sayRefundRefused})
 		return
 	}
-	t.show(display.Screen{Kind: display.Paid, Title: "Refunded", Amount: r.Amount.String(),
-		Message: "The money is on its way back to the shopper's card."})
+	t.state, t.rf = StateDone, nil
+	t.show(display.Screen{Kind: display.Paid, Title: "Refunded", Amount: r.Amount.String(), Message: sayRefunded})
 }
 
 // printRefund prints the refund slip. It is not queued: the sale may belong

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"kasse/display"
@@ -38,14 +39,14 @@ func (t *Till) startSale(phone string) error {
 	if err := a.Check(); err != nil {
 		t.state = StateDone
 		t.fail("%v", err)
-		t.show(display.Screen{Kind: display.Error, Title: "Check the amount", Message: err.Error()})
+		t.show(display.Screen{Kind: display.Error, Title: "Check the amount", Message: sayBadAmount})
 		return err
 	}
 	if t.cfg.Flow == apiECom && phone == "" && a.Value < 100 {
 		t.state = StateDone
 		err := fmt.Errorf("amount %s is below the eCom minimum of 1,00: use another payment method", a)
 		t.fail("%v", err)
-		t.show(display.Screen{Kind: display.Error, Title: "Check the amount", Message: err.Error()})
+		t.show(display.Screen{Kind: display.Error, Title: "Check the amount", Message: sayBadAmount})
 		return err
 	}
 	if !t.out.online {
@@ -53,7 +54,7 @@ func (t *Till) startSale(phone string) error {
 		t.state = StateDone
 		t.fail("Vipps MobilePay is unreachable: sale refused")
 		t.show(display.Screen{Kind: display.Error, Title: "Vipps is unreachable", Amount: a.String(),
-			Message: "Vipps MobilePay is unreachable – use another payment method."})
+			Message: sayUnreachable})
 		return fmt.Errorf("vipps MobilePay is unreachable: use another payment method")
 	}
 	var build error
@@ -330,16 +331,22 @@ func (t *Till) transition(s *store.Sale, next string) {
 	t.drain()
 }
 
-// settle drives a sale to where Vipps's truth p says it is. wantCapture is
-// the till's decision: capture an approval (the cashier saw it through), or
-// release it (the sale was abandoned).
+// settle drives a sale to where Vipps's truth p says it is; p has been
+// checked to fit the sale (vipps.Payment.Fits). wantCapture is the till's
+// decision: capture an approval (the cashier saw it through), or release it
+// (the sale was abandoned).
 func (t *Till) settle(s *store.Sale, p vipps.Payment, wantCapture bool) {
 	s.VippsState = p.State
 	ag := p.Aggregate
+	a := s.Amount.String()
 	switch {
 	case p.State == vipps.Created:
 		t.transition(s, opCancel) // abandoned while the QR may still be scanned
-	case ag.Captured.Value >= s.Amount.Value && s.Amount.Value > 0:
+	case ag.Captured.Value > 0 && s.State != SaleAuthorized && s.State != SaleCaptured:
+		// This register never decided to capture it, so the money moved
+		// under an earlier use of the reference: never "paid" for this sale.
+		t.referenceTaken(s, p)
+	case ag.Captured.Value == s.Amount.Value:
 		t.captured(s)
 	case p.State == vipps.Authorized && ag.Captured.Value+ag.Cancelled.Value < ag.Authorized.Value:
 		if wantCapture {
@@ -347,27 +354,72 @@ func (t *Till) settle(s *store.Sale, p vipps.Payment, wantCapture bool) {
 			s.State, s.Authorized = SaleAuthorized, t.cfg.Now()
 			if t.isCurrent(s.Reference) {
 				t.state = StateCapturing
-				t.show(display.Screen{Kind: display.Working, Title: "Approved – completing…", Amount: s.Amount.String()})
+				t.show(display.Screen{Kind: display.Working, Title: "Approved – completing…", Amount: a})
 			}
 			t.transition(s, opCapture)
 		} else {
 			t.transition(s, opCancel)
 		}
-	case p.State == vipps.Authorized:
-		t.end(s, SaleCancelled, display.Screen{Kind: display.Cancelled, Amount: s.Amount.String(),
-			Message: "The payment was cancelled. Nothing was charged."})
+	case p.State == vipps.Authorized || p.State == vipps.Terminated:
+		t.end(s, SaleCancelled, display.Screen{Kind: display.Cancelled, Amount: a, Message: sayCancelled})
 	case p.State == vipps.Aborted:
-		t.end(s, SaleAborted, display.Screen{Kind: display.Failed, Title: "Payment stopped", Amount: s.Amount.String(),
-			Message: "The payment was stopped in the app. Nothing was charged."})
+		t.end(s, SaleAborted, display.Screen{Kind: display.Failed, Title: "Payment stopped", Amount: a, Message: sayStopped})
 	case p.State == vipps.Expired:
-		t.end(s, SaleExpired, display.Screen{Kind: display.Expired, Amount: s.Amount.String(),
-			Message: "The QR code expired. The cashier can start a new payment."})
-	case p.State == vipps.Terminated:
-		t.end(s, SaleCancelled, display.Screen{Kind: display.Cancelled, Amount: s.Amount.String(),
-			Message: "The payment was cancelled. Nothing was charged."})
-	default:
-		t.fail("payment %s is in unknown state %q", s.Reference, p.State)
+		t.end(s, SaleExpired, display.Screen{Kind: display.Expired, Amount: a, Message: sayExpired})
 	}
+}
+
+// referenceTaken handles a reference Vipps already holds from an earlier
+// use: a database restored from an older copy, whose counter was used since.
+// The journal records Vipps's payment as it is (no receipt: it was printed
+// then), an open one is cancelled like any abandoned payment, and the
+// cashier's sale starts again under a new reference.
+func (t *Till) referenceTaken(s *store.Sale, p vipps.Payment) {
+	keyed, current, push := s.Amount, t.isCurrent(s.Reference), t.push
+	ag := p.Aggregate
+	t.cfg.Logf("sale %s: Vipps MobilePay already has this reference from an earlier use (%s, %s, captured %s): "+
+		"was kasse.db restored from an older copy? Recording Vipps's payment as it is", s.Reference, p.State, p.Amount, ag.Captured)
+	old := *s
+	old.Amount, old.VippsState = p.Amount, p.State
+	old.Error = "reference used before: recorded as Vipps MobilePay holds it"
+	if current {
+		t.sale = nil // the cashier's sale is not this payment
+	}
+	open := p.State == vipps.Created || (p.State == vipps.Authorized && ag.Captured.Value+ag.Cancelled.Value < ag.Authorized.Value)
+	switch {
+	case ag.Captured.Value > 0 && !open:
+		now := t.cfg.Now()
+		old.State, old.Captured, old.Ended = SaleCaptured, now, now
+		t.finishQuietly(&old)
+	case open:
+		t.transition(&old, opCancel)
+	default:
+		old.State, old.Ended = SaleCancelled, t.cfg.Now()
+		t.finishQuietly(&old)
+	}
+	if !current {
+		return
+	}
+	if push {
+		// The shopper's number is gone (never stored): the cashier keys it again.
+		t.state, t.digits = StateDone, ""
+		t.fail("sale %s: reference used before; key the sale again", s.Reference)
+		t.show(display.Screen{Kind: display.Error, Title: "Payment not completed", Amount: keyed.String(), Message: sayNotCompleted})
+		return
+	}
+	t.show(display.Screen{Kind: display.Working, Title: "Creating payment…", Amount: keyed.String(), Message: sayStartAgain})
+	t.state, t.digits = StateKeying, strconv.FormatInt(keyed.Value, 10)
+	_ = t.startSale("") // its own errors are on screen and in the log
+}
+
+// finishQuietly commits s with its pending operations done and no screen.
+func (t *Till) finishQuietly(s *store.Sale) {
+	done := t.out.idsFor(s.Reference)
+	if _, err := t.journal.Finish(*s, done); err != nil {
+		t.fail("sale log: %v", err)
+		return
+	}
+	t.out.remove(done...)
 }
 
 // captured completes a sale: capture confirmed, receipt queued, one commit.
@@ -449,8 +501,8 @@ func (t *Till) end(s *store.Sale, state string, scr display.Screen) {
 	// finished the rest quietly.
 	if t.isCurrent(s.Reference) && t.state != StateDone {
 		t.state = StateDone
-		if s.Error != "" && state == SaleFailed {
-			scr = display.Screen{Kind: display.Error, Title: "Payment not completed", Amount: s.Amount.String(), Message: s.Error}
+		if state == SaleFailed {
+			scr = display.Screen{Kind: display.Error, Title: "Payment not completed", Amount: s.Amount.String(), Message: sayNotCompleted}
 		}
 		t.show(scr)
 	}

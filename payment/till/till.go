@@ -30,7 +30,9 @@ type Payments interface {
 	Get(ctx context.Context, ref string) (vipps.Payment, error)
 	Ping(ctx context.Context) error
 	FetchImage(ctx context.Context, url string) (image.Image, error)
-	ECommDetails(ctx context.Context, orderID string) (vipps.ECommDetails, error)
+	// ECommDetails reads an eCom payment; msn "" is the register's own,
+	// another is the origin store's under partner keys (option A).
+	ECommDetails(ctx context.Context, msn, orderID string) (vipps.ECommDetails, error)
 	OneTimeQR(ctx context.Context, landingURL, format string, size int) (vipps.QR, error)
 }
 
@@ -176,9 +178,11 @@ type Till struct {
 	ctx     context.Context
 	out     outbox
 	prn     printQueue
-	rf      *refundCtx // the refund on the till
-	phone   string     // digits keyed for a push payment; never logged
-	push    bool       // the current sale is a push to the shopper's phone
+	rf      *refundCtx   // the refund on the till
+	result  money.Amount // the amount of a refund's result screen, for status
+	logged  failLog      // repeats of the last error, counted rather than logged
+	phone   string       // digits keyed for a push payment; never logged
+	push    bool         // the current sale is a push to the shopper's phone
 }
 
 type keyPress struct {
@@ -318,6 +322,9 @@ func (t *Till) publish() {
 		s.Value, s.Amount = t.sale.Amount.Value, t.sale.Amount.String()
 	} else {
 		a := t.amount()
+		if t.digits == "" && t.result.Value != 0 {
+			a = t.result // the result screen's amount, as the shopper sees it
+		}
 		s.Value, s.Amount = a.Value, a.String()
 	}
 	t.status.Store(&s)
@@ -330,13 +337,37 @@ func (t *Till) show(s display.Screen) {
 	}
 }
 
-// fail records an error for the cashier (status) and the log.
+// fail records an error for the cashier (status) and the log. The same
+// error again within a minute (a payment read every second during an
+// outage) is counted, and the count logged when something else happens.
 func (t *Till) fail(format string, args ...any) {
 	t.lastErr = fmt.Sprintf(format, args...)
+	now := t.cfg.Now()
+	if t.lastErr == t.logged.msg && now.Sub(t.logged.at) < time.Minute {
+		t.logged.repeats++
+		return
+	}
+	t.flushRepeats()
+	t.logged = failLog{msg: t.lastErr, at: now}
 	t.cfg.Logf("error: %s", t.lastErr)
 }
 
+// failLog is the last error logged and how often it came again since.
+type failLog struct {
+	msg     string
+	at      time.Time
+	repeats int
+}
+
+func (t *Till) flushRepeats() {
+	if t.logged.repeats > 0 {
+		t.cfg.Logf("error: the last error came %d more times in %s", t.logged.repeats, t.cfg.Now().Sub(t.logged.at).Round(time.Second))
+	}
+	t.logged = failLog{}
+}
+
 func (t *Till) handleKey(k device.Key) error {
+	t.result = money.Amount{}
 	switch t.state {
 	case StateIdle, StateKeying, StateDone:
 		if k == device.KeyRefund {

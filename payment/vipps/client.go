@@ -197,8 +197,9 @@ func (c *Client) send(ctx context.Context, k Request, token string, out any) err
 	}
 	if out != nil && len(data) > 0 {
 		if err := json.Unmarshal(data, out); err != nil {
-			// Most likely cut off too (the API documents JSON): no answer.
-			return &Error{Op: k.Method + " " + k.Path, Err: fmt.Errorf("the %d reply is not the JSON the API documents: %w", resp.StatusCode, err)}
+			// Vipps answered, so it is reachable; but the reply says
+			// nothing we can act on: retried like no answer.
+			return Unusable(k.Method+" "+k.Path, resp.StatusCode, "the reply is not the JSON the API documents: %w", err)
 		}
 	}
 	return nil

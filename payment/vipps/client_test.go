@@ -390,7 +390,7 @@ func testFaults(t *testing.T, spec *vippsspec.Validator) {
 	if err := e.sim.InjectFault(vippssim.Fault{Path: "/ecomm/", Kind: vippssim.FaultStatus, Status: 503, Count: 1}); err != nil {
 		t.Fatal(err)
 	}
-	_, err := e.client.ECommDetails(ctx, "faulty-ecom")
+	_, err := e.client.ECommDetails(ctx, "", "faulty-ecom")
 	if ve := asError(t, err); ve.Status != 503 || ve.Problem == nil || !strings.HasPrefix(ve.Problem.Title, "VippsError") || !ve.Temporary() {
 		t.Errorf("eCom 503: %v", err)
 	}

@@ -152,14 +152,19 @@ type ECommDetails struct {
 // anything but waiting for the shopper.
 func (d ECommDetails) Final() bool { return d.Status != ECommPending }
 
-// ECommDetails reads a payment's log and summary.
-func (c *Client) ECommDetails(ctx context.Context, orderID string) (ECommDetails, error) {
+// ECommDetails reads a payment's log and summary. msn "" is the client's
+// own; with partner keys (option A) the origin store's MSN reads its sales.
+func (c *Client) ECommDetails(ctx context.Context, msn, orderID string) (ECommDetails, error) {
 	var raw struct {
 		OrderID string          `json:"orderId"`
 		Log     []ECommLogEntry `json:"transactionLogHistory"`
 		Summary ECommSummary    `json:"transactionSummary"`
 	}
-	err := c.exchange(ctx, request{method: http.MethodGet, path: ecomPath(orderID, "/details"), out: &raw})
+	var h http.Header
+	if msn != "" {
+		h = http.Header{"Merchant-Serial-Number": {msn}}
+	}
+	err := c.exchange(ctx, request{method: http.MethodGet, path: ecomPath(orderID, "/details"), header: h, out: &raw})
 	if err != nil {
 		return ECommDetails{}, err
 	}

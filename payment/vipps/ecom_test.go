@@ -97,7 +97,7 @@ func testECommEndToEnd(t *testing.T, spec *vippsspec.Validator) {
 		t.Error("the image URL and the short URL are the same")
 	}
 
-	d, err := c.ECommDetails(ctx, init.OrderID)
+	d, err := c.ECommDetails(ctx, "", init.OrderID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +108,7 @@ func testECommEndToEnd(t *testing.T, spec *vippsspec.Validator) {
 	if err := c.ApproveECom(ctx, init.OrderID); err != nil {
 		t.Fatal(err)
 	}
-	d, err = c.ECommDetails(ctx, init.OrderID)
+	d, err = c.ECommDetails(ctx, "", init.OrderID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +158,7 @@ func testECommEndToEnd(t *testing.T, spec *vippsspec.Validator) {
 	if sum.Refunded != 5000 || sum.RemainingToRefund != 20000 {
 		t.Errorf("partial refund: %+v", sum)
 	}
-	d, err = c.ECommDetails(ctx, init.OrderID)
+	d, err = c.ECommDetails(ctx, "", init.OrderID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +213,7 @@ func testECommCancel(t *testing.T, spec *vippsspec.Validator) {
 	if _, err := c.CancelECom(ctx, "cancel-1", "cancel-1-a"); err != nil {
 		t.Fatal(err)
 	}
-	if d, err := c.ECommDetails(ctx, "cancel-1"); err != nil || d.Status != vipps.ECommCancelled || !d.Final() {
+	if d, err := c.ECommDetails(ctx, "", "cancel-1"); err != nil || d.Status != vipps.ECommCancelled || !d.Final() {
 		t.Errorf("cancelled before approval: %+v %v", d, err)
 	}
 	if err := c.ApproveECom(ctx, "cancel-1"); vipps.StatusOf(err) != http.StatusBadRequest {
@@ -233,7 +233,7 @@ func testECommCancel(t *testing.T, spec *vippsspec.Validator) {
 	if err != nil || sum.Captured != 400 || sum.RemainingToCapture != 0 {
 		t.Errorf("cancel after partial capture: %+v %v", sum, err)
 	}
-	if d, _ := c.ECommDetails(ctx, "cancel-2"); d.Cancelled != 600 || d.Status != vipps.ECommReserved {
+	if d, _ := c.ECommDetails(ctx, "", "cancel-2"); d.Cancelled != 600 || d.Status != vipps.ECommReserved {
 		t.Errorf("details after release: %+v", d)
 	}
 	// Timeouts: an unopened landing page dies after 5 minutes.
@@ -241,7 +241,7 @@ func testECommCancel(t *testing.T, spec *vippsspec.Validator) {
 		t.Fatal(err)
 	}
 	e.clock.Advance(5 * time.Minute)
-	if d, err := c.ECommDetails(ctx, "timeout-1"); err != nil || d.Status != vipps.ECommCancelled || d.LastOperation != vipps.OpCancel {
+	if d, err := c.ECommDetails(ctx, "", "timeout-1"); err != nil || d.Status != vipps.ECommCancelled || d.LastOperation != vipps.OpCancel {
 		t.Errorf("after 5 minutes unopened: %+v %v", d, err)
 	}
 }
@@ -303,7 +303,7 @@ func testTestAmounts(t *testing.T, spec *vippsspec.Validator) {
 		if err := c.ApproveECom(ctx, order); err != nil {
 			t.Fatal(err)
 		}
-		d, err := c.ECommDetails(ctx, order)
+		d, err := c.ECommDetails(ctx, "", order)
 		if err != nil || d.Status != vipps.ECommFailed || d.LastOperation != vipps.OpReserve || d.LastSuccess || !d.Final() {
 			t.Errorf("eCom %d øre: %+v %v, want a failed RESERVE", value, d, err)
 		}
@@ -340,14 +340,14 @@ func testUnknownResult(t *testing.T, spec *vippsspec.Validator) {
 	if p, err := c.Get(ctx, "unknown-0001"); err != nil || p.State != vipps.Created {
 		t.Errorf("ePayment after 59:59: %+v %v, want CREATED", p, err)
 	}
-	if d, err := c.ECommDetails(ctx, "unknown-ecom-1"); err != nil || d.Status != vipps.ECommPending {
+	if d, err := c.ECommDetails(ctx, "", "unknown-ecom-1"); err != nil || d.Status != vipps.ECommPending {
 		t.Errorf("eCom after 59:59: %+v %v, want pending", d, err)
 	}
 	e.clock.Advance(time.Second)
 	if p, err := c.Get(ctx, "unknown-0001"); err != nil || p.State != vipps.Authorized || p.Aggregate.Authorized.Value != 201 {
 		t.Errorf("ePayment after an hour: %+v %v, want AUTHORIZED", p, err)
 	}
-	if d, err := c.ECommDetails(ctx, "unknown-ecom-1"); err != nil || d.Status != vipps.ECommReserved || d.Reserved != 201 {
+	if d, err := c.ECommDetails(ctx, "", "unknown-ecom-1"); err != nil || d.Status != vipps.ECommReserved || d.Reserved != 201 {
 		t.Errorf("eCom after an hour: %+v %v, want RESERVED", d, err)
 	}
 }

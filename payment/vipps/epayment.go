@@ -141,3 +141,48 @@ func (c *Client) Cancel(ctx context.Context, ref string, idemKey string) (Paymen
 func (c *Client) Approve(ctx context.Context, ref string) error {
 	return c.do(ctx, call{method: http.MethodPost, path: "/epayment/v1/test/payments/" + url.PathEscape(ref) + "/approve", body: struct{}{}})
 }
+
+// knownStates are the states epayment-v1.yaml lists.
+var knownStates = map[string]bool{Created: true, Authorized: true, Aborted: true, Expired: true, Terminated: true}
+
+// Fits checks a reply about a payment against what the register asked
+// about: the reference is ours, the state is one the API documents, the
+// amount is the sale's (amount.Value 0: not known, e.g. a scanned receipt),
+// and the aggregate adds up. A reply that does not fit is an Unusable error:
+// no answer, retried and logged with the detail, never money moved.
+func (p Payment) Fits(op, ref string, amount money.Amount) error {
+	bad := func(format string, args ...any) error {
+		return Unusable(op, http.StatusOK, "reply about %s: "+format, append([]any{ref}, args...)...)
+	}
+	ag := p.Aggregate
+	cur := p.Amount.Currency
+	switch {
+	case p.Reference != ref:
+		return bad("it is about reference %q", p.Reference)
+	case !knownStates[p.State]:
+		return bad("state %q is not one the API documents", p.State)
+	case p.Amount.Value <= 0:
+		return bad("amount %d is not positive", p.Amount.Value)
+	case amount.Value != 0 && (p.Amount.Value != amount.Value || cur != amount.Currency):
+		return bad("amount %d %s, but the sale is %d %s", p.Amount.Value, cur, amount.Value, amount.Currency)
+	}
+	for _, a := range []money.Amount{ag.Authorized, ag.Cancelled, ag.Captured, ag.Refunded} {
+		if a.Value < 0 || (a.Value != 0 && a.Currency != cur) {
+			return bad("aggregate amount %d %s does not fit the payment's %s", a.Value, a.Currency, cur)
+		}
+	}
+	switch {
+	case ag.Authorized.Value > p.Amount.Value:
+		return bad("authorized %d is more than the amount %d", ag.Authorized.Value, p.Amount.Value)
+	case ag.Captured.Value > ag.Authorized.Value:
+		return bad("captured %d is more than the authorized %d", ag.Captured.Value, ag.Authorized.Value)
+	case ag.Captured.Value+ag.Cancelled.Value > p.Amount.Value:
+		// Cancelled before approval shows the whole amount cancelled.
+		return bad("captured %d and cancelled %d are more than the amount %d", ag.Captured.Value, ag.Cancelled.Value, p.Amount.Value)
+	case ag.Refunded.Value > ag.Captured.Value:
+		return bad("refunded %d is more than the captured %d", ag.Refunded.Value, ag.Captured.Value)
+	case p.State == Created && ag.Authorized.Value != 0:
+		return bad("it is CREATED yet %d is authorized", ag.Authorized.Value)
+	}
+	return nil
+}

@@ -19,10 +19,14 @@ type Problem struct {
 	TraceID string `json:"traceId"`
 }
 
-// Error is a failed API call: no answer (Err set, Status 0) or an error reply.
+// Error is a failed API call: no answer (Err set, Status 0), an error reply,
+// or a 2xx reply the register cannot use (Unusable: cut off, not the JSON the
+// API documents, or about another payment). An unusable reply is retried
+// like no answer, but Vipps did answer: it never means "offline".
 type Error struct {
 	Op         string
 	Status     int
+	Unusable   bool
 	Problem    *Problem
 	RetryAfter time.Duration // from a 429 or 503 reply
 	Hint       string        // what the user can do
@@ -35,6 +39,8 @@ func (e *Error) Error() string {
 	switch {
 	case e.Status == 0:
 		fmt.Fprintf(&b, "no answer (%v)", e.Err)
+	case e.Unusable:
+		fmt.Fprintf(&b, "unusable %d reply (%v)", e.Status, e.Err)
 	case e.Problem != nil:
 		fmt.Fprintf(&b, "%d %s", e.Status, e.Problem.Title)
 		if e.Problem.Detail != "" {
@@ -58,9 +64,23 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return e.Err }
 
 // Temporary reports whether the same request may succeed later: no answer,
-// 429 or a 5xx. A 4xx other than 429 will fail the same way again.
+// an unusable reply, 429 or a 5xx. A 4xx other than 429 will fail the same
+// way again.
 func (e *Error) Temporary() bool {
-	return e.Status == 0 || e.Status == http.StatusTooManyRequests || e.Status >= 500
+	return e.Status == 0 || e.Unusable || e.Status == http.StatusTooManyRequests || e.Status >= 500
+}
+
+// Unusable is the error for a 2xx reply that does not fit the request:
+// treated as no answer (retry with the same key, reconcile), never as money
+// moved, and logged with what was wrong.
+func Unusable(op string, status int, format string, args ...any) *Error {
+	return &Error{Op: op, Status: status, Unusable: true, Err: fmt.Errorf(format, args...)}
+}
+
+// IsUnusable reports whether err is a 2xx reply that did not fit.
+func IsUnusable(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Unusable
 }
 
 // IsTemporary reports whether err is a Vipps error worth retrying.

@@ -36,6 +36,7 @@ const (
 )
 
 type ecomPayment struct {
+	msn                      string // the sales unit that initiated it: only it sees the payment
 	orderID, text            string
 	amount                   int64 // øre
 	callbackPrefix, fallBack string
@@ -157,6 +158,7 @@ func (s *Server) initiateECom(w http.ResponseWriter, r *http.Request) {
 	}
 	now := s.clock.Now()
 	p := &ecomPayment{
+		msn:            mi.MerchantSerialNumber,
 		orderID:        tx.OrderID,
 		text:           tx.TransactionText,
 		amount:         *tx.Amount,
@@ -181,8 +183,8 @@ func (s *Server) validateInitiate(req *ecomInitiateRequest) string {
 	if mi == nil {
 		add("merchantInfo is required")
 	} else {
-		if mi.MerchantSerialNumber != s.cfg.MSN {
-			add("merchantInfo.merchantSerialNumber %q is not the sales unit of these API keys", mi.MerchantSerialNumber)
+		if !s.knownMSN(mi.MerchantSerialNumber) {
+			add("merchantInfo.merchantSerialNumber %q is not a sales unit these API keys may act for", mi.MerchantSerialNumber)
 		}
 		for name, u := range map[string]string{"callbackPrefix": mi.CallbackPrefix, "fallBack": mi.FallBack} {
 			if mi.IsApp && name == "fallBack" {
@@ -335,7 +337,9 @@ func (s *Server) rejectECom(p *ecomPayment) error {
 func (s *Server) lookupECom(w http.ResponseWriter, r *http.Request) *ecomPayment {
 	id := r.PathValue("orderId")
 	p := s.ecom[id]
-	if p == nil {
+	// Like ePayment: a payment is visible only under the MSN that made it
+	// (partner keys, option A), so a read under another store's MSN fails.
+	if p == nil || p.msn != r.Header.Get("Merchant-Serial-Number") {
 		s.ecomError(w, http.StatusNotFound, groupInvalid, "101", fmt.Sprintf("no eCom payment with orderId %q for this sales unit", id))
 		return nil
 	}
@@ -440,8 +444,8 @@ func (s *Server) ecomAction(op string) http.HandlerFunc {
 			}
 		}
 		switch {
-		case req.MerchantInfo == nil || req.MerchantInfo.MerchantSerialNumber != s.cfg.MSN:
-			s.ecomError(w, http.StatusBadRequest, groupMerchant, "InvalidRequest", "merchantInfo.merchantSerialNumber must be the MSN of this sales unit")
+		case req.MerchantInfo == nil || req.MerchantInfo.MerchantSerialNumber != r.Header.Get("Merchant-Serial-Number"):
+			s.ecomError(w, http.StatusBadRequest, groupMerchant, "InvalidRequest", "merchantInfo.merchantSerialNumber must be the MSN of the sales unit in the Merchant-Serial-Number header")
 			return
 		case req.Transaction == nil || req.Transaction.TransactionText == "" || utf8.RuneCountInString(req.Transaction.TransactionText) > 100:
 			s.ecomError(w, http.StatusBadRequest, groupInvalid, "InvalidRequest", "transaction.transactionText is required (1 to 100 characters)")
@@ -554,6 +558,7 @@ func (s *Server) ecomRefund(p *ecomPayment, amount int64, reqID, text string, no
 	}
 	p.refunded += amount
 	p.state = ecomRefund
+	s.noteRefund("ecom", p.orderID, reqID, amount, now)
 	return p.add(s, ecomRefund, amount, true, reqID, text, now), ""
 }
 

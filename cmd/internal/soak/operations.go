@@ -151,7 +151,7 @@ func (s *soak) refund(ctx context.Context, r *reg, ref string, rng *rand.Rand) {
 			return
 		}
 		if st.State == till.StateRefundAmount {
-			keys := []string{"pay"}
+			keys := []string{"pay", "pay"} // all: pay, and pay again to confirm
 			if rng.IntN(2) == 0 {
 				keys = append(strings.Split(fmt.Sprint(1+rng.IntN(5000)), ""), "pay")
 			}

@@ -1,0 +1,43 @@
+package till
+
+import (
+	"strconv"
+	"unicode/utf8"
+)
+
+// What the shopper reads on the customer display: short sentences, the
+// same for the same outcome in every flow. API errors, trace ids and
+// references go to the log and kassectl status instead (DESIGN.md, money
+// invariant 9).
+const (
+	sayNothingCharged = "Nothing was charged."
+	sayCancelled      = "The payment was cancelled. " + sayNothingCharged
+	sayStopped        = "The payment was stopped in the app. " + sayNothingCharged
+	sayExpired        = "The QR code expired. The cashier can start a new payment."
+	sayNotCompleted   = "The payment could not be completed. " + sayNothingCharged
+	sayUnreachable    = "Vipps MobilePay is unreachable – use another payment method."
+	sayBadAmount      = "This amount cannot be paid with Vipps MobilePay."
+	sayRefunded       = "The money is on its way back to the shopper."
+	sayRefundRefused  = "Vipps MobilePay did not accept the refund. Nothing was refunded."
+	sayRefundNoSale   = "This sale could not be found. Check the receipt."
+	sayRefundNoReply  = "Vipps MobilePay does not answer. Try again in a moment."
+	sayNotOurReceipt  = "This code is not a receipt from this chain."
+	sayRefundedInFull = "This sale has been refunded in full."
+	sayStartAgain     = "Please wait – the cashier starts the payment again."
+)
+
+// maxShown is how much of a scanned code an error, the log or the status
+// repeats: a scanner can send anything, at any length.
+const maxShown = 60
+
+// quoteScan quotes a scanned code for a message, cut to maxShown bytes.
+func quoteScan(code string) string {
+	if len(code) <= maxShown {
+		return strconv.Quote(code)
+	}
+	cut := code[:maxShown]
+	for !utf8.ValidString(cut) && len(cut) > 0 {
+		cut = cut[:len(cut)-1]
+	}
+	return strconv.Quote(cut) + "… (" + strconv.Itoa(len(code)) + " bytes)"
+}
