@@ -120,7 +120,7 @@ func (s *soak) check() {
 		case p.Aggregate.Captured.Value != ps.value:
 			bad("paid screen: %s showed paid %d øre, Vipps captured %s (state %s)", ref, ps.value, p.Aggregate.Captured, p.State)
 		}
-		if k, kok := obs.keyed[ref]; ok && kok && p.CreatedAt.Before(k.at.Add(-2*time.Second)) {
+		if k, kok := obs.keyed[ref]; ok && kok && p.CreatedAt.Before(k.at.Add(-500*time.Millisecond)) {
 			bad("paid screen: %s showed paid for the sale keyed at %s, but Vipps created that payment at %s, before it was keyed",
 				ref, k.at.Format("15:04:05.000"), p.CreatedAt.Local().Format("15:04:05.000"))
 		}

@@ -49,18 +49,18 @@ func (s *soak) addToken(t string) {
 	s.mu.Unlock()
 }
 
-// keyedAs records that the sale the soak just keyed for amount got ref. A
+// keyedAs records that the sale the soak keyed at for amount got ref. A
 // reference given to a second keyed sale is reused.
-func (s *soak) keyedAs(ref string, amount int64, flow string) {
+func (s *soak) keyedAs(ref string, amount int64, flow string, at time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if k, seen := s.obs.keyed[ref]; seen {
 		s.rep.discrepancies = append(s.rep.discrepancies, fmt.Sprintf(
 			"reference %s given to two sales the soak keyed: %d øre at %s and %d øre at %s",
-			ref, k.amount, k.at.Format("15:04:05.000"), amount, time.Now().Format("15:04:05.000")))
+			ref, k.amount, k.at.Format("15:04:05.000"), amount, at.Format("15:04:05.000")))
 		return
 	}
-	s.obs.keyed[ref] = keyedSale{amount: amount, at: time.Now(), flow: flow}
+	s.obs.keyed[ref] = keyedSale{amount: amount, at: at, flow: flow}
 }
 
 // seeStatus notes a "paid" screen of a sale.

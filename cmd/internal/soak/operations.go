@@ -29,7 +29,8 @@ func (s *soak) operate(ctx context.Context, rng *rand.Rand) {
 	a := s.a
 	nextMaint, maint := time.Now().Add(time.Duration(20+rng.IntN(20))*time.Second), 0
 	var phoneFor int64 // the amount keyed before the push flow's phone prompt
-	approved := ""     // the shopper approves a payment once
+	var keyedAt time.Time
+	approved := "" // the shopper approves a payment once
 	for ctx.Err() == nil {
 		time.Sleep(time.Duration(50+rng.IntN(250)) * time.Millisecond)
 		if !s.alive(a) {
@@ -67,12 +68,13 @@ func (s *soak) operate(ctx context.Context, rng *rand.Rand) {
 			}
 			s.count(s.rep.ops, "sale")
 			flow := a.flow
+			keyedAt = time.Now()
 			if st2, err := a.ctl.keys(c, keys...); err == nil {
 				switch {
 				case st2.State == till.StatePhone:
 					phoneFor = amount
 				case st2.Reference != "":
-					s.keyedAs(st2.Reference, amount, flow)
+					s.keyedAs(st2.Reference, amount, flow, keyedAt)
 				}
 			}
 		case till.StatePhone:
@@ -86,7 +88,7 @@ func (s *soak) operate(ctx context.Context, rng *rand.Rand) {
 				keys = append(keys, "pay")
 			}
 			if st2, err := a.ctl.keys(c, keys...); err == nil && st2.Reference != "" && phoneFor > 0 {
-				s.keyedAs(st2.Reference, phoneFor, a.flow)
+				s.keyedAs(st2.Reference, phoneFor, a.flow, keyedAt)
 			}
 			phoneFor = 0
 		case till.StateDone:
