@@ -39,7 +39,7 @@ bench:
 # faults, then a check against the simulator's truth. SEED=N replays a run.
 SOAK_FLAGS ?= $(if $(SEED),-seed $(SEED))
 soak:
-	$(GO) run ./cmd/internal/soak -duration 45m -long $(SOAK_FLAGS)
+	$(GO) run ./cmd/internal/soak -duration 43m -long $(SOAK_FLAGS)
 soak-short:
 	$(GO) run ./cmd/internal/soak -duration 150s $(SOAK_FLAGS)
 

@@ -182,6 +182,7 @@ func (s *soak) checkPayment(p vippssim.PaymentInfo, l ledger, obs observations, 
 	}
 	if captured {
 		s.rep.captured++
+		s.rep.capturedBy[strings.Trim(p.API+"-"+p.UserFlow, "-")]++
 	}
 	if obs.decided[ref] && !captured {
 		bad("%s: the till decided to capture it (log), Vipps did not capture it (%s, cancelled %s)", ref, p.State, ag.Cancelled)

@@ -14,6 +14,7 @@ type report struct {
 	faults        map[string]int // fault episodes by kind
 	flows         map[string]int // kassed starts of SOAK1 per flow
 	badReplies    map[string]int // replies the proxy falsified, by kind
+	capturedBy    map[string]int // captured payments at Vipps by API and user flow
 	sales         int
 	captured      int
 	refunds       int
@@ -25,7 +26,7 @@ type report struct {
 
 func newReport(seed uint64) *report {
 	return &report{seed: seed, ops: map[string]int{}, crashes: map[string]int{}, faults: map[string]int{},
-		flows: map[string]int{}, badReplies: map[string]int{}}
+		flows: map[string]int{}, badReplies: map[string]int{}, capturedBy: map[string]int{}}
 }
 
 // paths groups crash points by the money path they interrupt.
@@ -66,6 +67,7 @@ func (r *report) print() {
 		pct = 100 * r.captured / r.sales
 	}
 	fmt.Printf("sales %d, captured %d (%d%%), refunds %d; Vipps holds %d øre net\n", r.sales, r.captured, pct, r.refunds, r.netHeld)
+	fmt.Printf("captured at Vipps by API and flow %s\n", show(r.capturedBy))
 	fmt.Printf("receipts: %d captured sales with a COPY and no original, %d print:sent crashes\n", r.copyOnly, r.crashes["print:sent"])
 	fmt.Printf("secret scan: %d texts (logs, status and control replies), %d bytes, %d access tokens looked for\n",
 		r.scanned[0], r.scanned[1], r.scanned[2])
