@@ -62,6 +62,9 @@ func (s *soak) operate(ctx context.Context, rng *rand.Rand) {
 				break
 			}
 			amount := int64(100 + rng.IntN(99900))
+			if amount == 201 {
+				amount = 202 // 2,01 is the test amount whose result stays unknown for an hour
+			}
 			keys := append(strings.Split(fmt.Sprint(amount), ""), "pay")
 			if st.State == till.StateKeying {
 				keys = append([]string{"clear"}, keys...)
