@@ -104,6 +104,10 @@ func openRegister(cfg config.Config, secrets config.Secrets, sim bool, logf func
 	if err != nil {
 		return nil, err
 	}
+	if db.Created() {
+		// Only a missing file is created; say so, in case it was not the first start.
+		logf("created a new database %s (instance tag %s): the journal starts empty", db.Path(), db.InstanceTag())
+	}
 	hw, err := openHardware(cfg, sim, logf)
 	if err != nil {
 		db.Close()
