@@ -221,18 +221,24 @@ func TestKassedRefusesBadSetup(t *testing.T) {
 	bin := build(t)
 	addr := freePort(t)
 	for _, c := range []struct {
-		name string
-		mode os.FileMode
-		msn  string
-		want string
+		name    string
+		mode    os.FileMode
+		msn     string
+		cfgMode os.FileMode
+		want    string
 	}{
-		{"world-readable secrets", 0o644, "123456", "chmod 600"},
-		{"group-readable secrets", 0o640, "123456", "chmod 600"},
-		{"config without MSN", 0o600, "", "vipps.msn is missing"},
-		{"malformed MSN", 0o600, "12ab", "vipps.msn"},
+		{"world-readable secrets", 0o644, "123456", 0o644, "chmod 600"},
+		{"group-readable secrets", 0o640, "123456", 0o644, "chmod 600"},
+		{"config without MSN", 0o600, "", 0o644, "vipps.msn is missing"},
+		{"malformed MSN", 0o600, "12ab", 0o644, "vipps.msn"},
+		{"world-writable config", 0o600, "123456", 0o666, "chmod 644"},
+		{"group-writable config", 0o600, "123456", 0o664, "chmod 644"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cfg, data := shop(t, addr, c.mode, c.msn)
+			if err := os.Chmod(cfg, c.cfgMode); err != nil {
+				t.Fatal(err)
+			}
 			out, err := exec.Command(bin.kassed, "--config", cfg, "--sim").CombinedOutput()
 			var ee *exec.ExitError
 			if !errors.As(err, &ee) || ee.ExitCode() == 0 || !strings.Contains(string(out), c.want) {
