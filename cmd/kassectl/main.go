@@ -260,7 +260,7 @@ func showReceipt(args []string, out io.Writer) error {
 // initDB creates and checks the database at provisioning, before the first
 // sale, so that a register never silently starts with an empty one.
 func initDB(dir string, out io.Writer) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := control.MakeDataDir(dir); err != nil {
 		return err
 	}
 	path := filepath.Join(dir, "kasse.db")

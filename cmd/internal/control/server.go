@@ -1,6 +1,7 @@
 // Package control is kassed's control socket: HTTP over a unix socket in the
 // data directory (the Docker/containerd convention), and the client kassectl
-// uses. Only the socket's file mode guards it, so it is created 0660.
+// uses. Only the socket's file mode guards it, so it is created 0660 in a
+// data directory of mode 0750: kassed's group may use it (see Reachable).
 package control
 
 import (
