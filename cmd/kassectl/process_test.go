@@ -158,16 +158,15 @@ func TestShopWithRealProcesses(t *testing.T) {
 	resp.Body.Close()
 	eventually(t, "the sale in the journal as captured and printed", func() bool {
 		out, err := ctl(t, bin.kassectl, data, "journal", "--json")
-		var sales []struct {
-			Reference, State string
-			Printed          bool
-			Amount           struct{ Value int64 }
+		var rows []struct {
+			Type, Reference, State, Amount string
+			Printed                        bool
 		}
-		if err != nil || json.Unmarshal([]byte(out), &sales) != nil {
+		if err != nil || json.Unmarshal([]byte(out), &rows) != nil {
 			return false
 		}
-		return len(sales) == 1 && sales[0].Reference == st.Reference && sales[0].State == "captured" &&
-			sales[0].Printed && sales[0].Amount.Value == 12500
+		return len(rows) == 1 && rows[0].Type == "sale" && rows[0].Reference == st.Reference && rows[0].State == "captured" &&
+			rows[0].Printed && rows[0].Amount == "125.00"
 	})
 	receipt, err := os.ReadFile(filepath.Join(data, "receipt.escpos"))
 	if err != nil || !bytes.Contains(receipt, []byte("125,00")) || !bytes.Contains(receipt, []byte(st.Reference)) {
