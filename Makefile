@@ -59,7 +59,7 @@ cross:
 
 # A register with simulated hardware against vippssim, in $(DEMO).
 demo: build
-	@rm -rf $(DEMO) && mkdir -p $(DEMO) && chmod 700 $(DEMO)
+	@rm -rf $(DEMO) && mkdir -p $(DEMO) && chmod 750 $(DEMO)
 	@printf '%s\n' \
 	  'data_dir = "data"' \
 	  '[vipps]' \
