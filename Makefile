@@ -59,7 +59,7 @@ cross:
 
 # A register with simulated hardware against vippssim, in $(DEMO).
 demo: build
-	@rm -rf $(DEMO) && mkdir -p $(DEMO) && chmod 700 $(DEMO)
+	@rm -rf $(DEMO) && mkdir -p $(DEMO) && chmod 750 $(DEMO)
 	@printf '%s\n' \
 	  'data_dir = "data"' \
 	  '[vipps]' \
@@ -74,6 +74,7 @@ demo: build
 	  'name = "Demobutikken"' \
 	  'lines = ["Storgata 1, 0155 Oslo"]' \
 	  'tax_rate = 2500' > $(DEMO)/kassed.toml
+	@chmod 644 $(DEMO)/kassed.toml
 	@printf '%s\n' \
 	  'client_id = "0f5b6a4e-1c2d-4e3f-8a9b-0c1d2e3f4a5b"' \
 	  'client_secret = "demo-client-secret"' \
