@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Problem is an RFC 7807 error body (application/problem+json).
@@ -106,13 +107,29 @@ func newError(op string, resp *http.Response, body []byte, now time.Time) *Error
 	} else if json.Unmarshal(body, &p) == nil && p.Title != "" {
 		e.Problem = &p
 	} else if s := strings.TrimSpace(string(body)); s != "" {
-		if len(s) > 200 {
-			s = s[:200] + "…"
-		}
-		e.Err = errors.New(s)
+		e.Err = errors.New(clip(s))
+	}
+	if p := e.Problem; p != nil {
+		p.Type, p.Title, p.Detail, p.TraceID = clip(p.Type), clip(p.Title), clip(p.Detail), clip(p.TraceID)
 	}
 	e.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), now)
 	return e
+}
+
+// maxQuoted is how much of a reply's text an error repeats: errors go to
+// the log at every poll and to kassectl status, whatever the reply's size.
+const maxQuoted = 200
+
+// clip cuts s to maxQuoted bytes on a rune boundary.
+func clip(s string) string {
+	if len(s) <= maxQuoted {
+		return s
+	}
+	i := maxQuoted
+	for i > maxQuoted-utf8.UTFMax && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + "…"
 }
 
 // retryAfter reads a Retry-After header in seconds or as an HTTP date.
