@@ -132,16 +132,21 @@ func clip(s string) string {
 	return s[:i] + "…"
 }
 
+// maxRetryAfter caps a Retry-After: the provider's rate limits count per
+// minute, and a far longer wait (or an overflowed one) would leave a
+// capture or cancel parked for years.
+const maxRetryAfter = 2 * time.Minute
+
 // retryAfter reads a Retry-After header in seconds or as an HTTP date.
 func retryAfter(v string, now time.Time) time.Duration {
 	if v == "" {
 		return 0
 	}
 	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
-		return time.Duration(s) * time.Second
+		return time.Duration(min(s, int(maxRetryAfter/time.Second))) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
+		return min(t.Sub(now), maxRetryAfter)
 	}
 	return 0
 }

@@ -372,7 +372,7 @@ func FuzzErrorReply(f *testing.F) {
 
 // maxRetryAfter is the longest wait a Retry-After may impose: the
 // provider's rate limits count per minute.
-const maxRetryAfter = time.Minute
+const maxRetryAfter = 2 * time.Minute
 
 // FuzzTokenReply feeds the access token reply. Property: an accepted token
 // is the reply's access_token, is sent as the bearer of the next call, and
