@@ -248,7 +248,9 @@ func checkDetails(t *testing.T, body []byte, d vipps.ECommDetails) {
 	var raw struct {
 		Log []vipps.ECommLogEntry `json:"transactionLogHistory"`
 	}
-	if err := json.Unmarshal(body, &raw); err != nil {
+	// An empty body leaves the reply's zero value (the till's Fits then
+	// refuses it: no orderId).
+	if err := json.Unmarshal(body, &raw); err != nil && len(body) > 0 {
 		t.Fatalf("the client accepted a reply the test cannot read: %v", err)
 	}
 	n := len(raw.Log)
