@@ -42,7 +42,7 @@ var keys = map[Key]string{
 	KeyClear:  "clear the amount or dismiss the result screen",
 	KeyPay:    "start a Vipps MobilePay payment for the keyed amount",
 	KeyCancel: "cancel the payment in progress",
-	KeyRefund: "refund a sale: scan its receipt, key the amount (or none for all), press pay",
+	KeyRefund: "refund a sale: scan its receipt, key the amount and press pay (or press pay twice for all)",
 	KeyPhone:  "after the amount: key the shopper's phone number, then pay sends the request to their app",
 }
 
@@ -52,7 +52,11 @@ func ParseKey(name string) (Key, error) {
 	if _, ok := keys[k]; ok {
 		return k, nil
 	}
-	return "", fmt.Errorf("unknown key %q: use one of %s", name, strings.Join(Names(), " "))
+	shown := name
+	if len(shown) > 40 { // a name comes from a socket or a keypad map: never echo it whole
+		shown = shown[:40] + "…"
+	}
+	return "", fmt.Errorf("unknown key %q: use one of %s", shown, strings.Join(Names(), " "))
 }
 
 // Names lists every key name, digits first.

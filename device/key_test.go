@@ -29,3 +29,11 @@ func TestDigit(t *testing.T) {
 		t.Fatal("pay is a digit")
 	}
 }
+
+// A name of any length is refused with a message of bounded length.
+func TestUnknownLongKeyNameIsCut(t *testing.T) {
+	_, err := ParseKey(strings.Repeat("x", 10000))
+	if err == nil || len(err.Error()) > 400 {
+		t.Fatalf("ParseKey of 10000 bytes: %d-byte error", len(err.Error()))
+	}
+}

@@ -16,7 +16,8 @@ import (
 func TestECommFlow(t *testing.T) {
 	for _, flow := range []string{"ecom", "ecom-image"} {
 		t.Run(flow, func(t *testing.T) {
-			w := newWorld(t, worldOpts{spec: true, flow: flow})
+			logs := &logLines{}
+			w := newWorld(t, worldOpts{spec: true, flow: flow, logs: logs})
 			w.keys("1", "4", "9", "0", "0", "pay")
 			st := w.waitFor("the QR", func(s till.Status) bool { return s.Screen == "qr" })
 			ref := st.Reference
@@ -31,7 +32,21 @@ func TestECommFlow(t *testing.T) {
 				t.Fatal(err)
 			}
 			w.waitFor("paid", func(s till.Status) bool { return s.Screen == "paid" })
-			w.waitFor("the receipt sent", func(s till.Status) bool { return s.Outbox == 0 })
+			st = w.waitFor("the receipt sent", func(s till.Status) bool { return s.Outbox == 0 })
+			// Order management answers 201 with a JSON string: that is the
+			// receipt taken, once, and Vipps never "unreachable" (issue 7, bug 4).
+			receipts := 0
+			for _, r := range w.sim.Requests() {
+				if r.Method == "POST" && strings.HasPrefix(r.Path, "/order-management/v2/ECOM/receipts/") {
+					receipts++
+				}
+			}
+			if receipts != 1 || !st.Online || strings.Contains(logs.String(), "does not answer") {
+				t.Fatalf("receipt posted %d times, online %v, log:\n%s", receipts, st.Online, logs)
+			}
+			if _, err := w.keys("1", "0", "0", "0", "0", "pay"); err != nil {
+				t.Fatalf("the next sale after an eCom receipt: %v", err)
+			}
 			info, _ = w.sim.Payment(ref)
 			if info.Aggregate.Captured.Value != 14900 || !strings.Contains(string(info.Receipt), ref) {
 				t.Fatalf("simulator after capture: captured %d, receipt %s", info.Aggregate.Captured.Value, info.Receipt)

@@ -115,3 +115,44 @@ func TestWaitingForNetworkResumes(t *testing.T) {
 	}
 	w.spec.Check(t)
 }
+
+// The refund twin of TestCaptureReplyLost: the refund is made at Vipps but
+// its answers are lost twice. The retries reuse the key, so the shopper gets
+// the money back once, and the simulator sees no refund under a new key.
+func TestRefundReplyLost(t *testing.T) {
+	w := newWorld(t, worldOpts{spec: true})
+	w.keys("4", "2", "0", "0", "pay")
+	ref := w.waitFor("the QR", func(s till.Status) bool { return s.Screen == "qr" }).Reference
+	w.sim.Approve(ref)
+	w.waitFor("the paid screen", func(s till.Status) bool { return s.Screen == "paid" })
+	w.sim.InjectFault(vippssim.Fault{Kind: vippssim.FaultReset, Count: 2, Path: "/epayment/v1/payments/" + ref + "/refund"})
+	w.keys("clear", "refund")
+	w.ctl.Scan(context.Background(), ref)
+	w.waitFor("the refundable amount", func(s till.Status) bool { return s.State == till.StateRefundAmount })
+	w.keys("1", "5", "0", "0", "pay")
+	w.waitFor("refunded", func(s till.Status) bool { return s.State == till.StateDone && s.Screen == "paid" })
+	w.waitFor("the outbox empty", func(s till.Status) bool { return s.Outbox == 0 })
+	if p, _ := w.sim.Payment(ref); p.Aggregate.Refunded.Value != 1500 {
+		t.Fatalf("refunded %d at Vipps, want 1500 exactly", p.Aggregate.Refunded.Value)
+	}
+	events, err := w.vipps.Events(context.Background(), ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := map[string]bool{}
+	for _, e := range events {
+		if e.Name == "REFUNDED" && e.Success {
+			keys[e.IdempotencyKey] = true
+		}
+	}
+	if len(keys) != 1 {
+		t.Fatalf("refunds under %d keys at Vipps, want 1: %v", len(keys), keys)
+	}
+	if s := w.sim.Suspects(); len(s) != 0 {
+		t.Fatalf("the simulator flags: %v", s)
+	}
+	if faults := w.sim.Faults(); len(faults) != 0 {
+		t.Fatalf("the lost answers were not all lost: %+v", faults)
+	}
+	w.spec.Check(t)
+}

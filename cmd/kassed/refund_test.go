@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -102,6 +103,14 @@ func TestCrossStoreRefund(t *testing.T) {
 	}
 	if _, err := b.ctl.Scan(context.Background(), "0123"); err == nil {
 		t.Fatal("a malformed reference was accepted")
+	}
+	// A scanner can send anything: a long code is cut and quoted, in the
+	// reply and in the status (issue 7, bug 9).
+	if _, err := b.ctl.Scan(context.Background(), strings.Repeat("OSLO1", 2000)); err == nil || len(err.Error()) > 300 {
+		t.Fatalf("a 10000-byte scan: %d-byte error %v", len(fmt.Sprint(err)), err)
+	}
+	if st, _ := b.ctl.Status(context.Background()); len(st.LastError) > 300 {
+		t.Fatalf("status repeats a %d-byte error", len(st.LastError))
 	}
 
 	// B's sale log carries both refunds with their origin store.

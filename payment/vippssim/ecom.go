@@ -558,6 +558,7 @@ func (s *Server) ecomRefund(p *ecomPayment, amount int64, reqID, text string, no
 	}
 	p.refunded += amount
 	p.state = ecomRefund
+	s.noteRefund("ecom", p.orderID, reqID, amount, now)
 	return p.add(s, ecomRefund, amount, true, reqID, text, now), ""
 }
 

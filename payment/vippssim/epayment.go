@@ -664,6 +664,7 @@ func (s *Server) adjust(w http.ResponseWriter, r *http.Request, op string, p *pa
 		}
 		p.refunded += a.Value
 		p.record(eventRefunded, a.Value, now, key)
+		s.noteRefund("epayment", p.reference, key, a.Value, now)
 	}
 	return nil
 }

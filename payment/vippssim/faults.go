@@ -1,6 +1,7 @@
 package vippssim
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,6 +23,16 @@ const (
 	// FaultReset performs the operation and then closes the connection
 	// without a reply: the client sees an error, but the state changed.
 	FaultReset = "reset"
+	// FaultLie performs the operation and answers with a well-formed reply
+	// that is wrong (Lie says how): a register must take it for no answer.
+	FaultLie = "lie"
+)
+
+// The lies of FaultLie.
+const (
+	LieReference = "reference" // the reply is about another payment
+	LieState     = "state"     // a state the API does not document
+	LieAmount    = "amount"    // captured and authorized amounts inflated
 )
 
 // Fault makes the simulator misbehave for matching requests. It applies
@@ -34,6 +45,7 @@ type Fault struct {
 	Status     int           // FaultStatus: 429, 500, 503, …
 	RetryAfter int           // FaultStatus: Retry-After seconds, if positive
 	Latency    time.Duration // FaultLatency
+	Lie        string        // FaultLie: LieReference, LieState or LieAmount
 
 	// Count limits the fault to the next Count matching requests; For to
 	// this much simulated time from injection. Either, both (whichever
@@ -59,8 +71,12 @@ func (f Fault) validate() error {
 			return fmt.Errorf(`a status fault needs an error "status" (400–599), not %d`, f.Status)
 		}
 	case FaultDrop, FaultReset:
+	case FaultLie:
+		if f.Lie != LieReference && f.Lie != LieState && f.Lie != LieAmount {
+			return fmt.Errorf(`a lie fault needs "lie": "reference", "state" or "amount", not %q`, f.Lie)
+		}
 	default:
-		return fmt.Errorf(`fault kind %q: use "latency", "status", "drop" or "reset"`, f.Kind)
+		return fmt.Errorf(`fault kind %q: use "latency", "status", "drop", "reset" or "lie"`, f.Kind)
 	}
 	if f.Count < 0 || f.For < 0 || f.RetryAfter < 0 {
 		return errors.New(`"count", "until" and "retryAfter" cannot be negative`)
@@ -183,10 +199,11 @@ type faultJSON struct {
 	Count      int    `json:"count,omitempty"`
 	Until      string `json:"until,omitempty"`
 	RetryAfter int    `json:"retryAfter,omitempty"`
+	Lie        string `json:"lie,omitempty"`
 }
 
 func (j faultJSON) fault() (Fault, error) {
-	f := Fault{Path: j.Path, Method: j.Method, Kind: j.Kind, Status: j.Status, Count: j.Count, RetryAfter: j.RetryAfter}
+	f := Fault{Path: j.Path, Method: j.Method, Kind: j.Kind, Status: j.Status, Count: j.Count, RetryAfter: j.RetryAfter, Lie: j.Lie}
 	var err error
 	if j.Latency != "" {
 		if f.Latency, err = time.ParseDuration(j.Latency); err != nil {
@@ -202,7 +219,7 @@ func (j faultJSON) fault() (Fault, error) {
 }
 
 func toFaultJSON(f Fault) faultJSON {
-	j := faultJSON{Path: f.Path, Method: f.Method, Kind: f.Kind, Status: f.Status, Count: f.Count, RetryAfter: f.RetryAfter}
+	j := faultJSON{Path: f.Path, Method: f.Method, Kind: f.Kind, Status: f.Status, Count: f.Count, RetryAfter: f.RetryAfter, Lie: f.Lie}
 	if f.Latency > 0 {
 		j.Latency = f.Latency.String()
 	}
@@ -247,3 +264,63 @@ func (s *Server) adminClearFaults(w http.ResponseWriter, r *http.Request) {
 	s.ClearFaults()
 	w.WriteHeader(http.StatusNoContent)
 }
+
+// lie serves r and rewrites its JSON reply the way f.Lie says: the state
+// changes as usual, only the answer is wrong.
+func (s *Server) lie(w http.ResponseWriter, r *http.Request, f *Fault) int {
+	rec := &recordWriter{header: w.Header(), status: http.StatusOK}
+	s.mux.ServeHTTP(rec, r)
+	var body map[string]any
+	if rec.status/100 == 2 && json.Unmarshal(rec.body.Bytes(), &body) == nil {
+		tell(body, f.Lie)
+		b, _ := json.Marshal(body)
+		rec.body.Reset()
+		rec.body.Write(b)
+	}
+	w.Header().Del("Content-Length")
+	w.WriteHeader(rec.status)
+	w.Write(rec.body.Bytes())
+	return rec.status
+}
+
+// tell rewrites one ePayment or eCom reply object.
+func tell(body map[string]any, lie string) {
+	switch lie {
+	case LieReference:
+		for _, k := range []string{"reference", "orderId"} {
+			if v, ok := body[k].(string); ok {
+				body[k] = v + "-other"
+			}
+		}
+	case LieState:
+		if _, ok := body["state"]; ok {
+			body["state"] = "SETTLED"
+		}
+	case LieAmount:
+		for _, k := range []string{"aggregate", "transactionSummary"} {
+			if m, ok := body[k].(map[string]any); ok {
+				for name, v := range m {
+					switch a := v.(type) {
+					case map[string]any: // ePayment: {value, currency}
+						if n, ok := a["value"].(float64); ok {
+							a["value"] = n*2 + 100
+						}
+					case float64: // eCom: øre
+						m[name] = a*2 + 100
+					}
+				}
+			}
+		}
+	}
+}
+
+// recordWriter keeps a reply so it can be rewritten.
+type recordWriter struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (r *recordWriter) Header() http.Header         { return r.header }
+func (r *recordWriter) Write(p []byte) (int, error) { return r.body.Write(p) }
+func (r *recordWriter) WriteHeader(code int)        { r.status = code }

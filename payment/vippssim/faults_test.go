@@ -77,3 +77,27 @@ func testFaultAdmin(t *testing.T, spec *vippsspec.Validator) {
 		t.Errorf("%d dropped requests logged, want 1", dropped)
 	}
 }
+
+// A refund of the same payment and amount under a new key, soon after the
+// first, is the mark of a retry that forgot its key: it is made (as Vipps
+// would), and listed.
+func TestSuspectRefundUnderNewKey(t *testing.T) {
+	s := New(Config{MSN: "123456"})
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	s.mu.Lock()
+	s.noteRefund("epayment", "OSLO1-2-abcd-1", "refund-1", 500, now)
+	s.noteRefund("epayment", "OSLO1-2-abcd-1", "refund-1", 500, now.Add(time.Second))   // a retry: same key
+	s.noteRefund("epayment", "OSLO1-2-abcd-1", "refund-2", 700, now.Add(2*time.Second)) // another amount
+	s.noteRefund("epayment", "OSLO1-2-abcd-2", "refund-3", 500, now.Add(3*time.Second)) // another payment
+	s.mu.Unlock()
+	if got := s.Suspects(); len(got) != 0 {
+		t.Fatalf("flagged %v", got)
+	}
+	s.mu.Lock()
+	s.noteRefund("epayment", "OSLO1-2-abcd-1", "refund-4", 500, now.Add(time.Minute))
+	s.noteRefund("epayment", "OSLO1-2-abcd-1", "refund-5", 700, now.Add(SuspectWindow+3*time.Second)) // too late to be a retry
+	s.mu.Unlock()
+	if got := s.Suspects(); len(got) != 1 || !strings.Contains(got[0], `"refund-4"`) {
+		t.Fatalf("flagged %v, want the refund under refund-4", got)
+	}
+}

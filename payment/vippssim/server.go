@@ -86,6 +86,9 @@ type Server struct {
 	faults   []*activeFault
 	log      []RequestLog
 
+	refundsSeen map[string][]refundSeen // reference -> refunds made
+	suspects    []string                // refunds that look retried under a new key
+
 	stop      chan struct{}
 	done      chan struct{}
 	closeOnce sync.Once
@@ -107,8 +110,10 @@ func New(cfg Config) *Server {
 		qrLinks:  map[string]qrLink{},
 		idem:     map[idemScope]*idemEntry{},
 		limits:   map[limitKey][]time.Time{},
-		stop:     make(chan struct{}),
-		done:     make(chan struct{}),
+
+		refundsSeen: map[string][]refundSeen{},
+		stop:        make(chan struct{}),
+		done:        make(chan struct{}),
 	}
 	if s.clock == nil {
 		s.clock = SystemClock{}
@@ -192,6 +197,7 @@ func (s *Server) routes() {
 
 	m.HandleFunc("POST /vippssim/faults", s.adminInjectFault)
 	m.HandleFunc("GET /vippssim/faults", s.adminListFaults)
+	m.HandleFunc("GET /vippssim/suspects", s.adminSuspects)
 	m.HandleFunc("DELETE /vippssim/faults", s.adminClearFaults)
 
 	m.HandleFunc("GET /vippssim/payments", s.adminList)
@@ -224,6 +230,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.record(r, 0, kind)
 		abort(sw)
 		return
+	case FaultLie:
+		sw.status = s.lie(sw, r, f)
 	case FaultReset:
 		// The operation happens; only its answer is lost.
 		s.mux.ServeHTTP(&discardWriter{header: http.Header{}}, r)
