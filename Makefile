@@ -8,7 +8,7 @@ PKGS    := ./...
 DEMO    ?= $(CURDIR)/demo
 SIMADDR ?= 127.0.0.1:8089
 
-.PHONY: all build test bench demo cross vet fmt-check clean soak soak-short test-arm
+.PHONY: all build test bench demo cross vet fmt-check clean soak soak-short test-arm fuzz
 
 all: build
 
@@ -34,6 +34,31 @@ MICRO_PKGS    := ./display/... ./printer/... ./payment/...
 bench:
 	@set -o pipefail; $(GO) test -run '^$$' -bench . -benchtime 1x -count 1 $(SCENARIO_PKGS) 2>&1 | $(GO) run ./cmd/internal/benchfmt
 	@set -o pipefail; $(GO) test -run '^$$' -bench . -benchmem -count 1 $(MICRO_PKGS) 2>&1 | $(GO) run ./cmd/internal/benchfmt
+
+# Every fuzz target, package:name, one a line: whatever reads untrusted
+# bytes. make fuzz runs each for FUZZTIME, one after another; a failing
+# input lands in the package's testdata/fuzz (commit it only as a
+# deliberate regression test). FUZZ_FLAGS=-parallel=1 spares the CPU.
+FUZZTIME   ?= 10s
+FUZZ_FLAGS ?=
+FUZZ_TARGETS := \
+	./cmd/internal/control:FuzzHandler \
+	./cmd/internal/config:FuzzLoad \
+	./cmd/internal/config:FuzzLoadSecrets \
+	./device:FuzzParseKey \
+	./payment/vipps:FuzzEPaymentReply \
+	./payment/vipps:FuzzECommReply \
+	./payment/vipps:FuzzErrorReply \
+	./payment/vipps:FuzzTokenReply \
+	./payment/vipps:FuzzQRImage \
+	./payment/till:FuzzQuoteScan \
+	./printer/escpos:FuzzDecode \
+	./printer/escpos:FuzzBuilder \
+	./store:FuzzReadArchive \
+	./store:FuzzReference
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; name=$${t##*:}; echo "== fuzz $$name ($$pkg, $(FUZZTIME))"; \
+	  $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $(FUZZ_FLAGS) $$pkg; done
 
 # The soak harness: real kassed and vippssim processes, SIGKILLs and network
 # faults, then a check against the simulator's truth. SEED=N replays a run.

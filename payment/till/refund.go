@@ -126,7 +126,8 @@ func (t *Till) scanned(code string) error {
 		t.show(display.Screen{Kind: display.Error, Title: "Refund not possible", Message: sayNotOurReceipt})
 		return err
 	}
-	t.rf = &refundCtx{ref: ref, msn: t.cfg.ChainMSN[ref.Prefix]}
+	rf := &refundCtx{ref: ref, msn: t.cfg.ChainMSN[ref.Prefix]}
+	t.rf = rf
 	t.state = StateRefundRead
 	t.show(display.Screen{Kind: display.Working, Title: "Refund", Message: "Reading the sale from Vipps MobilePay…"})
 	r := vipps.Request{Method: http.MethodGet, Path: "/epayment/v1/payments/" + code}
@@ -146,7 +147,8 @@ func (t *Till) scanned(code string) error {
 			// Not an ePayment payment: perhaps the eCom flow's, read with
 			// the origin store's MSN as its refund will be (option A).
 			sale := store.Sale{Reference: code, Amount: money.Amount{Currency: t.cfg.Currency}, API: apiECom}
-			ep, eerr := t.readECom(ctx, sale, t.rf.msn)
+			// rf, not t.rf: the loop owns t.rf, and a cancel clears it.
+			ep, eerr := t.readECom(ctx, sale, rf.msn)
 			if eerr == nil {
 				eerr = ep.Fits("details "+code, code, money.Amount{})
 			}
@@ -155,8 +157,8 @@ func (t *Till) scanned(code string) error {
 			}
 		}
 		return func() {
-			if t.rf != nil {
-				t.rf.api = api
+			if t.rf == rf { // not a refund started since
+				rf.api = api
 			}
 			t.refundRead(code, p, err)
 		}
