@@ -8,7 +8,7 @@ PKGS    := ./...
 DEMO    ?= $(CURDIR)/demo
 SIMADDR ?= 127.0.0.1:8089
 
-.PHONY: all build test bench demo cross vet fmt-check clean soak soak-short test-arm
+.PHONY: all build test bench demo cross vet fmt-check clean soak soak-short test-arm fuzz
 
 all: build
 
@@ -35,6 +35,31 @@ bench:
 	@set -o pipefail; $(GO) test -run '^$$' -bench . -benchtime 1x -count 1 $(SCENARIO_PKGS) 2>&1 | $(GO) run ./cmd/internal/benchfmt
 	@set -o pipefail; $(GO) test -run '^$$' -bench . -benchmem -count 1 $(MICRO_PKGS) 2>&1 | $(GO) run ./cmd/internal/benchfmt
 
+# Every fuzz target, package:name, one a line: whatever reads untrusted
+# bytes. make fuzz runs each for FUZZTIME, one after another; a failing
+# input lands in the package's testdata/fuzz (commit it only as a
+# deliberate regression test). FUZZ_FLAGS=-parallel=1 spares the CPU.
+FUZZTIME   ?= 10s
+FUZZ_FLAGS ?=
+FUZZ_TARGETS := \
+	./cmd/internal/control:FuzzHandler \
+	./cmd/internal/config:FuzzLoad \
+	./cmd/internal/config:FuzzLoadSecrets \
+	./device:FuzzParseKey \
+	./payment/vipps:FuzzEPaymentReply \
+	./payment/vipps:FuzzECommReply \
+	./payment/vipps:FuzzErrorReply \
+	./payment/vipps:FuzzTokenReply \
+	./payment/vipps:FuzzQRImage \
+	./payment/till:FuzzQuoteScan \
+	./printer/escpos:FuzzDecode \
+	./printer/escpos:FuzzBuilder \
+	./store:FuzzReadArchive \
+	./store:FuzzReference
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; name=$${t##*:}; echo "== fuzz $$name ($$pkg, $(FUZZTIME))"; \
+	  $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $(FUZZ_FLAGS) $$pkg; done
+
 # The soak harness: real kassed and vippssim processes, SIGKILLs and network
 # faults, then a check against the simulator's truth. SEED=N replays a run.
 SOAK_FLAGS ?= $(if $(SEED),-seed $(SEED))
@@ -59,7 +84,7 @@ cross:
 
 # A register with simulated hardware against vippssim, in $(DEMO).
 demo: build
-	@rm -rf $(DEMO) && mkdir -p $(DEMO) && chmod 700 $(DEMO)
+	@rm -rf $(DEMO) && mkdir -p $(DEMO) && chmod 750 $(DEMO)
 	@printf '%s\n' \
 	  'data_dir = "data"' \
 	  '[vipps]' \
@@ -74,6 +99,7 @@ demo: build
 	  'name = "Demobutikken"' \
 	  'lines = ["Storgata 1, 0155 Oslo"]' \
 	  'tax_rate = 2500' > $(DEMO)/kassed.toml
+	@chmod 644 $(DEMO)/kassed.toml
 	@printf '%s\n' \
 	  'client_id = "0f5b6a4e-1c2d-4e3f-8a9b-0c1d2e3f4a5b"' \
 	  'client_secret = "demo-client-secret"' \

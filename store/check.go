@@ -1,8 +1,13 @@
 package store
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/fnv"
+	"io/fs"
+	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -56,14 +61,122 @@ func check(path string, timeout time.Duration) error {
 	return nil
 }
 
-func damaged(path, detail string) error {
-	name := filepath.Base(path)
-	return fmt.Errorf("database %s: %w (%s); nothing was changed: stop kassed, move %s aside, "+
-		"restore the latest backup or run kassed to create a new one; "+
-		"references stay unique because the instance tag changes", path, ErrDamaged, detail, name)
+// inspect refuses an existing file that cannot be a whole database, before
+// bbolt maps it: bbolt would initialise an empty file as a new database (a
+// new tag, the journal gone), and it faults (SIGBUS, killing the process)
+// reading pages past the end of a truncated one.
+func inspect(path string, fi fs.FileInfo) error {
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("database %s: %w: it is not a regular file (mode %v); %s",
+			path, ErrNotDatabase, fi.Mode(), steps(path))
+	}
+	size := fi.Size()
+	if size == 0 {
+		return damaged(path, "the file is empty (0 bytes): its contents were lost, e.g. by a copy that failed or a power cut")
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return openError(path, 0, err)
+	}
+	defer f.Close()
+	metas, err := readMetas(f, size)
+	if err != nil {
+		return damaged(path, "reading it failed: "+err.Error())
+	}
+	var need int64
+	for _, m := range metas {
+		need = max(need, 2*m.pageSize, m.pages*m.pageSize)
+	}
+	if size < need {
+		return damaged(path, fmt.Sprintf("truncated: the file is %d bytes but its pages reach %d bytes", size, need))
+	}
+	return nil // no valid meta page: bbolt says what the file is
 }
 
-// openError turns bbolt's open errors into ones that say what to do.
+// bboltMeta is what inspect needs of a bbolt meta page.
+type bboltMeta struct {
+	pageSize int64
+	pages    int64 // the high-water mark: pages in use, freed ones included
+}
+
+// bbolt's file format (go.etcd.io/bbolt/internal/common): each of the first
+// two pages holds a 16-byte page header, then the meta: magic, version,
+// page size, flags (4 bytes each), root bucket (16), freelist page, page
+// count, txid (8 each), and an FNV-64a checksum of the 56 bytes before it,
+// all in the machine's byte order.
+const (
+	boltMagic      = 0xED0CDAED
+	boltVersion    = 2
+	pageHeaderSize = 16
+	metaSize       = 56 + 8
+)
+
+// readMetas returns the valid meta pages of a bbolt file: the first at
+// offset 0 and the second one page later, the page size read from the
+// first, or tried like bbolt does when the first is bad.
+func readMetas(f *os.File, size int64) ([]bboltMeta, error) {
+	var out []bboltMeta
+	first, ok, err := readMeta(f, 0, size)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		out = append(out, first)
+		second, ok, err := readMeta(f, first.pageSize, size)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, second)
+		}
+		return out, nil
+	}
+	for i := 0; i <= 14; i++ {
+		m, ok, err := readMeta(f, 1024<<i, size)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return append(out, m), nil
+		}
+	}
+	return out, nil
+}
+
+func readMeta(f *os.File, off, size int64) (bboltMeta, bool, error) {
+	if off+pageHeaderSize+metaSize > size {
+		return bboltMeta{}, false, nil
+	}
+	b := make([]byte, metaSize)
+	if _, err := f.ReadAt(b, off+pageHeaderSize); err != nil {
+		return bboltMeta{}, false, err
+	}
+	e := binary.NativeEndian
+	h := fnv.New64a()
+	h.Write(b[:56])
+	if e.Uint32(b[0:]) != boltMagic || e.Uint32(b[4:]) != boltVersion || e.Uint64(b[56:]) != h.Sum64() {
+		return bboltMeta{}, false, nil
+	}
+	m := bboltMeta{pageSize: int64(e.Uint32(b[8:])), pages: int64(e.Uint64(b[40:]))}
+	if m.pageSize < 1024 || m.pages < 0 || m.pages > math.MaxInt64/m.pageSize {
+		return bboltMeta{}, false, nil
+	}
+	return m, true, nil
+}
+
+// steps is what to do about an existing database file kassed refuses.
+func steps(path string) string {
+	return fmt.Sprintf("nothing was changed: stop kassed, move %s aside, "+
+		"restore the latest backup or run kassed to create a new one; "+
+		"references stay unique because the instance tag changes", filepath.Base(path))
+}
+
+func damaged(path, detail string) error {
+	return fmt.Errorf("database %s: %w (%s); %s", path, ErrDamaged, detail, steps(path))
+}
+
+// openError turns errors opening an existing file into ones that say what to
+// do.
 func openError(path string, timeout time.Duration, err error) error {
 	switch {
 	case errors.Is(err, bolt.ErrTimeout):
@@ -72,8 +185,17 @@ func openError(path string, timeout time.Duration, err error) error {
 	case errors.Is(err, bolt.ErrChecksum):
 		return damaged(path, err.Error())
 	case errors.Is(err, bolt.ErrInvalid), errors.Is(err, bolt.ErrVersionMismatch):
-		return fmt.Errorf("database %s: %w (%v): check the path (data_dir), or move the file aside "+
+		return fmt.Errorf("database %s: %w (%v); nothing was changed: check the path (data_dir), or move the file aside "+
 			"so kassed creates a new database", path, ErrNotDatabase, err)
+	case errors.Is(err, fs.ErrPermission):
+		return fmt.Errorf("database %s: kassed may not open it (%v); nothing was changed: "+
+			"give it to the user kassed runs as, e.g. \"chown kasse %s && chmod 600 %s\"", path, err, path, path)
 	}
-	return fmt.Errorf("database %s: %w: check that data_dir exists and kassed may write it", path, err)
+	return fmt.Errorf("database %s: %w; %s", path, err, steps(path))
+}
+
+// createError says what to do when a new database cannot be made.
+func createError(path string, err error) error {
+	return fmt.Errorf("database %s: creating it: %w: check that data_dir exists, that kassed may write it, "+
+		"and that it has free space", path, err)
 }

@@ -3,8 +3,12 @@ package store
 import (
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"iter"
+	"slices"
+	"sort"
 	"strconv"
 	"time"
 )
@@ -15,9 +19,11 @@ func exportColumns() []string {
 		"amount", "currency", "state", "vipps_state", "printed"}
 }
 
-// exportRow is one line of the sale log. Amount is a decimal string with a
-// dot ("125.00"): exact, and read the same by people and spreadsheets.
-type exportRow struct {
+// Row is one line of the sale log: a sale, or a refund (Type "refund", its
+// Amount the money given back, OriginStore the store that made the sale).
+// Amount is a decimal string with a dot ("125.00"): exact, and read the same
+// by people and spreadsheets.
+type Row struct {
 	Time        string `json:"time"` // RFC 3339, UTC
 	Type        string `json:"type"` // sale | refund
 	Reference   string `json:"reference"`
@@ -29,19 +35,27 @@ type exportRow struct {
 	State       string `json:"state"`
 	VippsState  string `json:"vipps_state,omitempty"`
 	Printed     *bool  `json:"printed,omitempty"` // sales only
+
+	at time.Time // Time, for ordering (RFC 3339 strings do not sort as times)
 }
 
-func saleRow(s Sale) exportRow {
+// Row.Type values.
+const (
+	RowSale   = "sale"
+	RowRefund = "refund"
+)
+
+func saleRow(s Sale) Row {
 	printed := s.Printed
-	return exportRow{Time: exportTime(s.Created), Type: "sale", Reference: s.Reference, Store: s.Store,
+	return Row{Time: exportTime(s.Created), Type: RowSale, Reference: s.Reference, Store: s.Store,
 		Lane: s.Lane, OriginStore: s.Store, Amount: decimal(s.Amount.Value), Currency: s.Amount.Currency,
-		State: s.State, VippsState: s.VippsState, Printed: &printed}
+		State: s.State, VippsState: s.VippsState, Printed: &printed, at: s.Created}
 }
 
-func refundRow(r Refund) exportRow {
-	return exportRow{Time: exportTime(r.Created), Type: "refund", Reference: r.Reference, Store: r.Store,
+func refundRow(r Refund) Row {
+	return Row{Time: exportTime(r.Created), Type: RowRefund, Reference: r.Reference, Store: r.Store,
 		Lane: r.Lane, OriginStore: r.OriginStore, Amount: decimal(r.Amount.Value), Currency: r.Amount.Currency,
-		State: r.State}
+		State: r.State, at: r.Created}
 }
 
 func exportTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
@@ -55,82 +69,53 @@ func decimal(minor int64) string {
 	return fmt.Sprintf("%s%d.%02d", sign, u/100, u%100)
 }
 
-// rowWriter writes the sale log in one format.
-type rowWriter interface {
-	write(exportRow) error
-	flush() error
+// RowWriter writes the sale log in one format.
+type RowWriter struct {
+	write func(Row) error
+	flush func() error
 }
 
-func newRowWriter(format string, w io.Writer) (rowWriter, error) {
+// NewRowWriter writes rows to w as "json" (JSON Lines: one object per row,
+// so a reader can stream) or "csv" (a header row first).
+func NewRowWriter(format string, w io.Writer) (*RowWriter, error) {
 	switch format {
 	case "json":
-		return jsonRows{json.NewEncoder(w)}, nil
+		enc := json.NewEncoder(w)
+		return &RowWriter{write: func(r Row) error { return enc.Encode(r) }, flush: func() error { return nil }}, nil
 	case "csv":
 		cw := csv.NewWriter(w)
 		if err := cw.Write(exportColumns()); err != nil {
 			return nil, err
 		}
-		return csvRows{cw}, nil
+		return &RowWriter{write: func(r Row) error {
+			printed := ""
+			if r.Printed != nil {
+				printed = strconv.FormatBool(*r.Printed)
+			}
+			return cw.Write([]string{r.Time, r.Type, r.Reference, r.Store, r.Lane, r.OriginStore,
+				r.Amount, r.Currency, r.State, r.VippsState, printed})
+		}, flush: func() error { cw.Flush(); return cw.Error() }}, nil
 	}
 	return nil, fmt.Errorf("export format %q is not known: use json or csv", format)
 }
 
-// jsonRows writes JSON Lines: one object per row, so a reader can stream.
-type jsonRows struct{ enc *json.Encoder }
+// Write writes one row.
+func (w *RowWriter) Write(r Row) error { return w.write(r) }
 
-func (j jsonRows) write(r exportRow) error { return j.enc.Encode(r) }
-func (j jsonRows) flush() error            { return nil }
-
-type csvRows struct{ w *csv.Writer }
-
-func (c csvRows) write(r exportRow) error {
-	printed := ""
-	if r.Printed != nil {
-		printed = strconv.FormatBool(*r.Printed)
-	}
-	return c.w.Write([]string{r.Time, r.Type, r.Reference, r.Store, r.Lane, r.OriginStore,
-		r.Amount, r.Currency, r.State, r.VippsState, printed})
-}
-
-func (c csvRows) flush() error { c.w.Flush(); return c.w.Error() }
+// Flush writes what is buffered; call it after the last row.
+func (w *RowWriter) Flush() error { return w.flush() }
 
 // Export writes the sale log that distance selling needs: one row per sale
 // and per refund that f selects, in time order, as "json" (JSON Lines) or
-// "csv" (with a header row). A refund matches f.Store when it was made at or
-// for that store, and carries its origin store. It returns the rows written.
+// "csv" (with a header row). It returns the rows written.
 func (db *DB) Export(f Filter, format string, w io.Writer) (rows int, err error) {
-	out, err := newRowWriter(format, w)
+	out, err := NewRowWriter(format, w)
 	if err != nil {
 		return 0, err
 	}
-	var refunds []Refund
-	err = db.Refunds(f, func(r Refund) error { refunds = append(refunds, r); return nil })
-	if err != nil {
-		return 0, err
-	}
-	// Refunds are few: hold them and merge them in by time as sales stream.
-	emitBefore := func(t time.Time, all bool) error {
-		for len(refunds) > 0 && (all || refunds[0].Created.Before(t)) {
-			if err := out.write(refundRow(refunds[0])); err != nil {
-				return err
-			}
-			rows++
-			refunds = refunds[1:]
-		}
-		return nil
-	}
-	err = db.Journal(f, func(s Sale) error {
-		if err := emitBefore(s.Created, false); err != nil {
-			return err
-		}
-		rows++
-		return out.write(saleRow(s))
-	})
+	err = db.Rows(f, func(r Row) error { rows++; return out.Write(r) })
 	if err == nil {
-		err = emitBefore(time.Time{}, true)
-	}
-	if err == nil {
-		err = out.flush()
+		err = out.Flush()
 	}
 	if err != nil {
 		return rows, fmt.Errorf("exporting the sale log of %s: %w", db.path, err)
@@ -138,35 +123,160 @@ func (db *DB) Export(f Filter, format string, w io.Writer) (rows int, err error)
 	return rows, nil
 }
 
+// Rows calls fn for every sale and refund f selects, in time order (a sale
+// before a refund at the same instant), stopping at fn's first error. A
+// refund matches f.Store when it was made at or for that store.
+func (db *DB) Rows(f Filter, fn func(Row) error) error {
+	var refunds []Refund
+	err := db.Refunds(f, func(r Refund) error { refunds = append(refunds, r); return nil })
+	if err != nil {
+		return err
+	}
+	// Refunds are few: hold them and merge them in by time as sales stream.
+	m := refundMerge{fn: fn}
+	for _, r := range refunds {
+		m.held = append(m.held, refundRow(r))
+	}
+	err = db.Journal(f, func(s Sale) error { return m.sale(saleRow(s)) })
+	if err != nil {
+		return err
+	}
+	return m.rest()
+}
+
+// refundMerge merges held refund rows (in time order) into a stream of sale
+// rows in time order.
+type refundMerge struct {
+	held []Row
+	fn   func(Row) error
+}
+
+func (m *refundMerge) sale(s Row) error {
+	for len(m.held) > 0 && m.held[0].at.Before(s.at) {
+		if err := m.fn(m.held[0]); err != nil {
+			return err
+		}
+		m.held = m.held[1:]
+	}
+	return m.fn(s)
+}
+
+func (m *refundMerge) rest() error {
+	for _, r := range m.held {
+		if err := m.fn(r); err != nil {
+			return err
+		}
+	}
+	m.held = nil
+	return nil
+}
+
 // ExportArchive writes the rows of an archive (see Archive) that f selects,
-// like Export. Each sale's refunds follow it.
+// like Export.
 func ExportArchive(r io.Reader, f Filter, format string, w io.Writer) (rows int, err error) {
-	out, err := newRowWriter(format, w)
+	out, err := NewRowWriter(format, w)
 	if err != nil {
 		return 0, err
 	}
-	err = readArchive(r, func(a archived) error {
+	err = ArchiveRows(r, f, func(r Row) error { rows++; return out.Write(r) })
+	if err == nil {
+		err = out.Flush()
+	}
+	return rows, err
+}
+
+// ArchiveRows calls fn for the rows of an archive (see Archive) that f
+// selects, in time order like Rows: a sale's refunds are held until the
+// sales made before them have passed.
+func ArchiveRows(r io.Reader, f Filter, fn func(Row) error) error {
+	m := refundMerge{fn: fn}
+	err := readArchive(r, func(a archived) error {
 		if f.match(a.Sale.Created, a.Sale.Store) {
-			if err := out.write(saleRow(a.Sale)); err != nil {
+			if err := m.sale(saleRow(a.Sale)); err != nil {
 				return err
 			}
-			rows++
 		}
 		for _, rf := range a.Refunds {
 			if f.match(rf.Created, rf.Store) || f.match(rf.Created, rf.OriginStore) {
-				if err := out.write(refundRow(rf)); err != nil {
-					return err
-				}
-				rows++
+				m.hold(refundRow(rf))
 			}
 		}
 		return nil
 	})
-	if err == nil {
-		err = out.flush()
+	if err != nil {
+		return err
 	}
-	return rows, err
+	return m.rest()
 }
+
+// hold adds a refund row, keeping the held rows in time order.
+func (m *refundMerge) hold(r Row) {
+	i := sort.Search(len(m.held), func(i int) bool { return r.at.Before(m.held[i].at) })
+	m.held = slices.Insert(m.held, i, r)
+}
+
+// MergeRows calls fn for the rows of every source (each in time order) in
+// time order overall, stopping at the first error; at the same instant the
+// earlier source goes first. A source calls its argument for each of its
+// rows and stops when it returns an error. The archives and the live
+// database are such sources: an archive may hold sales older than another
+// archive's, or than sales still in the database (a sale stays until its
+// work is done), so only a merge keeps one time order.
+func MergeRows(sources []func(func(Row) error) error, fn func(Row) error) (err error) {
+	type head struct {
+		next func() (Row, bool)
+		row  Row
+	}
+	var heads []*head
+	var errs []*error
+	for _, src := range sources {
+		var srcErr error
+		errs = append(errs, &srcErr)
+		next, stop := iter.Pull(func(yield func(Row) bool) {
+			srcErr = src(func(r Row) error {
+				if !yield(r) {
+					return errStopped
+				}
+				return nil
+			})
+		})
+		defer stop()
+		if r, ok := next(); ok {
+			heads = append(heads, &head{next, r})
+		}
+	}
+	check := func() error {
+		for _, e := range errs {
+			if *e != nil && !errors.Is(*e, errStopped) {
+				return *e
+			}
+		}
+		return nil
+	}
+	for len(heads) > 0 {
+		if err := check(); err != nil {
+			return err
+		}
+		first := 0
+		for i, h := range heads {
+			if h.row.at.Before(heads[first].row.at) {
+				first = i
+			}
+		}
+		h := heads[first]
+		if err := fn(h.row); err != nil {
+			return err
+		}
+		if r, ok := h.next(); ok {
+			h.row = r
+		} else {
+			heads = slices.Delete(heads, first, first+1)
+		}
+	}
+	return check()
+}
+
+var errStopped = errors.New("stopped")
 
 func (f Filter) match(t time.Time, store string) bool {
 	return (f.Since.IsZero() || !t.Before(f.Since)) && (f.Until.IsZero() || t.Before(f.Until)) &&

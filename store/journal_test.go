@@ -369,3 +369,40 @@ func TestSizeGrowsWithTheFile(t *testing.T) {
 		t.Errorf("Size() %d before and %d after 600 sales; the file is %d bytes", before, after, fi.Size())
 	}
 }
+
+// A refund confirmed by Vipps and its slip commit together, also for a sale
+// of another store that is not in this journal; the slip leaves the queue
+// only through SlipDone, and never stands in for a sale's original.
+func TestRefundSlipQueuedWithTheRefund(t *testing.T) {
+	db := openT(t, filepath.Join(t.TempDir(), "kasse.db"), Options{Now: newClock().now})
+	r := refund("rf-9", "OSLO1-2-abcd-7", "BERG1", t0, 1500) // OSLO1's sale, refunded at BERG1
+	op := Op{Reference: r.Reference, Kind: "refund", API: "epayment", IdempotencyKey: r.ID, Body: []byte(`{}`)}
+	ids, err := db.PutRefund(r, op)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.State = RefundDone
+	id, err := db.FinishRefundPrint(r, ids, PrintJob{Receipt: []byte(`{"refund":true}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs, err := db.PrintJobs()
+	if err != nil || len(jobs) != 1 || jobs[0].ID != id || jobs[0].Refund != "rf-9" || jobs[0].Reference != r.Reference {
+		t.Fatalf("queue after the refund: %+v, %v", jobs, err)
+	}
+	if pending, _ := db.Pending(); len(pending) != 0 {
+		t.Fatalf("the refund's op is still pending: %+v", pending)
+	}
+	if err := db.PrintDone(id, sale(r.Reference, t0)); !errors.Is(err, ErrNoPrintJob) {
+		t.Fatalf("PrintDone of a slip: %v, want ErrNoPrintJob", err)
+	}
+	if err := db.SlipDone(id); err != nil {
+		t.Fatal(err)
+	}
+	if jobs, _ := db.PrintJobs(); len(jobs) != 0 {
+		t.Fatalf("queue after SlipDone: %+v", jobs)
+	}
+	if err := db.SlipDone(id); !errors.Is(err, ErrNoPrintJob) {
+		t.Fatalf("second SlipDone: %v", err)
+	}
+}

@@ -48,21 +48,17 @@ const (
 	tagAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
 )
 
-// provision creates the buckets, the schema version and the instance tag in
-// a new file, or reads and checks them in an existing one.
-func (db *DB) provision(rnd io.Reader) error {
+// provision reads and checks the schema version and instance tag of an
+// existing file, migrating an older schema forward.
+func (db *DB) provision() error {
 	var tag string
 	var version uint64
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		if meta == nil {
-			empty := true
-			_ = tx.ForEach(func([]byte, *bolt.Bucket) error { empty = false; return nil })
-			if !empty {
-				return fmt.Errorf("database %s: %w: it is a bbolt file of another program (no meta bucket): "+
-					"check the path (data_dir), or move the file aside so kassed creates a new database", db.path, ErrNotDatabase)
-			}
-			return nil
+			return fmt.Errorf("database %s: %w: it is a bbolt file without kasse's data (no meta bucket), "+
+				"perhaps another program's; nothing was changed: check the path (data_dir), or move the file aside "+
+				"so kassed creates a new database", db.path, ErrNotDatabase)
 		}
 		v, err := readSchema(meta)
 		if err != nil {
@@ -89,15 +85,17 @@ func (db *DB) provision(rnd io.Reader) error {
 	if err != nil {
 		return err
 	}
-	if tag != "" {
-		db.tag = tag
-		if version < SchemaVersion {
-			return db.migrate(version)
-		}
-		return nil
+	db.tag = tag
+	if version < SchemaVersion {
+		return db.migrate(version)
 	}
+	return nil
+}
 
-	tag, err = newTag(rnd)
+// createBuckets fills a new file: every bucket, the schema version and a
+// fresh instance tag.
+func (db *DB) createBuckets(rnd io.Reader) error {
+	tag, err := newTag(rnd)
 	if err != nil {
 		return fmt.Errorf("database %s: drawing the instance tag: %w", db.path, err)
 	}

@@ -28,6 +28,9 @@ type PrintJob struct {
 	// Sent is committed just before the bytes go to the printer. A job
 	// found Sent after a restart may have printed: print it as a copy.
 	Sent bool `json:"sent,omitempty"`
+	// Refund is the refund's ID when the job is its slip. The sale may live
+	// in another store's journal, so a slip does not need a local sale.
+	Refund string `json:"refund,omitempty"`
 }
 
 // FinishPrint is Finish that also queues job for s in the same transaction
@@ -59,15 +62,20 @@ func (db *DB) QueuePrint(job PrintJob) (uint64, error) {
 }
 
 func queueJob(tx *bolt.Tx, job PrintJob, now time.Time) (uint64, error) {
-	s, ok, err := getSale(tx, job.Reference)
-	if err != nil {
-		return 0, err
-	}
-	if !ok {
-		return 0, fmt.Errorf("sale %s: %w", job.Reference, ErrNotFound)
+	s := Sale{Reference: job.Reference, Printed: true}
+	if job.Refund == "" {
+		var ok bool
+		var err error
+		s, ok, err = getSale(tx, job.Reference)
+		if err != nil {
+			return 0, err
+		}
+		if !ok {
+			return 0, fmt.Errorf("sale %s: %w", job.Reference, ErrNotFound)
+		}
 	}
 	byRef := tx.Bucket(bucketPrintByRef)
-	if !job.Copy {
+	if !job.Copy && job.Refund == "" {
 		if s.Printed {
 			return 0, fmt.Errorf("sale %s: %w: queue a copy", s.Reference, ErrAlreadyPrinted)
 		}
@@ -98,8 +106,8 @@ func queueJob(tx *bolt.Tx, job PrintJob, now time.Time) (uint64, error) {
 	if err := queue.Put(idKey(id), rec); err != nil {
 		return 0, err
 	}
-	original := byte(1)
-	if job.Copy {
+	original := byte(1) // the sale's original receipt
+	if job.Copy || job.Refund != "" {
 		original = 0
 	}
 	return id, byRef.Put(refKey(s.Reference, idKey(id)), []byte{original})
@@ -131,8 +139,8 @@ func (db *DB) PrintDone(id uint64, s Sale) error {
 		if err != nil {
 			return err
 		}
-		if job.Reference != s.Reference {
-			return fmt.Errorf("job %d is for sale %s: %w", id, job.Reference, ErrNoPrintJob)
+		if job.Reference != s.Reference || job.Refund != "" {
+			return fmt.Errorf("job %d is not the receipt of sale %s: %w", id, s.Reference, ErrNoPrintJob)
 		}
 		if err := tx.Bucket(bucketPrint).Delete(idKey(id)); err != nil {
 			return err
@@ -197,4 +205,51 @@ func getJob(tx *bolt.Tx, id uint64) (PrintJob, error) {
 		return PrintJob{}, fmt.Errorf("job %d: %w", id, ErrNoPrintJob)
 	}
 	return decode[PrintJob]("print job", rec)
+}
+
+// FinishRefundPrint is FinishRefund that also queues the refund's slip in the
+// same transaction, so a refund Vipps confirmed always gets its slip, even
+// across a power cut.
+func (db *DB) FinishRefundPrint(r Refund, done []uint64, slip PrintJob) (jobID uint64, err error) {
+	r, err = checkRefund(r)
+	if err != nil {
+		return 0, err
+	}
+	slip.Reference, slip.Refund = r.Reference, r.ID
+	err = db.update(func(tx *bolt.Tx) error {
+		now := db.now()
+		if err := putRefund(tx, r, now); err != nil {
+			return err
+		}
+		if err := deleteOps(tx, r.Reference, done); err != nil {
+			return err
+		}
+		jobID, err = queueJob(tx, slip, now)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("database %s: storing refund %s of %s with its slip: %w", db.path, r.ID, r.Reference, err)
+	}
+	return jobID, nil
+}
+
+// SlipDone removes the printed refund slip id from the queue.
+func (db *DB) SlipDone(id uint64) error {
+	err := db.update(func(tx *bolt.Tx) error {
+		job, err := getJob(tx, id)
+		if err != nil {
+			return err
+		}
+		if job.Refund == "" {
+			return fmt.Errorf("job %d is the receipt of sale %s, not a refund slip: %w", id, job.Reference, ErrNoPrintJob)
+		}
+		if err := tx.Bucket(bucketPrint).Delete(idKey(id)); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketPrintByRef).Delete(refKey(job.Reference, idKey(id)))
+	})
+	if err != nil {
+		return fmt.Errorf("database %s: marking refund slip %d printed: %w", db.path, id, err)
+	}
+	return nil
 }

@@ -9,7 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"sync/atomic"
 	"time"
 
@@ -44,13 +46,16 @@ type DB struct {
 	path    string
 	tag     string // the file's instance tag, drawn when it was created
 	series  string // the tag of this Open's references (see SeriesTag)
+	created bool
 	now     func() time.Time
 	commits atomic.Uint64
 }
 
-// Open opens the database at path, creating it (mode 0600) and its buckets
-// when the file is absent. An existing file is checked for damage first, read
-// only, so a damaged file is reported without being changed.
+// Open opens the database at path. Only a missing file is created (mode
+// 0600, with its buckets and a new instance tag), and atomically: a power cut
+// never leaves a half-made file behind. An existing file is checked first,
+// read only, and refused unchanged when it is empty, truncated, damaged or
+// unreadable: replacing it would lose the journal without a word.
 func Open(path string, o Options) (*DB, error) {
 	if o.Now == nil {
 		o.Now = time.Now
@@ -65,12 +70,22 @@ func Open(path string, o Options) (*DB, error) {
 		o.InitialMmapSize = defaultMmapSize
 	}
 
-	if fi, err := os.Stat(path); err == nil && fi.Size() > 0 {
-		if err := check(path, o.Timeout); err != nil {
+	created := false
+	fi, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		if created, err = create(path, o); err != nil {
 			return nil, err
 		}
-	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("database %s: %w: check that data_dir exists and kassed may read it", path, err)
+		fi, err = os.Stat(path)
+	}
+	if err != nil {
+		return nil, openError(path, o.Timeout, err)
+	}
+	if err := inspect(path, fi); err != nil {
+		return nil, err
+	}
+	if err := check(path, o.Timeout); err != nil {
+		return nil, err
 	}
 
 	bdb, err := bolt.Open(path, 0o600, &bolt.Options{
@@ -82,8 +97,11 @@ func Open(path string, o Options) (*DB, error) {
 	if err != nil {
 		return nil, openError(path, o.Timeout, err)
 	}
-	db := &DB{bolt: bdb, path: path, now: o.Now}
-	if err := db.provision(o.Rand); err != nil {
+	db := &DB{bolt: bdb, path: path, now: o.Now, created: created}
+	if created {
+		db.commits.Add(1) // the provisioning commit, made under the temporary name
+	}
+	if err := db.provision(); err != nil {
 		_ = bdb.Close()
 		return nil, err
 	}
@@ -95,6 +113,60 @@ func Open(path string, o Options) (*DB, error) {
 		return nil, fmt.Errorf("database %s: drawing the series tag: %w", path, err)
 	}
 	return db, nil
+}
+
+// create makes a new database at path, which was missing: built complete
+// under a temporary name, then linked into place, so path is either absent
+// or a whole database. It reports false when another process created path
+// first (that file is then opened like any existing one).
+func create(path string, o Options) (bool, error) {
+	tmp := path + ".new"
+	// A leftover from a power cut during creation was never the database.
+	if err := os.Remove(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return false, createError(path, err)
+	}
+	bdb, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: o.Timeout, InitialMmapSize: o.InitialMmapSize})
+	if err != nil {
+		return false, createError(path, err)
+	}
+	db := &DB{bolt: bdb, path: path, now: o.Now} // path, not tmp, in messages
+	err = db.createBuckets(o.Rand)
+	if cerr := bdb.Close(); err == nil && cerr != nil {
+		err = createError(path, cerr)
+	}
+	if err != nil {
+		_ = os.Remove(tmp)
+		return false, err
+	}
+	// Link, unlike rename, never replaces a file that appeared meanwhile.
+	err = os.Link(tmp, path)
+	if err != nil && !errors.Is(err, fs.ErrExist) {
+		// A file system without hard links: rename, checking first.
+		if _, serr := os.Stat(path); errors.Is(serr, fs.ErrNotExist) {
+			err = os.Rename(tmp, path)
+		}
+	}
+	_ = os.Remove(tmp)
+	if errors.Is(err, fs.ErrExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, createError(path, err)
+	}
+	if err := syncDir(filepath.Dir(path)); err != nil {
+		return false, createError(path, err)
+	}
+	return true, nil
+}
+
+// syncDir makes a new directory entry durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
 
 // Close releases the file lock. Pending transactions finish first.
@@ -116,6 +188,10 @@ func (db *DB) InstanceTag() string { return db.tag }
 // every Open. With the counter it keeps references unique even when the
 // file was restored from an older copy whose counters were used since.
 func (db *DB) SeriesTag() string { return db.series }
+
+// Created reports whether Open created this file (it was missing), so the
+// caller can say that a new, empty journal begins.
+func (db *DB) Created() bool { return db.created }
 
 // Commits is the number of write transactions committed since Open, so a
 // benchmark can report transactions (fsyncs) per sale.

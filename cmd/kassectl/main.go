@@ -4,7 +4,7 @@
 //	kassectl [--data DIR | --socket PATH] key 1 2 5 0 0 pay
 //	kassectl status [--json]
 //	kassectl screen --png FILE
-//	kassectl journal [--since T] [--store S] [--format json|csv]
+//	kassectl journal [--since T] [--store S] [--format table|json|csv] [--json]
 //	kassectl journal archive --before DATE
 //	kassectl reprint REFERENCE
 //	kassectl init
@@ -21,12 +21,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"kasse/cmd/internal/control"
 	"kasse/device"
+	"kasse/payment/money"
 	"kasse/payment/till"
 	"kasse/printer/escpos"
 	"kasse/printer/receipt"
@@ -40,8 +42,9 @@ commands:
   status [--json]      the till's state, current sale and last error
   screen --png FILE    save the customer display as PNG (FILE - for stdout)
   journal [--since T] [--store S] [--format table|json|csv] [--json]
-                       the sale log, archived sales included; json and csv
-                       have one row per sale and per refund (with its origin store)
+                       the sale log, archived sales included: one row per sale
+                       and per refund (with its origin store), in time order,
+                       the same rows in every format; --json is one array
   journal archive --before DATE
                        move final sales created before DATE to a compressed
                        file in DIR/archive (still read by journal)
@@ -150,7 +153,7 @@ func run(args []string, out io.Writer) error {
 		}
 		sf := flag.NewFlagSet("journal", flag.ContinueOnError)
 		sf.SetOutput(io.Discard)
-		asJSON := sf.Bool("json", false, "print the sales as one JSON array")
+		asJSON := sf.Bool("json", false, "print the rows as one JSON array")
 		format := sf.String("format", "table", "table, json (one row per line, refunds included) or csv")
 		var q control.JournalQuery
 		sf.StringVar(&q.Since, "since", "", "only sales from this date or time on")
@@ -160,26 +163,20 @@ func run(args []string, out io.Writer) error {
 		}
 		switch {
 		case *asJSON:
-			sales, err := c.JournalFiltered(ctx, q)
-			if err != nil {
-				return err
-			}
-			return writeJSON(out, sales)
 		case *format == "json" || *format == "csv":
 			return c.Export(ctx, q, *format, out)
 		case *format != "table":
 			return fmt.Errorf("journal --format %q: use table, json or csv", *format)
 		}
-		sales, err := c.JournalFiltered(ctx, q)
+		// The table and --json show the rows --format json and csv stream.
+		rows, err := c.Rows(ctx, q)
 		if err != nil {
 			return err
 		}
-		tw := tabwriter.NewWriter(out, 2, 8, 2, ' ', 0)
-		fmt.Fprintln(tw, "CREATED\tREFERENCE\tAMOUNT\tSTATE\tPRINTED")
-		for _, s := range sales {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%v\n", s.Created.Local().Format("2006-01-02 15:04:05"), s.Reference, s.Amount, s.State, s.Printed)
+		if *asJSON {
+			return writeJSON(out, rows)
 		}
-		return tw.Flush()
+		return journalTable(out, rows)
 	case "scan":
 		if len(cargs) != 1 {
 			return errors.New("scan needs one code, e.g. kassectl scan OSLO1-2-k7f3-17 (a receipt's barcode)")
@@ -201,6 +198,44 @@ func run(args []string, out io.Writer) error {
 		return nil
 	}
 	return fmt.Errorf("unknown command %q\n%s", cmd, usage)
+}
+
+// journalTable prints rows for people: local time, and a refund's amount
+// negative (money back) besides its type.
+func journalTable(out io.Writer, rows []store.Row) error {
+	tw := tabwriter.NewWriter(out, 2, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "TIME\tTYPE\tREFERENCE\tSTORE\tLANE\tORIGIN\tAMOUNT\tSTATE\tPRINTED")
+	for _, r := range rows {
+		at, err := time.Parse(time.RFC3339Nano, r.Time)
+		if err != nil {
+			return fmt.Errorf("journal row %s: time %q: %w", r.Reference, r.Time, err)
+		}
+		minor, err := parseDecimal(r.Amount)
+		if err != nil {
+			return fmt.Errorf("journal row %s: %w", r.Reference, err)
+		}
+		if r.Type == store.RowRefund {
+			minor = -minor
+		}
+		printed := ""
+		if r.Printed != nil {
+			printed = strconv.FormatBool(*r.Printed)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", at.Local().Format("2006-01-02 15:04:05"), r.Type, r.Reference,
+			r.Store, r.Lane, r.OriginStore, money.Amount{Value: minor, Currency: r.Currency}, r.State, printed)
+	}
+	return tw.Flush()
+}
+
+// parseDecimal reads the journal's "125.00" as 12500 minor units.
+func parseDecimal(s string) (int64, error) {
+	whole, frac, ok := strings.Cut(s, ".")
+	w, err1 := strconv.ParseInt(whole, 10, 64)
+	f, err2 := strconv.ParseUint(frac, 10, 8)
+	if !ok || len(frac) != 2 || err1 != nil || err2 != nil || strings.HasPrefix(whole, "-") {
+		return 0, fmt.Errorf("amount %q is not like 125.00", s)
+	}
+	return w*100 + int64(f), nil
 }
 
 func printStatus(out io.Writer, st till.Status) {
@@ -260,7 +295,7 @@ func showReceipt(args []string, out io.Writer) error {
 // initDB creates and checks the database at provisioning, before the first
 // sale, so that a register never silently starts with an empty one.
 func initDB(dir string, out io.Writer) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := control.MakeDataDir(dir); err != nil {
 		return err
 	}
 	path := filepath.Join(dir, "kasse.db")

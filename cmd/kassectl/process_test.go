@@ -158,16 +158,15 @@ func TestShopWithRealProcesses(t *testing.T) {
 	resp.Body.Close()
 	eventually(t, "the sale in the journal as captured and printed", func() bool {
 		out, err := ctl(t, bin.kassectl, data, "journal", "--json")
-		var sales []struct {
-			Reference, State string
-			Printed          bool
-			Amount           struct{ Value int64 }
+		var rows []struct {
+			Type, Reference, State, Amount string
+			Printed                        bool
 		}
-		if err != nil || json.Unmarshal([]byte(out), &sales) != nil {
+		if err != nil || json.Unmarshal([]byte(out), &rows) != nil {
 			return false
 		}
-		return len(sales) == 1 && sales[0].Reference == st.Reference && sales[0].State == "captured" &&
-			sales[0].Printed && sales[0].Amount.Value == 12500
+		return len(rows) == 1 && rows[0].Type == "sale" && rows[0].Reference == st.Reference && rows[0].State == "captured" &&
+			rows[0].Printed && rows[0].Amount == "125.00"
 	})
 	receipt, err := os.ReadFile(filepath.Join(data, "receipt.escpos"))
 	if err != nil || !bytes.Contains(receipt, []byte("125,00")) || !bytes.Contains(receipt, []byte(st.Reference)) {
@@ -221,18 +220,24 @@ func TestKassedRefusesBadSetup(t *testing.T) {
 	bin := build(t)
 	addr := freePort(t)
 	for _, c := range []struct {
-		name string
-		mode os.FileMode
-		msn  string
-		want string
+		name    string
+		mode    os.FileMode
+		msn     string
+		cfgMode os.FileMode
+		want    string
 	}{
-		{"world-readable secrets", 0o644, "123456", "chmod 600"},
-		{"group-readable secrets", 0o640, "123456", "chmod 600"},
-		{"config without MSN", 0o600, "", "vipps.msn is missing"},
-		{"malformed MSN", 0o600, "12ab", "vipps.msn"},
+		{"world-readable secrets", 0o644, "123456", 0o644, "chmod 600"},
+		{"group-readable secrets", 0o640, "123456", 0o644, "chmod 600"},
+		{"config without MSN", 0o600, "", 0o644, "vipps.msn is missing"},
+		{"malformed MSN", 0o600, "12ab", 0o644, "vipps.msn"},
+		{"world-writable config", 0o600, "123456", 0o666, "chmod 644"},
+		{"group-writable config", 0o600, "123456", 0o664, "chmod 644"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cfg, data := shop(t, addr, c.mode, c.msn)
+			if err := os.Chmod(cfg, c.cfgMode); err != nil {
+				t.Fatal(err)
+			}
 			out, err := exec.Command(bin.kassed, "--config", cfg, "--sim").CombinedOutput()
 			var ee *exec.ExitError
 			if !errors.As(err, &ee) || ee.ExitCode() == 0 || !strings.Contains(string(out), c.want) {

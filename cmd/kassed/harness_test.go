@@ -64,6 +64,7 @@ type worldOpts struct {
 	msn          string // vipps.msn, default testMSN
 	chainMSN     map[string]string
 	logs         *logLines
+	dir          string // holds kassed.toml, secrets.toml and data; default t.TempDir()
 }
 
 // logLines keeps kassed's log lines for tests that check what is logged.
@@ -115,7 +116,10 @@ func newWorld(t testing.TB, o worldOpts) *world {
 	}
 	w.printer = printertest.NewPTY(t)
 
-	dir := t.TempDir()
+	dir := o.dir
+	if dir == "" {
+		dir = t.TempDir()
+	}
 	cfgFile := filepath.Join(dir, "kassed.toml")
 	writeFile(t, filepath.Join(dir, "secrets.toml"), 0o600, fmt.Sprintf(
 		"client_id = %q\nclient_secret = %q\nsubscription_key = %q\n", testClientID, testSecret, testSubKey))

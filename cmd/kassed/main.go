@@ -84,8 +84,8 @@ type register struct {
 }
 
 func openRegister(cfg config.Config, secrets config.Secrets, sim bool, logf func(string, ...any)) (*register, error) {
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("data directory %s: %w", cfg.DataDir, err)
+	if err := control.MakeDataDir(cfg.DataDir); err != nil {
+		return nil, err
 	}
 	version := buildVersion()
 	client, err := vipps.New(vipps.Config{
@@ -103,6 +103,10 @@ func openRegister(cfg config.Config, secrets config.Secrets, sim bool, logf func
 	db, err := store.Open(filepath.Join(cfg.DataDir, "kasse.db"), store.Options{})
 	if err != nil {
 		return nil, err
+	}
+	if db.Created() {
+		// Only a missing file is created; say so, in case it was not the first start.
+		logf("created a new database %s (instance tag %s): the journal starts empty", db.Path(), db.InstanceTag())
 	}
 	hw, err := openHardware(cfg, sim, logf)
 	if err != nil {
@@ -138,6 +142,9 @@ func (r *register) run(ctx context.Context) error {
 		return err
 	}
 	defer os.Remove(sock)
+	if err := control.Reachable(sock); err != nil {
+		r.logf("warning: %v", err) // root and kassed's user still get in
+	}
 	srv := &http.Server{Handler: control.Handler(r.till, r.hw.screen, r.db, filepath.Join(r.cfg.DataDir, "archive")), ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {

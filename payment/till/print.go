@@ -89,15 +89,23 @@ func (t *Till) printed(job store.PrintJob, err error) {
 	}
 	t.cfg.Crash("printing")
 	delete(t.prn.mine, job.ID)
-	s, ok := t.saleFor(job.Reference)
-	if !ok {
-		return
+	if job.Refund != "" {
+		// A refund slip: the sale may be in another store's journal.
+		if err := t.journal.SlipDone(job.ID); err != nil {
+			t.fail("print queue: %v", err)
+			return
+		}
+	} else {
+		s, ok := t.saleFor(job.Reference)
+		if !ok {
+			return
+		}
+		if err := t.journal.PrintDone(job.ID, *s); err != nil {
+			t.fail("print queue: %v", err)
+			return
+		}
+		s.Printed = true
 	}
-	if err := t.journal.PrintDone(job.ID, *s); err != nil {
-		t.fail("print queue: %v", err)
-		return
-	}
-	s.Printed = true
 	t.prn.lastErr = ""
 	t.prn.queued--
 	t.kickPrinter()

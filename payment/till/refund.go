@@ -3,6 +3,7 @@ package till
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -125,7 +126,8 @@ func (t *Till) scanned(code string) error {
 		t.show(display.Screen{Kind: display.Error, Title: "Refund not possible", Message: sayNotOurReceipt})
 		return err
 	}
-	t.rf = &refundCtx{ref: ref, msn: t.cfg.ChainMSN[ref.Prefix]}
+	rf := &refundCtx{ref: ref, msn: t.cfg.ChainMSN[ref.Prefix]}
+	t.rf = rf
 	t.state = StateRefundRead
 	t.show(display.Screen{Kind: display.Working, Title: "Refund", Message: "Reading the sale from Vipps MobilePay…"})
 	r := vipps.Request{Method: http.MethodGet, Path: "/epayment/v1/payments/" + code}
@@ -145,7 +147,8 @@ func (t *Till) scanned(code string) error {
 			// Not an ePayment payment: perhaps the eCom flow's, read with
 			// the origin store's MSN as its refund will be (option A).
 			sale := store.Sale{Reference: code, Amount: money.Amount{Currency: t.cfg.Currency}, API: apiECom}
-			ep, eerr := t.readECom(ctx, sale, t.rf.msn)
+			// rf, not t.rf: the loop owns t.rf, and a cancel clears it.
+			ep, eerr := t.readECom(ctx, sale, rf.msn)
 			if eerr == nil {
 				eerr = ep.Fits("details "+code, code, money.Amount{})
 			}
@@ -154,8 +157,8 @@ func (t *Till) scanned(code string) error {
 			}
 		}
 		return func() {
-			if t.rf != nil {
-				t.rf.api = api
+			if t.rf == rf { // not a refund started since
+				rf.api = api
 			}
 			t.refundRead(code, p, err)
 		}
@@ -333,14 +336,26 @@ func (t *Till) finishRefund(op store.Op, err error) {
 	if err != nil {
 		r.State, r.Error = store.RefundFailed, explain(err)
 	}
-	if _, ferr := t.journal.FinishRefund(r, []uint64{op.ID}); ferr != nil {
+	var ferr error
+	if r.State == store.RefundDone {
+		// The slip is queued in the same commit: a refund Vipps made
+		// always gets its slip, whatever power cut comes next.
+		var body []byte
+		if body, ferr = json.Marshal(t.slip(r)); ferr == nil {
+			_, ferr = t.journal.FinishRefundPrint(r, []uint64{op.ID}, store.PrintJob{Receipt: body})
+		}
+	} else {
+		_, ferr = t.journal.FinishRefund(r, []uint64{op.ID})
+	}
+	if ferr != nil {
 		t.storeFailed(ferr)
 		return
 	}
 	t.out.remove(op.ID)
 	t.cfg.Logf("refund %s: %s", r.ID, r.State)
 	if r.State == store.RefundDone {
-		t.printRefund(r)
+		t.prn.queued++
+		t.kickPrinter()
 	}
 	if !current {
 		return
@@ -357,25 +372,15 @@ func (t *Till) finishRefund(op store.Op, err error) {
 	t.show(display.Screen{Kind: display.Paid, Title: "Refunded", Amount: r.Amount.String(), Message: sayRefunded})
 }
 
-// printRefund prints the refund slip. It is not queued: the sale may belong
-// to another store's journal, and the refund itself is recorded already.
-func (t *Till) printRefund(r store.Refund) {
-	slip := receipt.Receipt{
+// slip is the refund slip for r, printed through the durable print queue.
+func (t *Till) slip(r store.Refund) receipt.Receipt {
+	return receipt.Receipt{
 		StoreName: t.cfg.StoreName, StoreLines: t.cfg.StoreLines, Store: t.cfg.Store, Lane: t.cfg.Lane,
 		Reference: r.Reference, Time: t.cfg.Now(), Currency: r.Amount.Currency,
 		Lines: []receipt.Line{{Text: fmt.Sprintf("Refund, sale of store %s", r.OriginStore), Quantity: 1,
 			Amount: r.Amount.Value, TaxRate: t.cfg.TaxRate}},
 		Total: r.Amount.Value, PaymentMethod: "Vipps MobilePay", Refund: true,
 	}
-	t.background(func() func() {
-		err := t.printer.Print(slip)
-		return func() {
-			if err != nil {
-				t.prn.lastErr = fmt.Sprintf("refund slip for %s not printed: %v", r.Reference, err)
-				t.fail("%s", t.prn.lastErr)
-			}
-		}
-	})
 }
 
 func (t *Till) refundInfo() *RefundInfo {

@@ -61,6 +61,8 @@ type Journal interface {
 	NextReference(prefix, lane string) (string, error)
 	PutRefund(r store.Refund, ops ...store.Op) ([]uint64, error)
 	FinishRefund(r store.Refund, done []uint64, next ...store.Op) ([]uint64, error)
+	FinishRefundPrint(r store.Refund, done []uint64, slip store.PrintJob) (uint64, error)
+	SlipDone(id uint64) error
 	RefundsFor(ref string) ([]store.Refund, error)
 	PrintRetry(id uint64, attempts int, lastErr string) error
 	QueuePrint(job store.PrintJob) (uint64, error)

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	"kasse/payment/money"
 )
 
 // ecomJSON is the content type ecom-v2.yaml declares for every body.
@@ -175,6 +177,11 @@ func (c *Client) ECommDetails(ctx context.Context, msn, orderID string) (ECommDe
 	}
 	failed := false
 	for _, l := range d.Log {
+		// Bounded amounts keep the sums exact (no wrap-around into a
+		// plausible reservation).
+		if l.Amount < 0 || l.Amount > money.MaxValue {
+			return ECommDetails{}, Unusable("GET details", http.StatusOK, "reply about %s: %s amount %d is out of range", orderID, clip(l.Operation), l.Amount)
+		}
 		switch {
 		case (l.Operation == OpReserve || l.Operation == OpSale) && l.Success:
 			d.Reserved += l.Amount

@@ -158,17 +158,21 @@ func (p Payment) Fits(op, ref string, amount money.Amount) error {
 	cur := p.Amount.Currency
 	switch {
 	case p.Reference != ref:
-		return bad("it is about reference %q", p.Reference)
+		return bad("it is about reference %q", clip(p.Reference))
 	case !knownStates[p.State]:
-		return bad("state %q is not one the API documents", p.State)
-	case p.Amount.Value <= 0:
-		return bad("amount %d is not positive", p.Amount.Value)
+		return bad("state %q is not one the API documents", clip(p.State))
+	case p.Amount.Value <= 0 || p.Amount.Value > money.MaxValue:
+		return bad("amount %d is not one the API takes", p.Amount.Value)
+	case !money.ValidCurrency(cur):
+		// A scanned receipt's amount is not known: without this its
+		// refund would go out in whatever currency the reply names.
+		return bad("currency %q is not one the API documents", clip(cur))
 	case amount.Value != 0 && (p.Amount.Value != amount.Value || cur != amount.Currency):
-		return bad("amount %d %s, but the sale is %d %s", p.Amount.Value, cur, amount.Value, amount.Currency)
+		return bad("amount %d %s, but the sale is %d %s", p.Amount.Value, clip(cur), amount.Value, amount.Currency)
 	}
 	for _, a := range []money.Amount{ag.Authorized, ag.Cancelled, ag.Captured, ag.Refunded} {
 		if a.Value < 0 || (a.Value != 0 && a.Currency != cur) {
-			return bad("aggregate amount %d %s does not fit the payment's %s", a.Value, a.Currency, cur)
+			return bad("aggregate amount %d %q does not fit the payment's %s", a.Value, clip(a.Currency), cur)
 		}
 	}
 	switch {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Problem is an RFC 7807 error body (application/problem+json).
@@ -106,14 +107,35 @@ func newError(op string, resp *http.Response, body []byte, now time.Time) *Error
 	} else if json.Unmarshal(body, &p) == nil && p.Title != "" {
 		e.Problem = &p
 	} else if s := strings.TrimSpace(string(body)); s != "" {
-		if len(s) > 200 {
-			s = s[:200] + "…"
-		}
-		e.Err = errors.New(s)
+		e.Err = errors.New(clip(s))
+	}
+	if p := e.Problem; p != nil {
+		p.Type, p.Title, p.Detail, p.TraceID = clip(p.Type), clip(p.Title), clip(p.Detail), clip(p.TraceID)
 	}
 	e.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), now)
 	return e
 }
+
+// maxQuoted is how much of a reply's text an error repeats: errors go to
+// the log at every poll and to kassectl status, whatever the reply's size.
+const maxQuoted = 200
+
+// clip cuts s to maxQuoted bytes on a rune boundary.
+func clip(s string) string {
+	if len(s) <= maxQuoted {
+		return s
+	}
+	i := maxQuoted
+	for i > maxQuoted-utf8.UTFMax && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + "…"
+}
+
+// maxRetryAfter caps a Retry-After: the provider's rate limits count per
+// minute, and a far longer wait (or an overflowed one) would leave a
+// capture or cancel parked for years.
+const maxRetryAfter = 2 * time.Minute
 
 // retryAfter reads a Retry-After header in seconds or as an HTTP date.
 func retryAfter(v string, now time.Time) time.Duration {
@@ -121,10 +143,10 @@ func retryAfter(v string, now time.Time) time.Duration {
 		return 0
 	}
 	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
-		return time.Duration(s) * time.Second
+		return time.Duration(min(s, int(maxRetryAfter/time.Second))) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
+		return min(t.Sub(now), maxRetryAfter)
 	}
 	return 0
 }

@@ -1,6 +1,7 @@
 package vipps
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"image"
@@ -9,6 +10,9 @@ import (
 	"net/http"
 	"strconv"
 )
+
+// maxQRSide is the QR API's largest image (its Size, 100–2000 pixels).
+const maxQRSide = 2000
 
 // The QR formats OneTimeQR can ask for.
 const (
@@ -71,7 +75,19 @@ func (c *Client) FetchImage(ctx context.Context, url string) (image.Image, error
 		}
 		return nil, e
 	}
-	img, _, err := image.Decode(io.LimitReader(resp.Body, 8<<20))
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	if err == nil {
+		// The size first: a small PNG can claim gigabytes of pixels.
+		var cfg image.Config
+		cfg, _, err = image.DecodeConfig(bytes.NewReader(data))
+		if err == nil && (cfg.Width > maxQRSide || cfg.Height > maxQRSide) {
+			err = fmt.Errorf("it is %d×%d pixels, the QR API makes at most %d", cfg.Width, cfg.Height, maxQRSide)
+		}
+	}
+	var img image.Image
+	if err == nil {
+		img, _, err = image.Decode(bytes.NewReader(data))
+	}
 	if err != nil {
 		return nil, &Error{Op: op, Status: resp.StatusCode, Err: fmt.Errorf("the image is not a PNG (ask for %s): %w", QRPNG, err)}
 	}

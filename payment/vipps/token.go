@@ -10,6 +10,8 @@ import (
 	"time"
 )
 
+const maxTokenLife = 24 * time.Hour
+
 type tokenReply struct {
 	TokenType   string `json:"token_type"`
 	ExpiresIn   string `json:"expires_in"` // a string, as every field of this reply
@@ -60,6 +62,9 @@ func (c *Client) accessToken(ctx context.Context, force bool) (string, error) {
 	if err != nil || secs <= 0 {
 		return "", &Error{Op: "access token", Status: resp.StatusCode, Err: fmt.Errorf("expires_in %q is not a number of seconds", r.ExpiresIn)}
 	}
+	// Tokens live 1 h (test) or 24 h (production); a longer life is
+	// capped, so a huge expires_in cannot overflow into the past.
+	secs = min(secs, int64(maxTokenLife/time.Second))
 	c.token, c.expires = r.AccessToken, now.Add(time.Duration(secs)*time.Second)
 	return c.token, nil
 }

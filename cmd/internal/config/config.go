@@ -4,8 +4,10 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -163,12 +165,47 @@ func defaults() Config {
 	}
 }
 
+// maxConfigSize bounds the read; example.toml, every key with its comment,
+// is a few kB.
+const maxConfigSize = 1 << 20
+
 // Load reads the config file at path, strictly: unknown keys are errors.
-// Keys left out take their defaults; the result is validated.
-func Load(path string) (Config, error) {
-	data, err := os.ReadFile(path)
+// Keys left out take their defaults; the result is validated. The file must
+// be writable by nobody but root and the user kassed runs as (see trusted).
+func Load(path string) (Config, error) { return load(path, os.Geteuid()) }
+
+// load is Load for a kassed running as uid.
+func load(path string, uid int) (Config, error) {
+	f, err := os.Open(path)
 	if err != nil {
 		return Config{}, fmt.Errorf("config: %w: pass the right file with --config, or copy example.toml there", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return Config{}, fmt.Errorf("config %s: %w", path, err)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("config %s: %w", path, err)
+	}
+	dir := filepath.Dir(abs)
+	di, err := os.Stat(dir)
+	if err != nil {
+		return Config{}, fmt.Errorf("config %s: its directory: %w", path, err)
+	}
+	if err := trusted(path, fi, dir, di, uid); err != nil {
+		return Config{}, err
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxConfigSize+1))
+	if err != nil {
+		return Config{}, fmt.Errorf("config %s: %w", path, err)
+	}
+	if len(data) > maxConfigSize {
+		return Config{}, fmt.Errorf("config %s is larger than %d bytes: pass kassed's TOML config with --config", path, maxConfigSize)
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return Config{}, fmt.Errorf("config %s is empty: copy example.toml there and fill it in", path)
 	}
 	c := defaults()
 	md, err := toml.Decode(string(data), &c)
@@ -185,11 +222,6 @@ func Load(path string) (Config, error) {
 	c.file = path
 
 	// Paths are relative to the file, not to wherever kassed was started.
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return Config{}, fmt.Errorf("config %s: %w", path, err)
-	}
-	dir := filepath.Dir(abs)
 	c.DataDir = resolve(dir, c.DataDir)
 	c.Vipps.SecretsFile = resolve(dir, c.Vipps.SecretsFile)
 

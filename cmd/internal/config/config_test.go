@@ -34,7 +34,13 @@ func writeConfig(t *testing.T, text string) string {
 }
 
 func TestExampleLoads(t *testing.T) {
-	c, err := Load("example.toml")
+	// A copy: the checkout's mode follows the umask (0664 under 0002), and
+	// Load refuses a config that others may write.
+	text, err := os.ReadFile("example.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(writeConfig(t, string(text)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,5 +191,24 @@ func TestMissingFile(t *testing.T) {
 	_, err := Load(filepath.Join(t.TempDir(), "nope.toml"))
 	if err == nil || !strings.Contains(err.Error(), "nope.toml") {
 		t.Fatalf("missing file: %v", err)
+	}
+}
+
+// A value of the wrong type names the file, the line and the key.
+func TestWrongTypeNamesFileLineAndKey(t *testing.T) {
+	path := writeConfig(t, strings.Replace(minimal, `msn = "123456"`, `msn = 123456`, 1))
+	_, err := Load(path)
+	for _, want := range []string{path, "line 5", `"vipps.msn"`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("msn = 123456: %v, want an error with %s", err, want)
+		}
+	}
+}
+
+func TestEmptyConfig(t *testing.T) {
+	path := writeConfig(t, "\n")
+	_, err := Load(path)
+	if err == nil || !strings.Contains(err.Error(), path+" is empty") {
+		t.Fatalf("empty config: %v", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"regexp"
@@ -33,6 +34,10 @@ const maxSecretsSize = 64 << 10
 // any access. No error it returns contains a value from the file.
 func LoadSecrets(path string) (Secrets, error) {
 	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Secrets{}, fmt.Errorf("secrets file %s does not exist: create it (mode 0600) with client_id, client_secret "+
+			"and subscription_key, or fix vipps.secrets_file in the config", path)
+	}
 	if err != nil {
 		return Secrets{}, fmt.Errorf("secrets file: %w: check vipps.secrets_file in the config", err)
 	}
@@ -72,6 +77,10 @@ func LoadSecrets(path string) (Secrets, error) {
 				"(the content is not shown, to keep the secrets out of logs)", path, line)
 		}
 		return Secrets{}, fmt.Errorf("secrets file %s: invalid TOML: check that it holds only client_id, client_secret and subscription_key as quoted strings", path)
+	}
+	if len(md.Keys()) == 0 {
+		return Secrets{}, fmt.Errorf("secrets file %s is empty: put client_id, client_secret and subscription_key in it, "+
+			"as quoted strings from the Vipps MobilePay portal (API keys for the sales unit)", path)
 	}
 	var errs []error
 	for _, k := range md.Undecoded() {

@@ -71,6 +71,8 @@ func TestSecretsOpenToOthersRefused(t *testing.T) {
 func TestSecretsErrorsNeverShowValues(t *testing.T) {
 	for _, c := range []struct{ name, text, want string }{
 		{"missing", fmt.Sprintf("client_id = %q\n", id), "client_secret is missing"},
+		{"empty file", "", "is empty: put client_id, client_secret and subscription_key in it"},
+		{"comments only", "# from the portal\n\n", "is empty"},
 		{"empty", fmt.Sprintf("client_id = %q\nclient_secret = \"\"\nsubscription_key = %q\n", id, sub), "client_secret is missing"},
 		{"spaces", fmt.Sprintf("client_id = %q\nclient_secret = %q\nsubscription_key = %q\n", id, sec+"\n", sub), "client_secret has spaces"},
 		{"unknown", secretsText + fmt.Sprintf("client_secert = %q\n", sec), `unknown key "client_secert"`},
@@ -104,4 +106,12 @@ func TestSecretsNeverPrinted(t *testing.T) {
 	var buf bytes.Buffer
 	slog.New(slog.NewJSONHandler(&buf, nil)).Info("loaded", "secrets", s)
 	assertNoSecret(t, "slog", buf.String())
+}
+
+func TestSecretsFileMissing(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "secrets.toml")
+	_, err := LoadSecrets(path)
+	if err == nil || !strings.Contains(err.Error(), path+" does not exist") || !strings.Contains(err.Error(), "vipps.secrets_file") {
+		t.Fatalf("missing secrets file: %v, want one naming the file and vipps.secrets_file", err)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -120,6 +121,26 @@ func (c *Client) JournalFiltered(ctx context.Context, q JournalQuery) ([]store.S
 	var s []store.Sale
 	err := c.do(ctx, http.MethodGet, "/v1/journal?"+q.values().Encode(), nil, &s)
 	return s, err
+}
+
+// Rows reads the sale log, one row per sale and per refund in time order,
+// archived ones included: the rows every format of kassectl journal shows.
+func (c *Client) Rows(ctx context.Context, q JournalQuery) ([]store.Row, error) {
+	var buf bytes.Buffer
+	if err := c.Export(ctx, q, "json", &buf); err != nil {
+		return nil, err
+	}
+	rows := []store.Row{}
+	dec := json.NewDecoder(&buf)
+	for {
+		var r store.Row
+		if err := dec.Decode(&r); errors.Is(err, io.EOF) {
+			return rows, nil
+		} else if err != nil {
+			return nil, fmt.Errorf("the sale log from kassed is cut short or garbled (row %d): %w", len(rows)+1, err)
+		}
+		rows = append(rows, r)
+	}
 }
 
 // Export writes the sale log with refunds, as csv or json lines, to w.

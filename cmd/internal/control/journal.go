@@ -1,7 +1,6 @@
 package control
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -62,11 +61,6 @@ func (a archives) files() ([]string, error) {
 	return m, err
 }
 
-func (a archives) any() bool {
-	f, _ := a.files()
-	return len(f) > 0
-}
-
 func (a archives) read(f store.Filter, fn func(store.Sale) error) error {
 	files, err := a.files()
 	if err != nil {
@@ -80,21 +74,21 @@ func (a archives) read(f store.Filter, fn func(store.Sale) error) error {
 	return nil
 }
 
-func (a archives) export(f store.Filter, format string, w io.Writer) error {
+// rows calls fn for every row of the archives and the live journal j that
+// f selects, merged into one time order.
+func (a archives) rows(j Journal, f store.Filter, fn func(store.Row) error) error {
 	files, err := a.files()
 	if err != nil {
 		return err
 	}
-	for i, name := range files {
-		out := io.Writer(w)
-		if i > 0 {
-			out = &skipHeader{w, format == "csv"}
-		}
-		if err := withFile(name, func(r io.Reader) error { _, err := store.ExportArchive(r, f, format, out); return err }); err != nil {
-			return err
-		}
+	var sources []func(func(store.Row) error) error
+	for _, name := range files {
+		sources = append(sources, func(fn func(store.Row) error) error {
+			return withFile(name, func(r io.Reader) error { return store.ArchiveRows(r, f, fn) })
+		})
 	}
-	return nil
+	sources = append(sources, func(fn func(store.Row) error) error { return j.Rows(f, fn) })
+	return store.MergeRows(sources, fn)
 }
 
 func withFile(name string, fn func(io.Reader) error) error {
@@ -137,27 +131,4 @@ func (a archives) write(j Journal, before time.Time) (int, string, error) {
 		d.Close()
 	}
 	return n, name, nil
-}
-
-// skipHeader drops the CSV header line of a second export into the same
-// stream, so the reader sees one table.
-type skipHeader struct {
-	w        io.Writer
-	skipping bool
-}
-
-func (h *skipHeader) Write(p []byte) (int, error) {
-	n := len(p)
-	if h.skipping {
-		i := bytes.IndexByte(p, '\n')
-		if i < 0 {
-			return n, nil
-		}
-		h.skipping, p = false, p[i+1:]
-	}
-	if len(p) == 0 {
-		return n, nil
-	}
-	_, err := h.w.Write(p)
-	return n, err
 }

@@ -1,6 +1,7 @@
 // Package control is kassed's control socket: HTTP over a unix socket in the
 // data directory (the Docker/containerd convention), and the client kassectl
-// uses. Only the socket's file mode guards it, so it is created 0660.
+// uses. Only the socket's file mode guards it, so it is created 0660 in a
+// data directory of mode 0750: kassed's group may use it (see Reachable).
 package control
 
 import (
@@ -35,7 +36,7 @@ type Screen interface {
 // Journal is the sale log in bbolt.
 type Journal interface {
 	Journal(f store.Filter, fn func(store.Sale) error) error
-	Export(f store.Filter, format string, w io.Writer) (int, error)
+	Rows(f store.Filter, fn func(store.Row) error) error
 	Archive(before time.Time, w io.Writer) (int, error)
 }
 
@@ -116,12 +117,13 @@ func Handler(t Till, s Screen, j Journal, archiveDir string) http.Handler {
 			return
 		}
 		w.Header().Set("Content-Type", map[string]string{"csv": "text/csv", "json": "application/x-ndjson"}[format])
-		// Archived rows first: they are the older ones. A failure
-		// mid-stream can only be reported by cutting the stream short.
-		if err := a.export(f, format, w); err != nil {
-			return
+		out, _ := store.NewRowWriter(format, w) // format checked above
+		// One journal: the archives and the live database merged in time
+		// order. A failure mid-stream can only be reported by cutting the
+		// stream short.
+		if err := a.rows(j, f, out.Write); err == nil {
+			out.Flush()
 		}
-		j.Export(f, format, &skipHeader{w, format == "csv" && a.any()})
 	})
 	mux.HandleFunc("POST /v1/journal/archive", func(w http.ResponseWriter, r *http.Request) {
 		before, err := parseTime(r.URL.Query().Get("before"))

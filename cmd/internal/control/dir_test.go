@@ -1,0 +1,56 @@
+package control
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+func TestMakeDataDirLetsTheGroupReachTheSocket(t *testing.T) {
+	base, err := os.MkdirTemp("", "kasse-dir-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(base) })
+	if err := os.Chmod(base, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(base, "data")
+	old := syscall.Umask(0o077) // a strict umask must not make it 0700
+	err = MakeDataDir(data)
+	syscall.Umask(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(data); err != nil || fi.Mode().Perm() != DataDirMode {
+		t.Fatalf("data directory: %v, %v; want mode %04o", fi.Mode(), err, DataDirMode)
+	}
+	sock := filepath.Join(data, "kassed.sock")
+	l, err := Listen(sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if err := Reachable(sock); err != nil {
+		t.Errorf("Reachable: %v", err)
+	}
+
+	// The 0700 an older kassed made keeps the group out, and the error says
+	// what to run.
+	if err := os.Chmod(data, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	err = Reachable(sock)
+	if err == nil || !strings.Contains(err.Error(), "chmod 750 "+data) {
+		t.Errorf("Reachable with the data directory 0700: %v, want one saying chmod 750 %s", err, data)
+	}
+	// MakeDataDir leaves an existing directory's mode alone.
+	if err := MakeDataDir(data); err != nil {
+		t.Fatal(err)
+	}
+	if fi, _ := os.Stat(data); fi.Mode().Perm() != 0o700 {
+		t.Errorf("MakeDataDir changed an existing directory to %04o", fi.Mode().Perm())
+	}
+}
