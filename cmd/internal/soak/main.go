@@ -113,6 +113,9 @@ func run(seed uint64, duration time.Duration, long bool, bin string, keep bool) 
 		s.closeGeneration(r)
 	}
 	s.scanSecrets("vippssim's output", s.sim.String())
+	s.mu.Lock()
+	s.checking = true
+	s.mu.Unlock()
 	s.check()
 	s.rep.scanned = [3]int{s.obs.scans, s.obs.scanned, len(s.obs.tokens)}
 	return s.rep, nil

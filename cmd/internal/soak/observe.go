@@ -55,7 +55,7 @@ func (s *soak) keyedAs(ref string, amount int64, flow string, at time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if k, seen := s.obs.keyed[ref]; seen {
-		s.rep.discrepancies = append(s.rep.discrepancies, fmt.Sprintf(
+		s.discrepancy(fmt.Sprintf(
 			"reference %s given to two sales the soak keyed: %d øre at %s and %d øre at %s",
 			ref, k.amount, k.at.Format("15:04:05.000"), amount, at.Format("15:04:05.000")))
 		return
@@ -100,7 +100,7 @@ func (s *soak) scanSecrets(where, text string) {
 		return
 	}
 	s.obs.leaks[where+found] = true
-	s.rep.discrepancies = append(s.rep.discrepancies, fmt.Sprintf("secret: the %s appears in %s", found, where))
+	s.discrepancy(fmt.Sprintf("secret: the %s appears in %s", found, where))
 }
 
 // readLog reads a finished kassed run's output: secrets, and the captures
@@ -127,15 +127,23 @@ func (s *soak) readLog(r *reg, out string, randomKill bool) {
 	}
 }
 
-// sample reads Vipps's state every 3 s while the soak runs.
+// sample reads Vipps's state every 3 s while the soak runs, and prints the
+// figures so far every 5 minutes.
 func (s *soak) sample(ctx context.Context) {
-	for {
+	start := time.Now()
+	for i := 1; ; i++ {
 		select {
 		case <-ctx.Done():
 			return
 		case <-time.After(3 * time.Second):
 		}
 		s.sampleOnce(time.Now())
+		if i%100 == 0 {
+			s.mu.Lock()
+			fmt.Printf("soak: %s: operations %d, crash points %d, fault episodes %d, discrepancies so far %d\n",
+				time.Since(start).Round(time.Minute), sum(s.rep.ops), sum(s.rep.crashes), sum(s.rep.faults), len(s.rep.discrepancies))
+			s.mu.Unlock()
+		}
 	}
 }
 
@@ -163,7 +171,7 @@ func (s *soak) sampleOnce(now time.Time) {
 		}
 		if d := clock - since; d > 60*time.Second && !s.obs.flagged[p.Reference] {
 			s.obs.flagged[p.Reference] = true
-			s.rep.discrepancies = append(s.rep.discrepancies, fmt.Sprintf(
+			s.discrepancy(fmt.Sprintf(
 				"timing: %s (%s) authorized %s and left open for %.0f s of whole network (captured %s, cancelled %s)",
 				p.Reference, p.API, ag.Authorized, d.Seconds(), ag.Captured, ag.Cancelled))
 		}

@@ -49,12 +49,13 @@ type soak struct {
 	sim            *syncBuffer // vippssim's output
 	secret, subKey string
 
-	mu      sync.Mutex // guards rep, obs, the registers' processes and quiet
-	a, b    *reg       // a: the store under crashes; b: another store of the chain that refunds a's sales
-	flowRng *rand.Rand
-	quiet   bool // the database is being changed: no random kill
-	obs     observations
-	health  health
+	mu       sync.Mutex // guards rep, obs, the registers' processes and quiet
+	a, b     *reg       // a: the store under crashes; b: another store of the chain that refunds a's sales
+	flowRng  *rand.Rand
+	quiet    bool // the database is being changed: no random kill
+	checking bool // the final check runs: discrepancies are printed at the end
+	obs      observations
+	health   health
 }
 
 func newSoak(seed uint64) *soak {
@@ -81,8 +82,17 @@ func (s *soak) count(m map[string]int, k string) {
 // bad records a discrepancy.
 func (s *soak) bad(format string, args ...any) {
 	s.mu.Lock()
-	s.rep.discrepancies = append(s.rep.discrepancies, fmt.Sprintf(format, args...))
+	s.discrepancy(fmt.Sprintf(format, args...))
 	s.mu.Unlock()
+}
+
+// discrepancy records d, printing at once those found while the soak runs;
+// callers hold s.mu.
+func (s *soak) discrepancy(d string) {
+	if !s.checking {
+		fmt.Printf("soak: discrepancy: %s\n", d)
+	}
+	s.rep.discrepancies = append(s.rep.discrepancies, d)
 }
 
 // reg is one register: its config, data, current kassed process and the
