@@ -13,13 +13,14 @@
 //
 //	go run ./cmd/internal/soak -duration 2m [-seed N] [-long] [-keep]
 //
-// The files, one concept each: processes.go (vippssim, kassed, configs, the
-// database lost or restored), faults.go (the killer and the fault episodes),
-// proxy.go and badreply.go (the network), operations.go (cashier and
-// shopper), observe.go (what the soak saw while it ran), truth.go (Vipps's
-// side), checks.go and receipts.go (the comparison), report.go (the
-// figures). The same seed gives the same schedule of operations, crashes
-// and faults (the timing of processes still varies).
+// The files, one concept each: processes.go (vippssim, kassed, configs),
+// database.go (kasse.db copied, lost or put back), faults.go (the killer
+// and the fault episodes), proxy.go and badreply.go (the network),
+// ctl.go and operations.go (cashier and shopper), observe.go (what the
+// soak saw while it ran), truth.go (Vipps's side), checks.go and
+// receipts.go (the comparison), report.go (the figures). The same seed
+// gives the same schedule of operations, crashes and faults (the timing of
+// processes still varies).
 package main
 
 import (
