@@ -11,7 +11,22 @@
 // Vipps holds; at the end it heals everything and checks the registers'
 // journals, logs and printed receipts against the simulator's truth.
 //
-//	go run ./cmd/internal/soak -duration 2m [-seed N] [-long] [-keep]
+//	go run ./cmd/internal/soak -duration 2m [-seed N] [-long] [-keep] [-db backup-db,restore-db,lose-db]
+//
+// Each of these is a discrepancy: a reference given to two sales or a
+// refund id to two refunds (across registers and every database SOAK1
+// had); an amount keyed that is not the amount at Vipps; a "paid" screen
+// without a capture of that amount at Vipps of a payment created after
+// the sale was keyed; more than one capture in a payment's event log, or
+// captures that do not add up to the aggregate; a sale the till logged
+// "capture REF decided" for that Vipps did not capture; a journal that
+// disagrees with Vipps on what was captured or refunded; a refund at
+// Vipps under a key that is no refund id a register logged, or made twice;
+// a captured sale with no original receipt (a COPY only is allowed as often
+// as the print:sent crash point fired) or with two, a receipt for a sale
+// not captured, a refund without its slip; a payment left authorized for
+// more than 60 s of whole network; a secret in any log, status or reply of
+// the control socket; kassed exiting on its own.
 //
 // The files, one concept each: processes.go (vippssim, kassed, configs),
 // database.go (kasse.db copied, lost or put back), faults.go (the killer
