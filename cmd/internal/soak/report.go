@@ -18,7 +18,7 @@ type report struct {
 	sales         int
 	captured      int
 	refunds       int
-	copyOnly      int    // captured sales with a COPY and no original (a print:sent crash)
+	copyOnly      int    // receipts and slips printed only as a COPY (a print:sent crash)
 	scanned       [3]int // secret scan: texts, bytes, access tokens known
 	netHeld       int64  // what Vipps holds, captured − refunded, in øre
 	discrepancies []string
@@ -68,7 +68,7 @@ func (r *report) print() {
 	}
 	fmt.Printf("sales %d, captured %d (%d%%), refunds %d; Vipps holds %d øre net\n", r.sales, r.captured, pct, r.refunds, r.netHeld)
 	fmt.Printf("captured at Vipps by API and flow %s\n", show(r.capturedBy))
-	fmt.Printf("receipts: %d captured sales with a COPY and no original, %d print:sent crashes\n", r.copyOnly, r.crashes["print:sent"])
+	fmt.Printf("receipts: %d receipts or slips printed only as a COPY, %d print:sent crashes\n", r.copyOnly, r.crashes["print:sent"])
 	fmt.Printf("secret scan: %d texts (logs, status and control replies), %d bytes, %d access tokens looked for\n",
 		r.scanned[0], r.scanned[1], r.scanned[2])
 	for i, d := range r.discrepancies {
