@@ -310,6 +310,13 @@ func (s *soak) harvest(r *reg, p *proc) {
 		point = strings.Fields(out[i+len("crashpoint "):])[0]
 	} else if killed {
 		point = "random-kill"
+	} else if !stopped && strings.HasSuffix(strings.TrimSpace(out), "kassed: stopped") {
+		// A graceful stop on a SIGTERM or SIGINT the soak did not send
+		// (someone else's pkill on this machine): kassed did right.
+		fmt.Printf("soak: warning: %s's kassed was stopped by a signal from outside the soak\n", r.prefix)
+		s.mu.Lock()
+		s.rep.external++
+		s.mu.Unlock()
 	} else if !stopped {
 		point = "exit"
 		tail := out

@@ -21,6 +21,7 @@ type report struct {
 	copyOnly      int    // receipts and slips printed only as a COPY (a print:sent crash)
 	scanned       [3]int // secret scan: texts, bytes, access tokens known
 	netHeld       int64  // what Vipps holds, captured − refunded, in øre
+	external      int    // graceful stops by signals the soak did not send
 	discrepancies []string
 }
 
@@ -59,6 +60,9 @@ func (r *report) print() {
 	fmt.Printf("operations %d %s\n", sum(r.ops), show(r.ops))
 	fmt.Printf("crash points by name %s\n", show(r.crashes))
 	fmt.Printf("crash points by path %s\n", show(r.paths()))
+	if r.external > 0 {
+		fmt.Printf("kassed stopped %d times by signals from outside the soak (not counted as crash points)\n", r.external)
+	}
 	fmt.Printf("fault episodes by kind %s\n", show(r.faults))
 	fmt.Printf("bad replies sent %d %s\n", sum(r.badReplies), show(r.badReplies))
 	fmt.Printf("SOAK1 starts by flow %s\n", show(r.flows))
