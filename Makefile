@@ -74,8 +74,8 @@ test-arm:
 	@command -v qemu-aarch64-static >/dev/null && command -v qemu-arm-static >/dev/null || \
 	  { echo "installing qemu-user-static"; (apt-get update -qq && apt-get install -y -qq qemu-user-static) >/dev/null || \
 	    sudo sh -c 'apt-get update -qq && apt-get install -y -qq qemu-user-static' >/dev/null; }
-	GOARCH=arm64 $(GO) test -count=1 -short -exec qemu-aarch64-static ./store/ ./payment/money/
-	GOARCH=arm GOARM=6 $(GO) test -count=1 -short -exec qemu-arm-static ./store/ ./payment/money/
+	GOARCH=arm64 $(GO) test -count=1 -short -exec qemu-aarch64-static ./store/ ./money/
+	GOARCH=arm GOARM=6 $(GO) test -count=1 -short -exec qemu-arm-static ./store/ ./money/
 
 cross:
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -o $(BIN)/arm64/ ./cmd/kassed ./cmd/kassectl

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"kasse/payment/money"
+	"kasse/money"
 )
 
 var t0 = time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)

@@ -7,7 +7,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"kasse/payment/money"
+	"kasse/money"
 )
 
 // Refund states.

@@ -9,7 +9,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"kasse/payment/money"
+	"kasse/money"
 )
 
 // The till's view of a sale, in Sale.State.

@@ -14,7 +14,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"kasse/payment/money"
+	"kasse/money"
 )
 
 var vippsRef = regexp.MustCompile(`^[a-zA-Z0-9-]{8,50}$`)

@@ -15,7 +15,7 @@ import (
 
 	"kasse/cmd/internal/control"
 	"kasse/device"
-	"kasse/payment/money"
+	"kasse/money"
 	"kasse/payment/till"
 	"kasse/store"
 )

@@ -28,7 +28,7 @@ import (
 
 	"kasse/cmd/internal/control"
 	"kasse/device"
-	"kasse/payment/money"
+	"kasse/money"
 	"kasse/payment/till"
 	"kasse/printer/escpos"
 	"kasse/printer/receipt"

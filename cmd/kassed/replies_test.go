@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"kasse/payment/money"
+	"kasse/money"
 	"kasse/payment/till"
 	"kasse/payment/vipps"
 	"kasse/payment/vippssim"

@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"kasse/payment/money"
+	"kasse/money"
 	"kasse/payment/vipps"
 	"kasse/store"
 )

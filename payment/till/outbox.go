@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"kasse/display"
-	"kasse/payment/money"
+	"kasse/money"
 	"kasse/payment/vipps"
 	"kasse/store"
 )

@@ -11,7 +11,7 @@ import (
 
 	"kasse/device"
 	"kasse/display"
-	"kasse/payment/money"
+	"kasse/money"
 	"kasse/payment/vipps"
 	"kasse/printer/receipt"
 	"kasse/store"

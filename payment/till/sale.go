@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"kasse/display"
-	"kasse/payment/money"
+	"kasse/money"
 	"kasse/payment/vipps"
 	"kasse/printer/receipt"
 	"kasse/store"
@@ -477,7 +477,7 @@ func (t *Till) receipt(s *store.Sale, at time.Time) receipt.Receipt {
 // create call as the provider asks for ePayment: posId is the lane,
 // receiptNumber the reference.
 func (t *Till) vippsReceipt(ref string, a money.Amount) *vipps.Receipt {
-	vat := receipt.VAT(a.Value, t.cfg.TaxRate)
+	vat := money.VAT(a.Value, t.cfg.TaxRate)
 	return &vipps.Receipt{
 		OrderLines: []vipps.OrderLine{{Name: "Sale", ID: "1", TotalAmount: a.Value,
 			TotalAmountExcludingTax: a.Value - vat, TotalTaxAmount: vat, TaxRate: t.cfg.TaxRate}},

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"kasse/payment/money"
+	"kasse/money"
 	"kasse/payment/vipps"
 	"kasse/payment/vippssim"
 	"kasse/payment/vippsspec"

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"kasse/payment/money"
+	"kasse/money"
 	"kasse/payment/vipps"
 	"kasse/payment/vippsspec"
 )

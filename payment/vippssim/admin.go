@@ -17,7 +17,7 @@ import (
 
 	"rsc.io/qr"
 
-	"kasse/payment/money"
+	"kasse/money"
 )
 
 // ErrUnknownPayment is returned for a reference the simulator never saw.

@@ -10,7 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"kasse/payment/money"
+	"kasse/money"
 )
 
 // LandingLifetime is how long an eCom landing page (and so its QR) waits

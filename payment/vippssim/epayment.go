@@ -10,7 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"kasse/payment/money"
+	"kasse/money"
 )
 
 // Payment states and event names of the ePayment API.

@@ -3,7 +3,7 @@ package vippssim
 import (
 	"time"
 
-	"kasse/payment/money"
+	"kasse/money"
 )
 
 // UnknownResultDelay is how long a payment of the "unknown result" test

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"kasse/payment/money"
+	"kasse/money"
 	"kasse/printer/escpos"
 )
 
@@ -278,23 +278,13 @@ func (l *layout) vat(lines []Line, sign int64) {
 	var sum int64
 	for _, rate := range rates {
 		g := gross[rate]
-		v := VAT(g, rate)
+		v := money.VAT(g, rate)
 		sum += v
 		l.row(fmt.Sprintf("VAT %s of %s", Rate(rate), money.Number(sign*g)), money.Number(sign*v))
 	}
 	if len(rates) > 1 {
 		l.row("VAT total", money.Number(sign*sum))
 	}
-}
-
-// VAT is the VAT included in the gross amount at rate basis points, rounded
-// half away from zero to a minor unit.
-func VAT(gross int64, rate int) int64 {
-	num, den := gross*int64(rate), int64(10000+rate)
-	if num < 0 {
-		return -((-num*2 + den) / (2 * den))
-	}
-	return (num*2 + den) / (2 * den)
 }
 
 // Rate formats basis points as a percentage: 2500 is "25 %", 1125 is "11,25 %".

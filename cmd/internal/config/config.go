@@ -18,7 +18,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
-	"kasse/payment/money"
+	"kasse/money"
 	"kasse/store"
 )
 

@@ -1,5 +1,7 @@
-// Package money formats and parses amounts in minor units (øre, cent) the way
-// Nordic shops write them: 125,00 kr.
+// Package money is the register's amounts in minor units (øre, cent):
+// formatted and parsed the way Nordic shops write them (125,00 kr), checked
+// against the ePayment API's limits, and the VAT they include. It is a leaf:
+// it imports nothing of the register, so every room may use it.
 package money
 
 import (
@@ -61,4 +63,15 @@ func (a Amount) Check() error {
 		return fmt.Errorf("amount %s is above the maximum of %s: split the sale", a, Amount{MaxValue, a.Currency})
 	}
 	return nil
+}
+
+// VAT is the VAT included in the gross amount at rate basis points (2500 is
+// 25 %), rounded half away from zero to a minor unit. The receipt and the
+// receipt lines sent to Vipps both use it, so they never disagree.
+func VAT(gross int64, rate int) int64 {
+	num, den := gross*int64(rate), int64(10000+rate)
+	if num < 0 {
+		return -((-num*2 + den) / (2 * den))
+	}
+	return (num*2 + den) / (2 * den)
 }

@@ -40,3 +40,28 @@ func TestCheck(t *testing.T) {
 		}
 	}
 }
+
+func TestVAT(t *testing.T) {
+	tests := []struct {
+		gross int64
+		rate  int
+		want  int64
+	}{
+		{12500, 2500, 2500},
+		{5500, 1500, 717}, // 717.39
+		{100, 2500, 20},   // exact
+		{115, 1500, 15},   // 15.0
+		{7, 1500, 1},      // 0.913
+		{1, 2500, 0},      // 0.2
+		{3, 2000, 1},      // 0.5 rounds up
+		{-3, 2000, -1},    // and away from zero
+		{-5500, 1500, -717},
+		{1000, 0, 0},
+		{1000, 10000, 500},
+	}
+	for _, tt := range tests {
+		if got := VAT(tt.gross, tt.rate); got != tt.want {
+			t.Errorf("VAT(%d, %d) = %d, want %d", tt.gross, tt.rate, got, tt.want)
+		}
+	}
+}
