@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"kasse/payment/till"
-	"kasse/payment/vippssim"
+	"kasse/payment/vipps/vippssim"
 )
 
 // The seed flow of the POS FAQ: eCom v2 initiate with the landing page, a

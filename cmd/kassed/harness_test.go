@@ -23,8 +23,8 @@ import (
 	"kasse/cmd/internal/control"
 	"kasse/payment/till"
 	"kasse/payment/vipps"
-	"kasse/payment/vippssim"
-	"kasse/payment/vippsspec"
+	"kasse/payment/vipps/vippssim"
+	"kasse/payment/vipps/vippsspec"
 	"kasse/printer/printertest"
 )
 

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"kasse/payment/till"
-	"kasse/payment/vippssim"
+	"kasse/payment/vipps/vippssim"
 )
 
 // With Vipps unreachable, a new sale is refused at once with a clear

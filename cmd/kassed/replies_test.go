@@ -9,7 +9,7 @@ import (
 	"kasse/money"
 	"kasse/payment/till"
 	"kasse/payment/vipps"
-	"kasse/payment/vippssim"
+	"kasse/payment/vipps/vippssim"
 )
 
 // Trust no reply blindly (issue 7, bug 2): replies about another payment, in

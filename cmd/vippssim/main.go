@@ -23,7 +23,7 @@ import (
 	"syscall"
 	"time"
 
-	"kasse/payment/vippssim"
+	"kasse/payment/vipps/vippssim"
 )
 
 func main() {

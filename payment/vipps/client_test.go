@@ -12,8 +12,8 @@ import (
 
 	"kasse/money"
 	"kasse/payment/vipps"
-	"kasse/payment/vippssim"
-	"kasse/payment/vippsspec"
+	"kasse/payment/vipps/vippssim"
+	"kasse/payment/vipps/vippsspec"
 )
 
 const (

@@ -8,7 +8,7 @@ import (
 
 	"kasse/money"
 	"kasse/payment/vipps"
-	"kasse/payment/vippsspec"
+	"kasse/payment/vipps/vippsspec"
 )
 
 func testEPaymentReceipt(t *testing.T, spec *vippsspec.Validator) {

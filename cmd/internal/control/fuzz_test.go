@@ -19,7 +19,7 @@ import (
 	"kasse/display/displaytest"
 	"kasse/payment/till"
 	"kasse/payment/vipps"
-	"kasse/payment/vippssim"
+	"kasse/payment/vipps/vippssim"
 	"kasse/printer"
 	"kasse/printer/receipt"
 	"kasse/store"

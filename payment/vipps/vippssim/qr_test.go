@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"kasse/payment/vippsspec"
+	"kasse/payment/vipps/vippsspec"
 )
 
 func (e *env) qr(landing, accept, size string) (int, map[string]any) {

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"kasse/payment/vippsspec"
+	"kasse/payment/vipps/vippsspec"
 )
 
 // TestNewAPIs covers eCom, the QR API, Order management, test amounts,

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"kasse/payment/vippsspec"
+	"kasse/payment/vipps/vippsspec"
 )
 
 func testFaultAdmin(t *testing.T, spec *vippsspec.Validator) {

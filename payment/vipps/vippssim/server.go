@@ -1,7 +1,7 @@
 // Package vippssim is a simulator of the Vipps MobilePay APIs the register
 // uses (access token, ePayment v1, eCom v2, the QR API's one-time payment QR
 // and Order management receipts), served as a real http.Handler. It
-// keeps the provider's contract (see kasse/payment/vippsspec) and its rules:
+// keeps the provider's contract (see kasse/payment/vipps/vippsspec) and its rules:
 // credentials, idempotency keys, references used once, the 10-minute life of
 // an unapproved payment, and amounts that never capture or refund more than
 // was authorized. Operators and tests drive the shopper's side through the

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"kasse/payment/vippsspec"
+	"kasse/payment/vipps/vippsspec"
 )
 
 const (

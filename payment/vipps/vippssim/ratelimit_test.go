@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"kasse/payment/vippsspec"
+	"kasse/payment/vipps/vippsspec"
 )
 
 func testRateLimits(t *testing.T, spec *vippsspec.Validator) {

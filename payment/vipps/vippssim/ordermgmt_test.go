@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"kasse/payment/vippsspec"
+	"kasse/payment/vipps/vippsspec"
 )
 
 func receiptJSON(total int64) map[string]any {
