@@ -16,8 +16,8 @@ import (
 	"kasse/cmd/internal/control"
 	"kasse/device"
 	"kasse/money"
-	"kasse/payment/till"
 	"kasse/store"
+	"kasse/till"
 )
 
 // idleTill is a till with nothing to do: the journal tests need only the

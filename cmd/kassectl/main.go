@@ -29,10 +29,10 @@ import (
 	"kasse/cmd/internal/control"
 	"kasse/device"
 	"kasse/money"
-	"kasse/payment/till"
 	"kasse/printer/escpos"
 	"kasse/printer/receipt"
 	"kasse/store"
+	"kasse/till"
 )
 
 const usage = `usage: kassectl [--data DIR | --socket PATH] COMMAND [ARGS]

@@ -21,11 +21,11 @@ import (
 
 	"kasse/cmd/internal/config"
 	"kasse/cmd/internal/control"
-	"kasse/payment/till"
 	"kasse/payment/vipps"
 	"kasse/payment/vipps/vippssim"
 	"kasse/payment/vipps/vippsspec"
 	"kasse/printer/printertest"
+	"kasse/till"
 )
 
 const (

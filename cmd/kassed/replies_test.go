@@ -7,9 +7,9 @@ import (
 	"time"
 
 	"kasse/money"
-	"kasse/payment/till"
 	"kasse/payment/vipps"
 	"kasse/payment/vipps/vippssim"
+	"kasse/till"
 )
 
 // Trust no reply blindly (issue 7, bug 2): replies about another payment, in

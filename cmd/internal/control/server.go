@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"kasse/device"
-	"kasse/payment/till"
 	"kasse/store"
+	"kasse/till"
 )
 
 // Till is what the socket drives.

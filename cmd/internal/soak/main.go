@@ -31,9 +31,9 @@ import (
 	"time"
 
 	"kasse/cmd/internal/control"
-	"kasse/payment/till"
 	"kasse/printer/escpos"
 	"kasse/store"
+	"kasse/till"
 )
 
 const clientID = "0f5b6a4e-1c2d-4e3f-8a9b-0c1d2e3f4a5b"

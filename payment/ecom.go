@@ -1,4 +1,4 @@
-package till
+package payment
 
 import (
 	"context"
@@ -25,10 +25,10 @@ const (
 func ecomKey(op, ref string) string { return op[:3] + "-" + ref }
 
 // ecomInitiate is the first intent of an eCom sale.
-func (t *Till) ecomInitiate(ref string, a money.Amount) (store.Op, error) {
-	r, err := vipps.ECommInitiateRequest(t.cfg.ECommMSN, vipps.ECommPayment{
-		OrderID: ref, Amount: a.Value, TransactionText: t.cfg.Description,
-		CallbackPrefix: t.cfg.ECommCallback, FallBack: t.cfg.ECommFallBack,
+func (e *Engine) ecomInitiate(ref string, a money.Amount) (store.Op, error) {
+	r, err := vipps.ECommInitiateRequest(e.cfg.ECommMSN, vipps.ECommPayment{
+		OrderID: ref, Amount: a.Value, TransactionText: e.cfg.Description,
+		CallbackPrefix: e.cfg.ECommCallback, FallBack: e.cfg.ECommFallBack,
 	})
 	op := newOp(opInitiate, ref, a.Value, r)
 	op.API = apiECom
@@ -36,9 +36,9 @@ func (t *Till) ecomInitiate(ref string, a money.Amount) (store.Op, error) {
 }
 
 // ecomOp builds a capture or cancel of an eCom payment.
-func (t *Till) ecomOp(kind string, s *store.Sale) (store.Op, error) {
+func (e *Engine) ecomOp(kind string, s *store.Sale) (store.Op, error) {
 	amount := s.Amount.Value
-	r, err := vipps.ECommActionRequest(t.cfg.ECommMSN, kind, s.Reference, ecomKey(kind, s.Reference), amount)
+	r, err := vipps.ECommActionRequest(e.cfg.ECommMSN, kind, s.Reference, ecomKey(kind, s.Reference), amount)
 	r.IdempotencyKey = "" // eCom carries its key as X-Request-Id
 	op := newOp(kind, s.Reference, amount, r)
 	op.API, op.IdempotencyKey = apiECom, ecomKey(kind, s.Reference)
@@ -46,8 +46,8 @@ func (t *Till) ecomOp(kind string, s *store.Sale) (store.Op, error) {
 }
 
 // ecomReceipt is the receipt for Order management, sent once after capture.
-func (t *Till) ecomReceipt(s *store.Sale) (store.Op, error) {
-	r, err := vipps.ReceiptRequest(s.Reference, *t.vippsReceipt(s.Reference, s.Amount))
+func (e *Engine) ecomReceipt(s *store.Sale) (store.Op, error) {
+	r, err := vipps.ReceiptRequest(s.Reference, *e.vippsReceipt(s.Reference, s.Amount))
 	op := newOp(opReceipt, s.Reference, 0, r)
 	op.API = apiECom
 	return op, err
@@ -55,8 +55,8 @@ func (t *Till) ecomReceipt(s *store.Sale) (store.Op, error) {
 
 // readECom reads /details and states it the way ePayment would, so one
 // settle serves both APIs.
-func (t *Till) readECom(ctx context.Context, s store.Sale, msn string) (vipps.Payment, error) {
-	d, err := t.pay.ECommDetails(ctx, msn, s.Reference)
+func (e *Engine) readECom(ctx context.Context, s store.Sale, msn string) (vipps.Payment, error) {
+	d, err := e.pay.ECommDetails(ctx, msn, s.Reference)
 	if err != nil {
 		return vipps.Payment{}, err
 	}
@@ -77,7 +77,7 @@ func (t *Till) readECom(ctx context.Context, s store.Sale, msn string) (vipps.Pa
 	default:
 		// Cancelled: by us, or by the provider's 5 + 5 minute timeout.
 		p.State = vipps.Terminated
-		if t.cfg.Now().Sub(s.Created) >= 5*time.Minute {
+		if e.cfg.Now().Sub(s.Created) >= 5*time.Minute {
 			p.State = vipps.Expired
 		}
 	}
@@ -87,13 +87,13 @@ func (t *Till) readECom(ctx context.Context, s store.Sale, msn string) (vipps.Pa
 // read gets a payment's truth from whichever API holds it, checked to fit
 // the sale: a reply about another payment, or one that does not add up, is
 // no answer (DESIGN.md, money invariant 8).
-func (t *Till) read(ctx context.Context, s store.Sale) (vipps.Payment, error) {
+func (e *Engine) read(ctx context.Context, s store.Sale) (vipps.Payment, error) {
 	var p vipps.Payment
 	var err error
 	if s.API == apiECom {
-		p, err = t.readECom(ctx, s, "")
+		p, err = e.readECom(ctx, s, "")
 	} else {
-		p, err = t.pay.Get(ctx, s.Reference)
+		p, err = e.pay.Get(ctx, s.Reference)
 	}
 	if err == nil {
 		err = p.Fits("read "+s.Reference, s.Reference, s.Amount)
@@ -103,30 +103,30 @@ func (t *Till) read(ctx context.Context, s store.Sale) (vipps.Payment, error) {
 
 // showECommQR turns the landing page into a one-time QR (drawn from the
 // target URL, or the QR API's image).
-func (t *Till) showECommQR(ref, landing string) {
+func (e *Engine) showECommQR(ref, landing string) {
 	format := vipps.QRTargetURL
-	if t.cfg.ECommImage {
+	if e.cfg.ECommImage {
 		format = vipps.QRPNG
 	}
-	t.background(func() func() {
-		ctx, cancel := context.WithTimeout(t.ctx, 10*time.Second)
+	e.background(func() func() {
+		ctx, cancel := context.WithTimeout(e.ctx, 10*time.Second)
 		defer cancel()
-		qr, err := t.pay.OneTimeQR(ctx, landing, format, max(t.cfg.QRSize, 100))
+		qr, err := e.pay.OneTimeQR(ctx, landing, format, max(e.cfg.QRSize, 100))
 		return func() {
-			if !t.isCurrent(ref) || t.state != StateWaiting {
+			if !e.isCurrent(ref) || e.phase != PhaseWaiting {
 				return
 			}
 			if err != nil {
-				t.fail("QR for %s: %s", ref, explain(err))
-				t.abandon("the QR code could not be made")
+				e.fail("QR for %s: %s", ref, explain(err))
+				e.abandon("the QR code could not be made")
 				return
 			}
 			if format == vipps.QRPNG {
-				t.fetchQR(ref, qr.URL)
+				e.fetchQR(ref, qr.URL)
 				return
 			}
-			t.qr = qr.URL
-			t.waitScreen()
+			e.qr = qr.URL
+			e.waiting()
 		}
 	})
 }
@@ -135,27 +135,27 @@ func (t *Till) showECommQR(ref, landing string) {
 // idempotent, so it is never resent blindly: /details says whether it
 // arrived. Unknown there: it may go again. Known: the payment exists but
 // its landing page is lost, so it is cancelled.
-func (t *Till) initiateUnclear(op store.Op, s *store.Sale, cause error) {
-	t.out.inflight[op.ID] = true
-	t.background(func() func() {
-		ctx, cancel := context.WithTimeout(t.ctx, 10*time.Second)
+func (e *Engine) initiateUnclear(op store.Op, s *store.Sale, cause error) {
+	e.out.inflight[op.ID] = true
+	e.background(func() func() {
+		ctx, cancel := context.WithTimeout(e.ctx, 10*time.Second)
 		defer cancel()
-		_, err := t.pay.ECommDetails(ctx, "", op.Reference)
+		_, err := e.pay.ECommDetails(ctx, "", op.Reference)
 		return func() {
-			delete(t.out.inflight, op.ID)
-			t.noteNetwork(err)
+			delete(e.out.inflight, op.ID)
+			e.noteNetwork(err)
 			switch {
-			case !t.isCurrent(op.Reference) || t.state != StateCreating:
+			case !e.isCurrent(op.Reference) || e.phase != PhaseCreating:
 			case vipps.StatusOf(err) == 404:
-				t.later(op, cause) // never arrived: the drain may send it again
-				if t.out.ops[op.ID].Attempts >= 3 {
-					t.unreachable(s, cause)
+				e.later(op, cause) // never arrived: the drain may send it again
+				if e.out.ops[op.ID].Attempts >= 3 {
+					e.unreachable(s, cause)
 				}
 			case err != nil:
-				t.later(op, cause)
-				t.unreachable(s, cause)
+				e.later(op, cause)
+				e.unreachable(s, cause)
 			default:
-				t.abandon("the payment started but its answer was lost")
+				e.abandon("the payment started but its answer was lost")
 			}
 		}
 	})

@@ -1,4 +1,4 @@
-package till
+package payment
 
 import (
 	"strconv"

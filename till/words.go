@@ -1,10 +1,5 @@
 package till
 
-import (
-	"strconv"
-	"unicode/utf8"
-)
-
 // What the shopper reads on the customer display: short sentences, the
 // same for the same outcome in every flow. API errors, trace ids and
 // references go to the log and kassectl status instead (DESIGN.md, money
@@ -25,19 +20,3 @@ const (
 	sayRefundedInFull = "This sale has been refunded in full."
 	sayStartAgain     = "Please wait – the cashier starts the payment again."
 )
-
-// maxShown is how much of a scanned code an error, the log or the status
-// repeats: a scanner can send anything, at any length.
-const maxShown = 60
-
-// quoteScan quotes a scanned code for a message, cut to maxShown bytes.
-func quoteScan(code string) string {
-	if len(code) <= maxShown {
-		return strconv.Quote(code)
-	}
-	cut := code[:maxShown]
-	for !utf8.ValidString(cut) && len(cut) > 0 {
-		cut = cut[:len(cut)-1]
-	}
-	return strconv.Quote(cut) + "… (" + strconv.Itoa(len(code)) + " bytes)"
-}
