@@ -10,6 +10,7 @@ import (
 
 	"kasse/money"
 	"kasse/printer/escpos"
+	"kasse/vippsid"
 )
 
 // Line is one article or service on the receipt.
@@ -106,15 +107,10 @@ func (r Receipt) Validate() error {
 	return nil
 }
 
-// checkReference applies the ePayment rule ^[a-zA-Z0-9-]{8,50}$.
+// checkReference applies the ePayment rule (vippsid.ReferencePattern).
 func checkReference(ref string) error {
-	if len(ref) < 8 || len(ref) > 50 {
-		return fmt.Errorf("reference %q must be 8 to 50 characters", ref)
-	}
-	for _, c := range []byte(ref) {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
-			return fmt.Errorf("reference %q may hold only letters, digits and '-'", ref)
-		}
+	if !vippsid.Reference(ref) {
+		return fmt.Errorf("reference %q must be 8 to 50 letters, digits and '-' (%s)", ref, vippsid.ReferencePattern)
 	}
 	return nil
 }

@@ -20,6 +20,7 @@ import (
 
 	"kasse/money"
 	"kasse/store"
+	"kasse/vippsid"
 )
 
 // Config is kassed.toml. example.toml in this directory shows every key.
@@ -240,8 +241,6 @@ func resolve(dir, p string) string {
 
 var countryCode = regexp.MustCompile(`^[1-9][0-9]{0,2}$`)
 
-var msnPattern = regexp.MustCompile(`^[0-9]{4,6}$`)
-
 // Standard serial rates; anything else is almost certainly a typo.
 var bauds = map[int]bool{1200: true, 2400: true, 4800: true, 9600: true, 19200: true, 38400: true, 57600: true, 115200: true}
 
@@ -270,7 +269,7 @@ func (c Config) Validate() error {
 	switch {
 	case v.MSN == "":
 		bad("vipps.msn is missing: set it to the merchant serial number (4–6 digits) from the Vipps MobilePay portal")
-	case !msnPattern.MatchString(v.MSN):
+	case !vippsid.MSN(v.MSN):
 		bad("vipps.msn %q is not valid: set it to the merchant serial number (4–6 digits) from the Vipps MobilePay portal", v.MSN)
 	}
 	if !money.ValidCurrency(v.Currency) {
@@ -312,7 +311,7 @@ func (c Config) Validate() error {
 		if err := store.CheckPrefix(p); err != nil {
 			bad("chain.msn: %v", err)
 		}
-		if !msnPattern.MatchString(m) {
+		if !vippsid.MSN(m) {
 			bad("chain.msn.%s %q is not valid: use that store's merchant serial number (4–6 digits)", p, m)
 		}
 	}

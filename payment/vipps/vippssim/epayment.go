@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"kasse/money"
+	"kasse/vippsid"
 )
 
 // Payment states and event names of the ePayment API.
@@ -346,7 +347,7 @@ func validateCreate(req *createRequest, now time.Time) (time.Time, []extraDetail
 	add := func(name, format string, args ...any) {
 		bad = append(bad, extraDetail{Name: name, Reason: fmt.Sprintf(format, args...)})
 	}
-	if !validReference(req.Reference) {
+	if !vippsid.Reference(req.Reference) {
 		add("reference", "%q must match ^[a-zA-Z0-9-]{8,50}$ (8 to 50 letters, digits or dashes)", req.Reference)
 	}
 	switch a := req.Amount; {
@@ -432,18 +433,6 @@ func validateCreate(req *createRequest, now time.Time) (time.Time, []extraDetail
 		}
 	}
 	return expires, bad
-}
-
-func validReference(ref string) bool {
-	if len(ref) < 8 || len(ref) > 50 {
-		return false
-	}
-	for _, c := range ref {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
-			return false
-		}
-	}
-	return true
 }
 
 func validPhone(n string) bool {
