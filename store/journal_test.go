@@ -406,3 +406,43 @@ func TestRefundSlipQueuedWithTheRefund(t *testing.T) {
 		t.Fatalf("second SlipDone: %v", err)
 	}
 }
+
+// Archives in a directory and the live database read as one sale log:
+// Write moves the final sales into a new file, Rows gives every row once in
+// time order, Sales reads the archived sales back.
+func TestArchivesAreOneLogWithTheDatabase(t *testing.T) {
+	dir := t.TempDir()
+	db := openT(t, filepath.Join(dir, "kasse.db"), Options{})
+	fixture(t, db) // a (captured, refunded) and b (cancelled) are final; c is waiting
+	rows := func() []string {
+		t.Helper()
+		var got []string
+		err := Archives{Dir: filepath.Join(dir, "archive")}.Rows(db, Filter{}, func(r Row) error {
+			got = append(got, r.Type+" "+r.Reference)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	before := rows()
+	a := Archives{Dir: filepath.Join(dir, "archive")}
+	n, file, err := a.Write(db, t0.Add(24*time.Hour))
+	if err != nil || n != 2 || !strings.HasPrefix(filepath.Base(file), "journal-") {
+		t.Fatalf("Write: %d sales to %q, %v; want 2 in a journal-*.jsonl.gz", n, file, err)
+	}
+	if files, _ := a.Files(); len(files) != 1 || files[0] != file {
+		t.Fatalf("Files() = %v, want [%s]", files, file)
+	}
+	if after := rows(); strings.Join(after, ",") != strings.Join(before, ",") {
+		t.Fatalf("rows after archiving:\n%v\nbefore:\n%v", after, before)
+	}
+	var archived []string
+	if err := a.Sales(Filter{}, func(s Sale) error { archived = append(archived, s.Reference); return nil }); err != nil || len(archived) != 2 {
+		t.Fatalf("archived sales %v, %v", archived, err)
+	}
+	if n, file, err := a.Write(db, t0.Add(24*time.Hour)); err != nil || n != 0 || file != "" {
+		t.Fatalf("a second Write with nothing to archive: %d, %q, %v", n, file, err)
+	}
+}
