@@ -42,4 +42,3 @@ func parseTime(s string) (time.Time, error) {
 	}
 	return t, nil
 }
-
