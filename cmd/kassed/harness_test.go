@@ -24,16 +24,17 @@ import (
 	"kasse/payment/vipps"
 	"kasse/payment/vipps/vippssim"
 	"kasse/payment/vipps/vippsspec"
+	"kasse/payment/vipps/vippstest"
 	"kasse/printer/printertest"
 	"kasse/till"
 )
 
 const (
-	partnerMSN   = "654321" // another merchant the test keys may act for (option A)
-	testMSN      = "123456"
-	testClientID = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
-	testSecret   = "test-client-secret-do-not-log"
-	testSubKey   = "test-subscription-key"
+	partnerMSN   = vippstest.PartnerMSN // another merchant the test keys may act for (option A)
+	testMSN      = vippstest.MSN
+	testClientID = vippstest.ClientID
+	testSecret   = vippstest.ClientSecret
+	testSubKey   = vippstest.SubscriptionKey
 )
 
 // world is a simulator and a register wired as in production: vippssim is a
@@ -99,20 +100,16 @@ func newWorld(t testing.TB, o worldOpts) *world {
 	if o.poll == 0 {
 		o.poll = time.Second
 	}
-	w := &world{t: t, clock: vippssim.NewManualClock(time.Now())}
+	w := &world{t: t}
 	if sh := o.shared; sh != nil {
 		w.clock, w.sim, w.spec, w.srv = sh.clock, sh.sim, sh.spec, sh.srv
 	} else {
-		w.sim = vippssim.New(vippssim.Config{MSN: testMSN, ClientID: testClientID, ClientSecret: testSecret,
-			SubscriptionKey: testSubKey, Clock: w.clock, PartnerMSNs: []string{partnerMSN}})
-		t.Cleanup(w.sim.Close)
-		var h http.Handler = w.sim
+		var spec *vippsspec.Validator
 		if o.spec {
-			w.spec = vippsspec.Open(t)
-			h = w.spec.Middleware(h)
+			spec = vippsspec.Open(t)
 		}
-		w.srv = httptest.NewServer(h)
-		t.Cleanup(w.srv.Close)
+		vt := vippstest.New(t, vippstest.Options{Spec: spec, Start: time.Now()})
+		w.clock, w.sim, w.spec, w.srv = vt.Clock, vt.Sim, vt.Spec, vt.Server
 	}
 	w.printer = printertest.NewPTY(t)
 
@@ -177,6 +174,7 @@ stores = [%s]
 		w.reg.close()
 	})
 	w.ctl = control.NewClient(filepath.Join(cfg.DataDir, "kassed.sock"))
+	// The shopper, through the test approve endpoint, on the wall clock.
 	w.vipps, err = vipps.New(vipps.Config{BaseURL: w.srv.URL, MSN: testMSN,
 		Credentials: vipps.Credentials{ClientID: testClientID, ClientSecret: testSecret, SubscriptionKey: testSubKey},
 		System:      vipps.System{Name: "kasse-test", Version: "1", PluginName: "shopper", PluginVersion: "1"}})
