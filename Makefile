@@ -30,7 +30,7 @@ fmt-check:
 # large databases) run once and report their own figures; micro benchmarks
 # run for the usual second.
 SCENARIO_PKGS := ./cmd/... ./store/...
-MICRO_PKGS    := ./display/... ./printer/... ./payment/...
+MICRO_PKGS    := ./display/... ./printer/... ./payment/... ./money/...
 bench:
 	@set -o pipefail; $(GO) test -run '^$$' -bench . -benchtime 1x -count 1 $(SCENARIO_PKGS) 2>&1 | $(GO) run ./cmd/internal/benchfmt
 	@set -o pipefail; $(GO) test -run '^$$' -bench . -benchmem -count 1 $(MICRO_PKGS) 2>&1 | $(GO) run ./cmd/internal/benchfmt
@@ -51,11 +51,12 @@ FUZZ_TARGETS := \
 	./payment/vipps:FuzzErrorReply \
 	./payment/vipps:FuzzTokenReply \
 	./payment/vipps:FuzzQRImage \
-	./payment/till:FuzzQuoteScan \
+	./payment:FuzzQuoteScan \
 	./printer/escpos:FuzzDecode \
 	./printer/escpos:FuzzBuilder \
 	./store:FuzzReadArchive \
-	./store:FuzzReference
+	./store:FuzzReference \
+	./vippsid:FuzzAgreesWithThePatterns
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; name=$${t##*:}; echo "== fuzz $$name ($$pkg, $(FUZZTIME))"; \
 	  $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $(FUZZ_FLAGS) $$pkg; done
