@@ -80,7 +80,7 @@ func refund(id, ref, store string, created time.Time, value int64) Refund {
 }
 
 func TestRefunds(t *testing.T) {
-	db := openT(t, filepath.Join(t.TempDir(), "kasse.db"), Options{Now: newClock().now})
+	db := openT(t, filepath.Join(t.TempDir(), "kasse.db"), Options{Now: newClock().Now})
 	s := sale("OSLO1-2-abcd-1", t0)
 	s.State = StateCaptured
 	if err := db.PutSale(s); err != nil {
@@ -374,7 +374,7 @@ func TestSizeGrowsWithTheFile(t *testing.T) {
 // of another store that is not in this journal; the slip leaves the queue
 // only through SlipDone, and never stands in for a sale's original.
 func TestRefundSlipQueuedWithTheRefund(t *testing.T) {
-	db := openT(t, filepath.Join(t.TempDir(), "kasse.db"), Options{Now: newClock().now})
+	db := openT(t, filepath.Join(t.TempDir(), "kasse.db"), Options{Now: newClock().Now})
 	r := refund("rf-9", "OSLO1-2-abcd-7", "BERG1", t0, 1500) // OSLO1's sale, refunded at BERG1
 	op := Op{Reference: r.Reference, Kind: "refund", API: "epayment", IdempotencyKey: r.ID, Body: []byte(`{}`)}
 	ids, err := db.PutRefund(r, op)
