@@ -9,7 +9,6 @@ import (
 	"image/png"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -117,32 +116,18 @@ func newWorld(t testing.TB, o worldOpts) *world {
 	if dir == "" {
 		dir = t.TempDir()
 	}
-	cfgFile := filepath.Join(dir, "kassed.toml")
-	writeFile(t, filepath.Join(dir, "secrets.toml"), 0o600, fmt.Sprintf(
-		"client_id = %q\nclient_secret = %q\nsubscription_key = %q\n", testClientID, testSecret, testSubKey))
-	writeFile(t, cfgFile, 0o644, fmt.Sprintf(`data_dir = "data"
-[vipps]
-base_url = %q
-msn = %q
-secrets_file = "secrets.toml"
-payment_description = "Kjøp i butikk"
-poll_interval = %q
-flow = %q
-callback_prefix = "https://butikken.example/vipps"
-fallback = "https://butikken.example"
-[store]
-prefix = %q
-lane = %q
-name = "Butikken Oslo S"
-lines = ["Jernbanetorget 1, 0154 Oslo"]
-tax_rate = 2500
-[printer]
-port = %q
-[chain]
-stores = [%s]
-[chain.msn]
-%s
-`, w.srv.URL, o.msn, o.poll.String(), o.flow, o.prefix, o.lane, w.printer.Path(), quoted(o.chain), msnTable(o.chainMSN)))
+	cfgFile, err := config.WriteFiles(dir, config.Config{DataDir: "data",
+		Vipps: config.Vipps{BaseURL: w.srv.URL, MSN: o.msn, PaymentDescription: "Kjøp i butikk",
+			PollInterval: config.Duration{Duration: o.poll}, Flow: o.flow,
+			CallbackPrefix: "https://butikken.example/vipps", FallBack: "https://butikken.example"},
+		Store: config.Store{Prefix: o.prefix, Lane: o.lane, Name: "Butikken Oslo S",
+			Lines: []string{"Jernbanetorget 1, 0154 Oslo"}, TaxRate: 2500},
+		Printer: config.Printer{Port: w.printer.Path()},
+		Chain:   config.Chain{Stores: o.chain, MSN: o.chainMSN},
+	}, config.Secrets{ClientID: testClientID, ClientSecret: testSecret, SubscriptionKey: testSubKey})
+	if err != nil {
+		t.Fatal(err)
+	}
 	cfg, err := config.Load(cfgFile)
 	if err != nil {
 		t.Fatal(err)
@@ -183,16 +168,6 @@ stores = [%s]
 	}
 	w.waitFor("the control socket", func(st till.Status) bool { return st.State == till.StateIdle })
 	return w
-}
-
-func writeFile(t testing.TB, path string, mode os.FileMode, body string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(body), mode); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(path, mode); err != nil { // the umask may have narrowed it
-		t.Fatal(err)
-	}
 }
 
 // waitFor polls kassectl status until cond holds; it fails after 20 s,
@@ -317,19 +292,3 @@ func (w *world) approve(ref string) {
 }
 
 func contains(b []byte, s string) bool { return strings.Contains(string(b), s) }
-
-func quoted(ss []string) string {
-	q := make([]string, len(ss))
-	for i, s := range ss {
-		q[i] = fmt.Sprintf("%q", s)
-	}
-	return strings.Join(q, ", ")
-}
-
-func msnTable(m map[string]string) string {
-	var b strings.Builder
-	for k, v := range m {
-		fmt.Fprintf(&b, "%s = %q\n", k, v)
-	}
-	return b.String()
-}
