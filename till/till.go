@@ -247,7 +247,10 @@ func (t *Till) publish() {
 		s.Value, s.Amount = sale.Amount.Value, sale.Amount.String()
 	} else {
 		a := t.amount()
-		if t.digits == "" && t.result.Value != 0 {
+		switch {
+		case es.Refund != nil && (t.state == StateRefundAmount || t.state == StateRefunding):
+			a = t.refundAmount() // what the refund gives back, as the display shows it
+		case t.digits == "" && t.result.Value != 0:
 			a = t.result // the result screen's amount, as the shopper sees it
 		}
 		s.Value, s.Amount = a.Value, a.String()

@@ -284,3 +284,20 @@ func TestStatusAmounts(t *testing.T) {
 		t.Fatalf("after 5: %+v, want keying 0,05 kr", st)
 	}
 }
+
+// During a refund the status shows what it gives back: all that is left,
+// or what was keyed.
+func TestStatusShowsTheRefundAmount(t *testing.T) {
+	tl, e, _ := tillIn(StateRefundAmount, true)
+	e.status.Refund = &lookup
+	tl.running.Store(true)
+	tl.publish()
+	if st := tl.Status(); st.Amount != "200,00 kr" || st.Refund == nil || st.Refund.Refundable != "200,00 kr" {
+		t.Fatalf("refund with nothing keyed: %+v", st)
+	}
+	tl.handleKey(device.Key5)
+	tl.publish()
+	if st := tl.Status(); st.Amount != "0,05 kr" {
+		t.Fatalf("after keying 5: %+v", st)
+	}
+}
