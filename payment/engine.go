@@ -202,16 +202,8 @@ func (e *Engine) Events() <-chan func() { return e.events }
 // ends with ctx.
 func (e *Engine) Start(ctx context.Context, report func(Outcome)) error {
 	e.ctx, e.report = ctx, report
-	ops, err := e.journal.Pending()
-	if err != nil {
+	if err := e.loadOutbox(); err != nil {
 		return err
-	}
-	for _, op := range ops {
-		op.NextAttempt = time.Time{} // reconcile now, whatever the old backoff said
-		e.out.add(op)
-	}
-	if len(ops) > 0 {
-		e.cfg.Logf("reconciling %d unfinished Vipps operations", len(ops))
 	}
 	e.kickPrinter()
 	return nil

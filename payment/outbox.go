@@ -65,6 +65,8 @@ func (o *outbox) note(err error) (back bool) {
 	return back
 }
 
+// loadOutbox mirrors the journal's pending operations, due at once: what
+// a crash or a power cut left unfinished is reconciled first.
 func (e *Engine) loadOutbox() error {
 	ops, err := e.journal.Pending()
 	if err != nil {
