@@ -30,7 +30,7 @@ fmt-check:
 # large databases) run once and report their own figures; micro benchmarks
 # run for the usual second.
 SCENARIO_PKGS := ./cmd/... ./store/...
-MICRO_PKGS    := ./display/... ./printer/... ./payment/...
+MICRO_PKGS    := ./display/... ./printer/... ./payment/... ./money/...
 bench:
 	@set -o pipefail; $(GO) test -run '^$$' -bench . -benchtime 1x -count 1 $(SCENARIO_PKGS) 2>&1 | $(GO) run ./cmd/internal/benchfmt
 	@set -o pipefail; $(GO) test -run '^$$' -bench . -benchmem -count 1 $(MICRO_PKGS) 2>&1 | $(GO) run ./cmd/internal/benchfmt
@@ -51,11 +51,12 @@ FUZZ_TARGETS := \
 	./payment/vipps:FuzzErrorReply \
 	./payment/vipps:FuzzTokenReply \
 	./payment/vipps:FuzzQRImage \
-	./payment/till:FuzzQuoteScan \
+	./payment:FuzzQuoteScan \
 	./printer/escpos:FuzzDecode \
 	./printer/escpos:FuzzBuilder \
 	./store:FuzzReadArchive \
-	./store:FuzzReference
+	./store:FuzzReference \
+	./vippsid:FuzzAgreesWithThePatterns
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; name=$${t##*:}; echo "== fuzz $$name ($$pkg, $(FUZZTIME))"; \
 	  $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $(FUZZ_FLAGS) $$pkg; done
@@ -74,8 +75,8 @@ test-arm:
 	@command -v qemu-aarch64-static >/dev/null && command -v qemu-arm-static >/dev/null || \
 	  { echo "installing qemu-user-static"; (apt-get update -qq && apt-get install -y -qq qemu-user-static) >/dev/null || \
 	    sudo sh -c 'apt-get update -qq && apt-get install -y -qq qemu-user-static' >/dev/null; }
-	GOARCH=arm64 $(GO) test -count=1 -short -exec qemu-aarch64-static ./store/ ./payment/money/
-	GOARCH=arm GOARM=6 $(GO) test -count=1 -short -exec qemu-arm-static ./store/ ./payment/money/
+	GOARCH=arm64 $(GO) test -count=1 -short -exec qemu-aarch64-static ./store/ ./money/
+	GOARCH=arm GOARM=6 $(GO) test -count=1 -short -exec qemu-arm-static ./store/ ./money/
 
 cross:
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -o $(BIN)/arm64/ ./cmd/kassed ./cmd/kassectl

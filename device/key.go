@@ -1,6 +1,9 @@
-// Package device holds the register's input hardware: the cashier's keys,
-// whichever way they arrive (GPIO buttons, a matrix keypad, a USB keypad or the
-// control socket of a simulated register).
+// Package device is where the register's input hardware lives. Today it
+// holds the cashier's keys as names and functions only: they arrive through
+// the control socket (kassectl key, and scans through kassectl scan). The
+// drivers for GPIO buttons, a matrix keypad and USB keypads and scanners
+// (evdev) are still to come (issue 12); each will turn its hardware's events
+// into these Keys.
 package device
 
 import (

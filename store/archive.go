@@ -8,6 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"sort"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -180,4 +183,103 @@ func readArchive(r io.Reader, fn func(archived) error) error {
 			return err
 		}
 	}
+}
+
+// Archives are the compressed journal files `kassectl journal archive`
+// writes into Dir, read back oldest first by name. With the live database
+// they are one sale log.
+type Archives struct{ Dir string }
+
+// RowSource is the live journal's rows in time order (DB.Rows).
+type RowSource interface {
+	Rows(f Filter, fn func(Row) error) error
+}
+
+// Archiver moves final sales into an archive file (DB.Archive).
+type Archiver interface {
+	Archive(before time.Time, w io.Writer) (int, error)
+}
+
+// Files lists the archive files, oldest first.
+func (a Archives) Files() ([]string, error) {
+	if a.Dir == "" {
+		return nil, nil
+	}
+	m, err := filepath.Glob(filepath.Join(a.Dir, "journal-*.jsonl.gz"))
+	sort.Strings(m)
+	return m, err
+}
+
+// Sales calls fn for every archived sale f selects.
+func (a Archives) Sales(f Filter, fn func(Sale) error) error {
+	files, err := a.Files()
+	if err != nil {
+		return err
+	}
+	for _, name := range files {
+		if err := withFile(name, func(r io.Reader) error { return ReadArchive(r, f, fn) }); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// Rows calls fn for every row of the archives and the live journal that f
+// selects, merged into one time order.
+func (a Archives) Rows(live RowSource, f Filter, fn func(Row) error) error {
+	files, err := a.Files()
+	if err != nil {
+		return err
+	}
+	var sources []func(func(Row) error) error
+	for _, name := range files {
+		sources = append(sources, func(fn func(Row) error) error {
+			return withFile(name, func(r io.Reader) error { return ArchiveRows(r, f, fn) })
+		})
+	}
+	sources = append(sources, func(fn func(Row) error) error { return live.Rows(f, fn) })
+	return MergeRows(sources, fn)
+}
+
+func withFile(name string, fn func(io.Reader) error) error {
+	fh, err := os.Open(name)
+	if err != nil {
+		return err
+	}
+	defer fh.Close()
+	return fn(fh)
+}
+
+// Write archives the final sales created before `before` into a new file,
+// made durable (file and directory synced) before the sales leave bbolt.
+// It returns how many were archived and the file's name.
+func (a Archives) Write(j Archiver, before time.Time) (int, string, error) {
+	if a.Dir == "" {
+		return 0, "", errors.New("no archive directory configured")
+	}
+	if err := os.MkdirAll(a.Dir, 0o700); err != nil {
+		return 0, "", err
+	}
+	name := filepath.Join(a.Dir, fmt.Sprintf("journal-%s-%d.jsonl.gz", before.Format("20060102"), time.Now().UnixNano()))
+	fh, err := os.OpenFile(name, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return 0, "", err
+	}
+	n, err := j.Archive(before, fh) // it syncs fh before deleting
+	if cerr := fh.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && n == 0 {
+		os.Remove(name)
+		return 0, "", nil
+	}
+	if err != nil {
+		os.Remove(name)
+		return 0, "", err
+	}
+	if d, derr := os.Open(a.Dir); derr == nil {
+		d.Sync()
+		d.Close()
+	}
+	return n, name, nil
 }

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"kasse/payment/money"
+	"kasse/money"
 	"kasse/store"
 )
 

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"kasse/payment/money"
+	"kasse/money"
 )
 
 var t0 = time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
@@ -80,7 +80,7 @@ func refund(id, ref, store string, created time.Time, value int64) Refund {
 }
 
 func TestRefunds(t *testing.T) {
-	db := openT(t, filepath.Join(t.TempDir(), "kasse.db"), Options{Now: newClock().now})
+	db := openT(t, filepath.Join(t.TempDir(), "kasse.db"), Options{Now: newClock().Now})
 	s := sale("OSLO1-2-abcd-1", t0)
 	s.State = StateCaptured
 	if err := db.PutSale(s); err != nil {
@@ -374,7 +374,7 @@ func TestSizeGrowsWithTheFile(t *testing.T) {
 // of another store that is not in this journal; the slip leaves the queue
 // only through SlipDone, and never stands in for a sale's original.
 func TestRefundSlipQueuedWithTheRefund(t *testing.T) {
-	db := openT(t, filepath.Join(t.TempDir(), "kasse.db"), Options{Now: newClock().now})
+	db := openT(t, filepath.Join(t.TempDir(), "kasse.db"), Options{Now: newClock().Now})
 	r := refund("rf-9", "OSLO1-2-abcd-7", "BERG1", t0, 1500) // OSLO1's sale, refunded at BERG1
 	op := Op{Reference: r.Reference, Kind: "refund", API: "epayment", IdempotencyKey: r.ID, Body: []byte(`{}`)}
 	ids, err := db.PutRefund(r, op)
@@ -404,5 +404,45 @@ func TestRefundSlipQueuedWithTheRefund(t *testing.T) {
 	}
 	if err := db.SlipDone(id); !errors.Is(err, ErrNoPrintJob) {
 		t.Fatalf("second SlipDone: %v", err)
+	}
+}
+
+// Archives in a directory and the live database read as one sale log:
+// Write moves the final sales into a new file, Rows gives every row once in
+// time order, Sales reads the archived sales back.
+func TestArchivesAreOneLogWithTheDatabase(t *testing.T) {
+	dir := t.TempDir()
+	db := openT(t, filepath.Join(dir, "kasse.db"), Options{})
+	fixture(t, db) // a (captured, refunded) and b (cancelled) are final; c is waiting
+	rows := func() []string {
+		t.Helper()
+		var got []string
+		err := Archives{Dir: filepath.Join(dir, "archive")}.Rows(db, Filter{}, func(r Row) error {
+			got = append(got, r.Type+" "+r.Reference)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	before := rows()
+	a := Archives{Dir: filepath.Join(dir, "archive")}
+	n, file, err := a.Write(db, t0.Add(24*time.Hour))
+	if err != nil || n != 2 || !strings.HasPrefix(filepath.Base(file), "journal-") {
+		t.Fatalf("Write: %d sales to %q, %v; want 2 in a journal-*.jsonl.gz", n, file, err)
+	}
+	if files, _ := a.Files(); len(files) != 1 || files[0] != file {
+		t.Fatalf("Files() = %v, want [%s]", files, file)
+	}
+	if after := rows(); strings.Join(after, ",") != strings.Join(before, ",") {
+		t.Fatalf("rows after archiving:\n%v\nbefore:\n%v", after, before)
+	}
+	var archived []string
+	if err := a.Sales(Filter{}, func(s Sale) error { archived = append(archived, s.Reference); return nil }); err != nil || len(archived) != 2 {
+		t.Fatalf("archived sales %v, %v", archived, err)
+	}
+	if n, file, err := a.Write(db, t0.Add(24*time.Hour)); err != nil || n != 0 || file != "" {
+		t.Fatalf("a second Write with nothing to archive: %d, %q, %v", n, file, err)
 	}
 }

@@ -90,7 +90,7 @@ func TestMigrateV1KeepsSales(t *testing.T) {
 	old := v1Sales()
 	writeV1(t, path, old, nil)
 
-	db := openT(t, path, Options{Now: newClock().now})
+	db := openT(t, path, Options{Now: newClock().Now})
 	if db.Commits() != 1 {
 		t.Errorf("migration took %d commits, want 1", db.Commits())
 	}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"kasse/vippsid"
 )
 
 // ErrNoOp is wrapped when an operation ID is not in the outbox: it was
@@ -191,7 +193,7 @@ func (db *DB) PendingFor(ref string) ([]Op, error) {
 
 func checkOps(ops []Op) error {
 	for _, op := range ops {
-		if !validVippsReference(op.Reference) {
+		if !vippsid.Reference(op.Reference) {
 			return fmt.Errorf("op %s: reference %q is not valid for Vipps", op.Kind, op.Reference)
 		}
 		if op.Kind == "" {

@@ -218,10 +218,7 @@ func (db *DB) FinishRefundPrint(r Refund, done []uint64, slip PrintJob) (jobID u
 	slip.Reference, slip.Refund = r.Reference, r.ID
 	err = db.update(func(tx *bolt.Tx) error {
 		now := db.now()
-		if err := putRefund(tx, r, now); err != nil {
-			return err
-		}
-		if err := deleteOps(tx, r.Reference, done); err != nil {
+		if err := finishRefund(tx, r, done, now); err != nil {
 			return err
 		}
 		jobID, err = queueJob(tx, slip, now)

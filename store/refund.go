@@ -7,7 +7,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"kasse/payment/money"
+	"kasse/money"
 )
 
 // Refund states.
@@ -54,10 +54,7 @@ func (db *DB) FinishRefund(r Refund, done []uint64, next ...Op) ([]uint64, error
 	var ids []uint64
 	err = db.update(func(tx *bolt.Tx) error {
 		now := db.now()
-		if err := putRefund(tx, r, now); err != nil {
-			return err
-		}
-		if err := deleteOps(tx, r.Reference, done); err != nil {
+		if err := finishRefund(tx, r, done, now); err != nil {
 			return err
 		}
 		ids, err = appendOps(tx, now, next)
@@ -67,6 +64,14 @@ func (db *DB) FinishRefund(r Refund, done []uint64, next ...Op) ([]uint64, error
 		return nil, fmt.Errorf("database %s: storing refund %s of %s: %w", db.path, r.ID, r.Reference, err)
 	}
 	return ids, nil
+}
+
+// finishRefund stores r and deletes its done ops in tx.
+func finishRefund(tx *bolt.Tx, r Refund, done []uint64, now time.Time) error {
+	if err := putRefund(tx, r, now); err != nil {
+		return err
+	}
+	return deleteOps(tx, r.Reference, done)
 }
 
 func checkRefund(r Refund) (Refund, error) {

@@ -9,7 +9,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"kasse/payment/money"
+	"kasse/money"
+	"kasse/vippsid"
 )
 
 // The till's view of a sale, in Sale.State.
@@ -74,7 +75,7 @@ func (db *DB) PutSale(s Sale) error {
 }
 
 func checkSale(s Sale) error {
-	if !validVippsReference(s.Reference) {
+	if !vippsid.Reference(s.Reference) {
 		return fmt.Errorf("sale reference %q is not valid for Vipps: use 8–50 of a-z, A-Z, 0-9 and -", s.Reference)
 	}
 	if !states[s.State] {
@@ -255,16 +256,4 @@ func storeKey(store string, t time.Time, ref string) []byte {
 func timeKey(t time.Time, ref string) []byte {
 	k := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(ref)), uint64(t.UnixNano())^(1<<63))
 	return append(k, ref...)
-}
-
-func validVippsReference(ref string) bool {
-	if len(ref) < 8 || len(ref) > 50 {
-		return false
-	}
-	for i := 0; i < len(ref); i++ {
-		if !isLetter(ref[i]) && !(ref[i] >= '0' && ref[i] <= '9') && ref[i] != '-' {
-			return false
-		}
-	}
-	return true
 }

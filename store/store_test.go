@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"kasse/clock"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -14,7 +15,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"kasse/payment/money"
+	"kasse/money"
 )
 
 var vippsRef = regexp.MustCompile(`^[a-zA-Z0-9-]{8,50}$`)
@@ -27,12 +28,11 @@ func seeded(seed uint64) *rand.ChaCha8 {
 	return rand.NewChaCha8(s)
 }
 
-// clock is a settable clock; each call advances it one second.
-type clock struct{ t time.Time }
-
-func (c *clock) now() time.Time { c.t = c.t.Add(time.Second); return c.t }
-
-func newClock() *clock { return &clock{t: time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)} }
+// newClock is the module's manual clock, stepping a second at every
+// reading so that successive records differ.
+func newClock() *clock.Manual {
+	return clock.NewManual(time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)).Step(time.Second)
+}
 
 func openT(t *testing.T, path string, o Options) *DB {
 	t.Helper()
@@ -58,7 +58,7 @@ func sale(ref string, created time.Time) Sale {
 
 func TestCreateReopenKeepsDataAndTag(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "kasse.db")
-	db := openT(t, path, Options{Now: newClock().now})
+	db := openT(t, path, Options{Now: newClock().Now})
 	tag := db.InstanceTag()
 	if !validTag(tag) {
 		t.Fatalf("instance tag %q is not 4 of [a-z0-9]", tag)
@@ -228,7 +228,7 @@ func TestParseReference(t *testing.T) {
 // root page, which is a real page once the bucket outgrows inlining.
 func writeSales(t *testing.T, path string, n int) {
 	t.Helper()
-	db, err := Open(path, Options{Rand: seeded(1), Now: newClock().now})
+	db, err := Open(path, Options{Rand: seeded(1), Now: newClock().Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -371,13 +371,13 @@ func TestSaleNotFound(t *testing.T) {
 
 func TestPutSaleStampsAndValidates(t *testing.T) {
 	clk := newClock()
-	db := openT(t, filepath.Join(t.TempDir(), "kasse.db"), Options{Now: clk.now})
+	db := openT(t, filepath.Join(t.TempDir(), "kasse.db"), Options{Now: clk.Now})
 	s := sale("OSLO1-2-abcd-1", time.Time{})
 	if err := db.PutSale(s); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := db.Sale(s.Reference)
-	created := clk.t
+	created := clk.Peek()
 	if !got.Created.Equal(created) || !got.Updated.Equal(created) {
 		t.Errorf("new sale: created %v updated %v, want both %v", got.Created, got.Updated, created)
 	}
@@ -386,7 +386,7 @@ func TestPutSaleStampsAndValidates(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, _ = db.Sale(s.Reference)
-	if !got.Created.Equal(created) || !got.Updated.Equal(clk.t) || got.State != StateCaptured {
+	if !got.Created.Equal(created) || !got.Updated.Equal(clk.Peek()) || got.State != StateCaptured {
 		t.Errorf("updated sale: %+v", got)
 	}
 

@@ -15,9 +15,9 @@ import (
 
 	"kasse/cmd/internal/control"
 	"kasse/device"
-	"kasse/payment/money"
-	"kasse/payment/till"
+	"kasse/money"
 	"kasse/store"
+	"kasse/till"
 )
 
 // idleTill is a till with nothing to do: the journal tests need only the

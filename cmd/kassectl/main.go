@@ -28,11 +28,11 @@ import (
 
 	"kasse/cmd/internal/control"
 	"kasse/device"
-	"kasse/payment/money"
-	"kasse/payment/till"
+	"kasse/money"
 	"kasse/printer/escpos"
 	"kasse/printer/receipt"
 	"kasse/store"
+	"kasse/till"
 )
 
 const usage = `usage: kassectl [--data DIR | --socket PATH] COMMAND [ARGS]

@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"image/png"
 	"net"
 	"net/http"
@@ -18,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"kasse/cmd/internal/config"
 )
 
 type binaries struct{ kassed, kassectl, vippssim string }
@@ -52,22 +53,17 @@ func shop(t *testing.T, addr string, secretsMode os.FileMode, msn string) (cfg, 
 	t.Helper()
 	dir := t.TempDir()
 	data = filepath.Join(dir, "data")
-	cfg = filepath.Join(dir, "kassed.toml")
-	msnLine := ""
-	if msn != "" {
-		msnLine = fmt.Sprintf("msn = %q\n", msn)
-	}
-	body := fmt.Sprintf("data_dir = %q\n[vipps]\nbase_url = \"http://%s\"\n%ssecrets_file = \"secrets.toml\"\n[store]\nprefix = \"BERGEN\"\nlane = \"7\"\nname = \"Butikken Bergen\"\n", data, addr, msnLine)
-	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
+	c, err := config.WriteFiles(dir, config.Config{DataDir: data,
+		Vipps: config.Vipps{BaseURL: "http://" + addr, MSN: msn},
+		Store: config.Store{Prefix: "BERGEN", Lane: "7", Name: "Butikken Bergen"},
+	}, config.Secrets{ClientID: clientID, ClientSecret: "s3cret-value", SubscriptionKey: "sub-key"})
+	if err != nil {
 		t.Fatal(err)
 	}
-	sec := filepath.Join(dir, "secrets.toml")
-	if err := os.WriteFile(sec, []byte("client_id = \""+clientID+"\"\nclient_secret = \"s3cret-value\"\nsubscription_key = \"sub-key\"\n"), secretsMode); err != nil {
+	if err := os.Chmod(filepath.Join(dir, "secrets.toml"), secretsMode); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Chmod(sec, secretsMode); err != nil {
-		t.Fatal(err)
-	}
+	cfg = c
 	return cfg, data
 }
 

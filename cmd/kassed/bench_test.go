@@ -13,7 +13,7 @@ import (
 
 	"kasse/device"
 	"kasse/display"
-	"kasse/payment/till"
+	"kasse/till"
 )
 
 // press keys a sale on the till directly (the path a hardware key takes).

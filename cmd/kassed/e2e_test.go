@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"kasse/payment/till"
+	"kasse/till"
 )
 
 var referencePattern = regexp.MustCompile(`^[a-zA-Z0-9-]{8,50}$`)

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"kasse/payment/till"
-	"kasse/payment/vippssim"
+	"kasse/payment/vipps/vippssim"
+	"kasse/till"
 )
 
 // The seed flow of the POS FAQ: eCom v2 initiate with the landing page, a

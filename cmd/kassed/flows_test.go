@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"kasse/payment/till"
+	"kasse/till"
 )
 
 // The cashier keys the shopper's phone number: the payment goes to their

@@ -9,7 +9,6 @@ import (
 	"image/png"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -21,19 +20,20 @@ import (
 
 	"kasse/cmd/internal/config"
 	"kasse/cmd/internal/control"
-	"kasse/payment/till"
 	"kasse/payment/vipps"
-	"kasse/payment/vippssim"
-	"kasse/payment/vippsspec"
+	"kasse/payment/vipps/vippssim"
+	"kasse/payment/vipps/vippsspec"
+	"kasse/payment/vipps/vippstest"
 	"kasse/printer/printertest"
+	"kasse/till"
 )
 
 const (
-	partnerMSN   = "654321" // another merchant the test keys may act for (option A)
-	testMSN      = "123456"
-	testClientID = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
-	testSecret   = "test-client-secret-do-not-log"
-	testSubKey   = "test-subscription-key"
+	partnerMSN   = vippstest.PartnerMSN // another merchant the test keys may act for (option A)
+	testMSN      = vippstest.MSN
+	testClientID = vippstest.ClientID
+	testSecret   = vippstest.ClientSecret
+	testSubKey   = vippstest.SubscriptionKey
 )
 
 // world is a simulator and a register wired as in production: vippssim is a
@@ -99,20 +99,16 @@ func newWorld(t testing.TB, o worldOpts) *world {
 	if o.poll == 0 {
 		o.poll = time.Second
 	}
-	w := &world{t: t, clock: vippssim.NewManualClock(time.Now())}
+	w := &world{t: t}
 	if sh := o.shared; sh != nil {
 		w.clock, w.sim, w.spec, w.srv = sh.clock, sh.sim, sh.spec, sh.srv
 	} else {
-		w.sim = vippssim.New(vippssim.Config{MSN: testMSN, ClientID: testClientID, ClientSecret: testSecret,
-			SubscriptionKey: testSubKey, Clock: w.clock, PartnerMSNs: []string{partnerMSN}})
-		t.Cleanup(w.sim.Close)
-		var h http.Handler = w.sim
+		var spec *vippsspec.Validator
 		if o.spec {
-			w.spec = vippsspec.Open(t)
-			h = w.spec.Middleware(h)
+			spec = vippsspec.Open(t)
 		}
-		w.srv = httptest.NewServer(h)
-		t.Cleanup(w.srv.Close)
+		vt := vippstest.New(t, vippstest.Options{Spec: spec, Start: time.Now()})
+		w.clock, w.sim, w.spec, w.srv = vt.Clock, vt.Sim, vt.Spec, vt.Server
 	}
 	w.printer = printertest.NewPTY(t)
 
@@ -120,32 +116,18 @@ func newWorld(t testing.TB, o worldOpts) *world {
 	if dir == "" {
 		dir = t.TempDir()
 	}
-	cfgFile := filepath.Join(dir, "kassed.toml")
-	writeFile(t, filepath.Join(dir, "secrets.toml"), 0o600, fmt.Sprintf(
-		"client_id = %q\nclient_secret = %q\nsubscription_key = %q\n", testClientID, testSecret, testSubKey))
-	writeFile(t, cfgFile, 0o644, fmt.Sprintf(`data_dir = "data"
-[vipps]
-base_url = %q
-msn = %q
-secrets_file = "secrets.toml"
-payment_description = "Kjøp i butikk"
-poll_interval = %q
-flow = %q
-callback_prefix = "https://butikken.example/vipps"
-fallback = "https://butikken.example"
-[store]
-prefix = %q
-lane = %q
-name = "Butikken Oslo S"
-lines = ["Jernbanetorget 1, 0154 Oslo"]
-tax_rate = 2500
-[printer]
-port = %q
-[chain]
-stores = [%s]
-[chain.msn]
-%s
-`, w.srv.URL, o.msn, o.poll.String(), o.flow, o.prefix, o.lane, w.printer.Path(), quoted(o.chain), msnTable(o.chainMSN)))
+	cfgFile, err := config.WriteFiles(dir, config.Config{DataDir: "data",
+		Vipps: config.Vipps{BaseURL: w.srv.URL, MSN: o.msn, PaymentDescription: "Kjøp i butikk",
+			PollInterval: config.Duration{Duration: o.poll}, Flow: o.flow,
+			CallbackPrefix: "https://butikken.example/vipps", FallBack: "https://butikken.example"},
+		Store: config.Store{Prefix: o.prefix, Lane: o.lane, Name: "Butikken Oslo S",
+			Lines: []string{"Jernbanetorget 1, 0154 Oslo"}, TaxRate: 2500},
+		Printer: config.Printer{Port: w.printer.Path()},
+		Chain:   config.Chain{Stores: o.chain, MSN: o.chainMSN},
+	}, config.Secrets{ClientID: testClientID, ClientSecret: testSecret, SubscriptionKey: testSubKey})
+	if err != nil {
+		t.Fatal(err)
+	}
 	cfg, err := config.Load(cfgFile)
 	if err != nil {
 		t.Fatal(err)
@@ -177,6 +159,7 @@ stores = [%s]
 		w.reg.close()
 	})
 	w.ctl = control.NewClient(filepath.Join(cfg.DataDir, "kassed.sock"))
+	// The shopper, through the test approve endpoint, on the wall clock.
 	w.vipps, err = vipps.New(vipps.Config{BaseURL: w.srv.URL, MSN: testMSN,
 		Credentials: vipps.Credentials{ClientID: testClientID, ClientSecret: testSecret, SubscriptionKey: testSubKey},
 		System:      vipps.System{Name: "kasse-test", Version: "1", PluginName: "shopper", PluginVersion: "1"}})
@@ -185,16 +168,6 @@ stores = [%s]
 	}
 	w.waitFor("the control socket", func(st till.Status) bool { return st.State == till.StateIdle })
 	return w
-}
-
-func writeFile(t testing.TB, path string, mode os.FileMode, body string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(body), mode); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(path, mode); err != nil { // the umask may have narrowed it
-		t.Fatal(err)
-	}
 }
 
 // waitFor polls kassectl status until cond holds; it fails after 20 s,
@@ -319,19 +292,3 @@ func (w *world) approve(ref string) {
 }
 
 func contains(b []byte, s string) bool { return strings.Contains(string(b), s) }
-
-func quoted(ss []string) string {
-	q := make([]string, len(ss))
-	for i, s := range ss {
-		q[i] = fmt.Sprintf("%q", s)
-	}
-	return strings.Join(q, ", ")
-}
-
-func msnTable(m map[string]string) string {
-	var b strings.Builder
-	for k, v := range m {
-		fmt.Fprintf(&b, "%s = %q\n", k, v)
-	}
-	return b.String()
-}

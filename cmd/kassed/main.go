@@ -24,11 +24,12 @@ import (
 	"kasse/cmd/internal/control"
 	"kasse/display"
 	"kasse/display/displaytest"
-	"kasse/payment/till"
+	"kasse/payment"
 	"kasse/payment/vipps"
 	"kasse/printer"
 	"kasse/printer/receipt"
 	"kasse/store"
+	"kasse/till"
 )
 
 func main() {
@@ -67,7 +68,7 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	reg.till.SetCrash(crash)
+	reg.engine.SetCrash(crash)
 	defer reg.close()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -76,11 +77,12 @@ func run(args []string) error {
 
 // register is one wired kassed: everything run needs, built by openRegister.
 type register struct {
-	cfg  config.Config
-	db   *store.DB
-	hw   *hardware
-	till *till.Till
-	logf func(string, ...any)
+	cfg    config.Config
+	db     *store.DB
+	hw     *hardware
+	engine *payment.Engine
+	till   *till.Till
+	logf   func(string, ...any)
 }
 
 func openRegister(cfg config.Config, secrets config.Secrets, sim bool, logf func(string, ...any)) (*register, error) {
@@ -113,18 +115,21 @@ func openRegister(cfg config.Config, secrets config.Secrets, sim bool, logf func
 		db.Close()
 		return nil, err
 	}
-	t := till.New(till.Config{
+	eng := payment.New(payment.Config{
 		Store: cfg.Store.Prefix, Lane: cfg.Store.Lane, StoreName: cfg.Store.Name, StoreLines: cfg.Store.Lines,
 		Currency: cfg.Vipps.Currency, Description: cfg.Vipps.PaymentDescription, TaxRate: cfg.Store.TaxRate,
 		ChainStores: cfg.Chain.Stores, ChainMSN: cfg.Chain.MSN,
 		Flow: strings.Replace(cfg.Vipps.Flow, "ecom-image", "ecom", 1), QRSize: hw.panel.QRArea().Dx(),
 		ECommMSN: cfg.Vipps.MSN, ECommCallback: cfg.Vipps.CallbackPrefix, ECommFallBack: cfg.Vipps.FallBack,
-		ECommImage:  cfg.Vipps.Flow == "ecom-image",
-		CountryCode: cfg.Vipps.CountryCode, KeepPhone: cfg.Vipps.KeepPhoneNumbers,
+		ECommImage:   cfg.Vipps.Flow == "ecom-image",
+		KeepPhone:    cfg.Vipps.KeepPhoneNumbers,
 		PollInterval: cfg.Vipps.PollInterval.Duration,
 		Logf:         logf,
-	}, client, hw.panel, hw.printer, db)
-	return &register{cfg: cfg, db: db, hw: hw, till: t, logf: logf}, nil
+	}, client, hw.printer, db)
+	t := till.New(till.Config{Store: cfg.Store.Prefix, Lane: cfg.Store.Lane, StoreName: cfg.Store.Name,
+		Currency: cfg.Vipps.Currency, CountryCode: cfg.Vipps.CountryCode, PushOnly: cfg.Vipps.Flow == "push", Logf: logf},
+		eng, hw.panel)
+	return &register{cfg: cfg, db: db, hw: hw, engine: eng, till: t, logf: logf}, nil
 }
 
 func (r *register) close() {

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"kasse/payment/till"
-	"kasse/payment/vippssim"
+	"kasse/payment/vipps/vippssim"
+	"kasse/till"
 )
 
 // With Vipps unreachable, a new sale is refused at once with a clear

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"kasse/cmd/internal/control"
-	"kasse/payment/till"
+	"kasse/till"
 )
 
 // Store B refunds a sale made in store A, in two parts, reading what is

@@ -6,10 +6,10 @@ import (
 	"testing"
 	"time"
 
-	"kasse/payment/money"
-	"kasse/payment/till"
+	"kasse/money"
 	"kasse/payment/vipps"
-	"kasse/payment/vippssim"
+	"kasse/payment/vipps/vippssim"
+	"kasse/till"
 )
 
 // Trust no reply blindly (issue 7, bug 2): replies about another payment, in

@@ -23,7 +23,8 @@ import (
 	"syscall"
 	"time"
 
-	"kasse/payment/vippssim"
+	"kasse/payment/vipps/vippssim"
+	"kasse/vippsid"
 )
 
 func main() {
@@ -57,7 +58,7 @@ func run(args []string) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q: all settings are flags, see -h", fs.Args())
 	}
-	if !validMSN(*msn) {
+	if !vippsid.MSN(*msn) {
 		return fmt.Errorf("--msn %q is not a merchant serial number: use 4 to 6 digits", *msn)
 	}
 	var partnerMSNs []string
@@ -65,7 +66,7 @@ func run(args []string) error {
 		if m = strings.TrimSpace(m); m == "" {
 			continue
 		}
-		if !validMSN(m) {
+		if !vippsid.MSN(m) {
 			return fmt.Errorf("--partner-msns: %q is not a merchant serial number: use 4 to 6 digits", m)
 		}
 		partnerMSNs = append(partnerMSNs, m)
@@ -114,18 +115,6 @@ func run(args []string) error {
 		return err
 	}
 	return nil
-}
-
-func validMSN(s string) bool {
-	if len(s) < 4 || len(s) > 6 {
-		return false
-	}
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // logRequests writes one line per request: method, path and status only,

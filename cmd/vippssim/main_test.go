@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"kasse/payment/vippssim"
+	"kasse/payment/vipps/vippssim"
 )
 
 func TestRunRejectsBadSettings(t *testing.T) {

@@ -12,10 +12,11 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
+
+	"kasse/vippsid"
 )
 
 // Credentials are the merchant's API keys. They come from the secrets file
@@ -54,15 +55,13 @@ type Client struct {
 	expires time.Time
 }
 
-var msnPattern = regexp.MustCompile(`^[0-9]{4,6}$`)
-
 // New checks the config and returns a client.
 func New(cfg Config) (*Client, error) {
 	u, err := url.Parse(cfg.BaseURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("vipps base URL %q is not an http(s) URL: use https://apitest.vipps.no, https://api.vipps.no or the simulator's address", cfg.BaseURL)
 	}
-	if !msnPattern.MatchString(cfg.MSN) {
+	if !vippsid.MSN(cfg.MSN) {
 		return nil, fmt.Errorf("merchant serial number %q must be 4–6 digits", cfg.MSN)
 	}
 	c := cfg.Credentials

@@ -10,21 +10,22 @@ import (
 	"testing"
 	"time"
 
-	"kasse/payment/money"
+	"kasse/money"
 	"kasse/payment/vipps"
-	"kasse/payment/vippssim"
-	"kasse/payment/vippsspec"
+	"kasse/payment/vipps/vippssim"
+	"kasse/payment/vipps/vippsspec"
+	"kasse/payment/vipps/vippstest"
 )
 
 const (
-	msn    = "123456"
-	id     = "client-id-1"
-	secret = "client-secret-1"
-	subKey = "sub-key-1"
+	msn    = vippstest.MSN
+	id     = vippstest.ClientID
+	secret = vippstest.ClientSecret
+	subKey = vippstest.SubscriptionKey
 )
 
 // env is the simulator behind the contract validator on a real HTTP
-// server, and a client whose clock is the simulator's.
+// server (vippstest), and a client whose clock is the simulator's.
 type env struct {
 	t      *testing.T
 	sim    *vippssim.Server
@@ -32,6 +33,7 @@ type env struct {
 	spec   *vippsspec.Validator
 	srv    *httptest.Server
 	client *vipps.Client
+	vt     *vippstest.Env
 }
 
 type options struct {
@@ -42,49 +44,15 @@ type options struct {
 
 func newEnv(t *testing.T, loaded *vippsspec.Validator, o options) *env {
 	t.Helper()
-	spec := loaded.Fresh()
-	clock := vippssim.NewManualClock(time.Date(2025, 3, 14, 12, 0, 0, 0, time.UTC))
-	cfg := vippssim.Config{MSN: msn, ClientID: id, ClientSecret: secret, SubscriptionKey: subKey, Clock: clock}
-	if o.sim != nil {
-		o.sim(&cfg)
-	}
-	sim := vippssim.New(cfg)
-	var h http.Handler = sim
-	if o.handler != nil {
-		h = o.handler(sim)
-	}
-	srv := httptest.NewServer(spec.Middleware(h))
-	e := &env{t: t, sim: sim, clock: clock, spec: spec, srv: srv}
-	t.Cleanup(func() {
-		srv.Close()
-		sim.Close()
-		spec.Check(t)
-		if spec.Count() == 0 {
-			t.Error("the contract validator checked no exchange: the test proves nothing about the contract")
-		}
-	})
+	vt := vippstest.New(t, vippstest.Options{Spec: loaded, Sim: o.sim, Handler: o.handler})
+	e := &env{t: t, sim: vt.Sim, clock: vt.Clock, spec: vt.Spec, srv: vt.Server, vt: vt}
 	e.client = e.newClient(o.client)
 	return e
 }
 
 func (e *env) newClient(tweak func(*vipps.Config)) *vipps.Client {
 	e.t.Helper()
-	cfg := vipps.Config{
-		BaseURL:     e.srv.URL,
-		MSN:         msn,
-		Credentials: vipps.Credentials{ClientID: id, ClientSecret: secret, SubscriptionKey: subKey},
-		System:      vipps.System{Name: "kasse", Version: "test", PluginName: "kassed", PluginVersion: "test"},
-		HTTP:        e.srv.Client(),
-		Now:         e.clock.Now,
-	}
-	if tweak != nil {
-		tweak(&cfg)
-	}
-	c, err := vipps.New(cfg)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return c
+	return e.vt.Client(e.t, "", tweak)
 }
 
 // noReuse is an HTTP client that opens a connection per request: Go's

@@ -7,7 +7,7 @@ import (
 	"net/url"
 	"time"
 
-	"kasse/payment/money"
+	"kasse/money"
 )
 
 // ecomJSON is the content type ecom-v2.yaml declares for every body.

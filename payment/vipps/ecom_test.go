@@ -12,8 +12,8 @@ import (
 	"github.com/makiuchi-d/gozxing/qrcode"
 
 	"kasse/payment/vipps"
-	"kasse/payment/vippssim"
-	"kasse/payment/vippsspec"
+	"kasse/payment/vipps/vippssim"
+	"kasse/payment/vipps/vippsspec"
 )
 
 func ecomPayment(orderID string, amount int64) vipps.ECommPayment {

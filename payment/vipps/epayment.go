@@ -6,7 +6,7 @@ import (
 	"net/url"
 	"time"
 
-	"kasse/payment/money"
+	"kasse/money"
 )
 
 // The ePayment states (epayment-v1.yaml, State).

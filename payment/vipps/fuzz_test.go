@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"kasse/payment/money"
+	"kasse/money"
 	"kasse/payment/vipps"
 )
 

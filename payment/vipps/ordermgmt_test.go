@@ -6,9 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"kasse/payment/money"
+	"kasse/money"
 	"kasse/payment/vipps"
-	"kasse/payment/vippsspec"
+	"kasse/payment/vipps/vippsspec"
 )
 
 func testEPaymentReceipt(t *testing.T, spec *vippsspec.Validator) {

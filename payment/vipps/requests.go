@@ -4,7 +4,7 @@ import (
 	"context"
 	"net/http"
 
-	"kasse/payment/money"
+	"kasse/money"
 )
 
 // The ePayment writes as Requests, so the register can store the exact bytes

@@ -8,8 +8,9 @@ import (
 	"strings"
 	"time"
 
-	"kasse/payment/money"
+	"kasse/money"
 	"kasse/printer/escpos"
+	"kasse/vippsid"
 )
 
 // Line is one article or service on the receipt.
@@ -106,15 +107,10 @@ func (r Receipt) Validate() error {
 	return nil
 }
 
-// checkReference applies the ePayment rule ^[a-zA-Z0-9-]{8,50}$.
+// checkReference applies the ePayment rule (vippsid.ReferencePattern).
 func checkReference(ref string) error {
-	if len(ref) < 8 || len(ref) > 50 {
-		return fmt.Errorf("reference %q must be 8 to 50 characters", ref)
-	}
-	for _, c := range []byte(ref) {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
-			return fmt.Errorf("reference %q may hold only letters, digits and '-'", ref)
-		}
+	if !vippsid.Reference(ref) {
+		return fmt.Errorf("reference %q must be 8 to 50 letters, digits and '-' (%s)", ref, vippsid.ReferencePattern)
 	}
 	return nil
 }
@@ -278,23 +274,13 @@ func (l *layout) vat(lines []Line, sign int64) {
 	var sum int64
 	for _, rate := range rates {
 		g := gross[rate]
-		v := VAT(g, rate)
+		v := money.VAT(g, rate)
 		sum += v
 		l.row(fmt.Sprintf("VAT %s of %s", Rate(rate), money.Number(sign*g)), money.Number(sign*v))
 	}
 	if len(rates) > 1 {
 		l.row("VAT total", money.Number(sign*sum))
 	}
-}
-
-// VAT is the VAT included in the gross amount at rate basis points, rounded
-// half away from zero to a minor unit.
-func VAT(gross int64, rate int) int64 {
-	num, den := gross*int64(rate), int64(10000+rate)
-	if num < 0 {
-		return -((-num*2 + den) / (2 * den))
-	}
-	return (num*2 + den) / (2 * den)
 }
 
 // Rate formats basis points as a percentage: 2500 is "25 %", 1125 is "11,25 %".

@@ -18,8 +18,9 @@ import (
 
 	"github.com/BurntSushi/toml"
 
-	"kasse/payment/money"
+	"kasse/money"
 	"kasse/store"
+	"kasse/vippsid"
 )
 
 // Config is kassed.toml. example.toml in this directory shows every key.
@@ -27,13 +28,13 @@ type Config struct {
 	// DataDir holds the bbolt database, the control socket (kassed.sock)
 	// and, in --sim, the printer output. A relative path is resolved against
 	// the config file's directory.
-	DataDir string  `toml:"data_dir"`
-	Vipps   Vipps   `toml:"vipps"`
-	Store   Store   `toml:"store"`
-	Display Display `toml:"display"`
-	Printer Printer `toml:"printer"`
-	Keys    Keys    `toml:"keys"`
-	Chain   Chain   `toml:"chain"`
+	DataDir string  `toml:"data_dir,omitempty,omitzero"`
+	Vipps   Vipps   `toml:"vipps,omitempty,omitzero"`
+	Store   Store   `toml:"store,omitempty,omitzero"`
+	Display Display `toml:"display,omitempty,omitzero"`
+	Printer Printer `toml:"printer,omitempty,omitzero"`
+	Keys    Keys    `toml:"keys,omitempty,omitzero"`
+	Chain   Chain   `toml:"chain,omitempty,omitzero"`
 
 	file string // named in errors; empty for a Config built in code
 }
@@ -42,40 +43,40 @@ type Config struct {
 type Vipps struct {
 	// BaseURL is the test or production API, or the simulator, e.g.
 	// https://apitest.vipps.no.
-	BaseURL string `toml:"base_url"`
+	BaseURL string `toml:"base_url,omitempty,omitzero"`
 	// MSN is the merchant serial number, 4–6 digits, one for the whole chain.
-	MSN string `toml:"msn"`
+	MSN string `toml:"msn,omitempty,omitzero"`
 	// Currency of every sale: NOK (default), DKK or EUR.
-	Currency string `toml:"currency"`
+	Currency string `toml:"currency,omitempty,omitzero"`
 	// SecretsFile holds client_id, client_secret and subscription_key, mode
 	// 0600. A relative path is resolved against the config file's directory.
-	SecretsFile string `toml:"secrets_file"`
+	SecretsFile string `toml:"secrets_file,omitempty,omitzero"`
 	// PaymentDescription is shown in the app, 3–100 characters; default
 	// "Purchase".
-	PaymentDescription string `toml:"payment_description"`
+	PaymentDescription string `toml:"payment_description,omitempty,omitzero"`
 	// PollInterval is how often a pending payment is read; at least 1s
 	// (Vipps allows 120 reads per minute per payment); default 1s.
-	PollInterval Duration `toml:"poll_interval"`
+	PollInterval Duration `toml:"poll_interval,omitempty,omitzero"`
 	// Timeout bounds each HTTP request, 1s to 2m; default 10s.
-	Timeout Duration `toml:"timeout"`
+	Timeout Duration `toml:"timeout,omitempty,omitzero"`
 	// Flow is how the shopper reaches the payment: "qr" (a QR drawn from
 	// TEXT/TARGETURL, the default), "qr-image" (Vipps's IMAGE/PNG, fetched
 	// and drawn 1:1) or "push" (the cashier keys the shopper's phone
 	// number; the phone key does that in any flow).
-	Flow string `toml:"flow"`
+	Flow string `toml:"flow,omitempty,omitzero"`
 	// CallbackPrefix and FallBack are the eCom flow's merchantInfo: where
 	// the provider posts updates (the register polls, but eCom requires
 	// one), and the merchant's website the shopper's phone shows after
 	// paying (a register has no page of its own to return to).
-	CallbackPrefix string `toml:"callback_prefix"`
-	FallBack       string `toml:"fallback"`
+	CallbackPrefix string `toml:"callback_prefix,omitempty,omitzero"`
+	FallBack       string `toml:"fallback,omitempty,omitzero"`
 	// CountryCode is put before a keyed phone number: 47 (NO), 45 (DK), 358 (FI).
-	CountryCode string `toml:"country_code"`
+	CountryCode string `toml:"country_code,omitempty,omitzero"`
 	// KeepPhoneNumbers stores keyed phone numbers with the sale; default
 	// false: a number is used for its one request and never stored,
 	// logged or printed. Turning it on makes the merchant a controller of
 	// that personal data under the GDPR (see README).
-	KeepPhoneNumbers bool `toml:"keep_phone_numbers"`
+	KeepPhoneNumbers bool `toml:"keep_phone_numbers,omitempty,omitzero"`
 }
 
 // Chain is the [chain] table: the other stores whose sales this register
@@ -84,53 +85,53 @@ type Chain struct {
 	// Stores are the reference prefixes of the chain's stores (this
 	// store's own prefix is always included). A refund of a reference with
 	// any other prefix is refused.
-	Stores []string `toml:"stores"`
+	Stores []string `toml:"stores,omitempty,omitzero"`
 	// MSN maps a store prefix to that store's merchant serial number, for
 	// chains on partner keys (option A); a refund then carries the MSN of
 	// the store that made the sale. Empty: one MSN, vipps.msn (option C).
-	MSN map[string]string `toml:"msn"`
+	MSN map[string]string `toml:"msn,omitempty,omitzero"`
 }
 
 // Store is the [store] table: who the register belongs to.
 type Store struct {
 	// Prefix starts every payment reference and tells the chain's shops
 	// apart under one MSN: a letter, then 1–11 letters or digits.
-	Prefix string `toml:"prefix"`
+	Prefix string `toml:"prefix,omitempty,omitzero"`
 	// Lane is this register within the shop: 1–4 letters or digits.
-	Lane string `toml:"lane"`
+	Lane string `toml:"lane,omitempty,omitzero"`
 	// Name is printed at the top of every receipt.
-	Name string `toml:"name"`
+	Name string `toml:"name,omitempty,omitzero"`
 	// Lines are printed under the name (address, organisation number).
-	Lines []string `toml:"lines"`
+	Lines []string `toml:"lines,omitempty,omitzero"`
 	// TaxRate is the VAT included in keyed amounts, in basis points
 	// (2500 = 25 %), for the receipt's VAT line; 0 prints no VAT line.
-	TaxRate int `toml:"tax_rate"`
+	TaxRate int `toml:"tax_rate,omitempty,omitzero"`
 }
 
 // Display is the [display] table: the customer display showing the QR code.
 type Display struct {
 	// Driver is "sim" (in memory, the only one in this build).
-	Driver string `toml:"driver"`
+	Driver string `toml:"driver,omitempty,omitzero"`
 	// Width and Height in pixels, 64–1024; default 240×320.
-	Width  int `toml:"width"`
-	Height int `toml:"height"`
+	Width  int `toml:"width,omitempty,omitzero"`
+	Height int `toml:"height,omitempty,omitzero"`
 }
 
 // Printer is the [printer] table: the ESC/POS receipt printer.
 type Printer struct {
 	// Port is the serial device, e.g. /dev/ttyUSB0; empty in --sim writes
 	// receipt.escpos in data_dir.
-	Port string `toml:"port"`
+	Port string `toml:"port,omitempty,omitzero"`
 	// Baud is the serial speed, a standard rate; default 19200.
-	Baud int `toml:"baud"`
+	Baud int `toml:"baud,omitempty,omitzero"`
 	// Columns is the characters per line, 24–64; default 42 (80 mm paper).
-	Columns int `toml:"columns"`
+	Columns int `toml:"columns,omitempty,omitzero"`
 }
 
 // Keys is the [keys] table: where the cashier's key presses come from.
 type Keys struct {
 	// Source is "socket" (kassectl key), the only one in this build.
-	Source string `toml:"source"`
+	Source string `toml:"source,omitempty,omitzero"`
 }
 
 // Duration is a time.Duration written as a string with a unit, "1s".
@@ -240,8 +241,6 @@ func resolve(dir, p string) string {
 
 var countryCode = regexp.MustCompile(`^[1-9][0-9]{0,2}$`)
 
-var msnPattern = regexp.MustCompile(`^[0-9]{4,6}$`)
-
 // Standard serial rates; anything else is almost certainly a typo.
 var bauds = map[int]bool{1200: true, 2400: true, 4800: true, 9600: true, 19200: true, 38400: true, 57600: true, 115200: true}
 
@@ -270,7 +269,7 @@ func (c Config) Validate() error {
 	switch {
 	case v.MSN == "":
 		bad("vipps.msn is missing: set it to the merchant serial number (4–6 digits) from the Vipps MobilePay portal")
-	case !msnPattern.MatchString(v.MSN):
+	case !vippsid.MSN(v.MSN):
 		bad("vipps.msn %q is not valid: set it to the merchant serial number (4–6 digits) from the Vipps MobilePay portal", v.MSN)
 	}
 	if !money.ValidCurrency(v.Currency) {
@@ -312,7 +311,7 @@ func (c Config) Validate() error {
 		if err := store.CheckPrefix(p); err != nil {
 			bad("chain.msn: %v", err)
 		}
-		if !msnPattern.MatchString(m) {
+		if !vippsid.MSN(m) {
 			bad("chain.msn.%s %q is not valid: use that store's merchant serial number (4–6 digits)", p, m)
 		}
 	}

@@ -62,7 +62,7 @@ func TestExampleDocumentsEveryKey(t *testing.T) {
 	walk = func(typ reflect.Type, prefix []string) {
 		for i := range typ.NumField() {
 			f := typ.Field(i)
-			tag := f.Tag.Get("toml")
+			tag, _, _ := strings.Cut(f.Tag.Get("toml"), ",")
 			if tag == "" {
 				continue
 			}

@@ -18,7 +18,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"kasse/cmd/internal/config"
-	"kasse/payment/money"
+	"kasse/money"
 	"kasse/store"
 )
 

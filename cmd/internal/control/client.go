@@ -12,8 +12,8 @@ import (
 	"net/url"
 	"strings"
 
-	"kasse/payment/till"
 	"kasse/store"
+	"kasse/till"
 )
 
 // Client talks to kassed's control socket.

@@ -17,12 +17,13 @@ import (
 	"kasse/device"
 	"kasse/display"
 	"kasse/display/displaytest"
-	"kasse/payment/till"
+	"kasse/payment"
 	"kasse/payment/vipps"
-	"kasse/payment/vippssim"
+	"kasse/payment/vipps/vippssim"
 	"kasse/printer"
 	"kasse/printer/receipt"
 	"kasse/store"
+	"kasse/till"
 )
 
 // inMemory serves a client's requests with a handler, without sockets.
@@ -61,10 +62,11 @@ func newTill(f *testing.F) (*till.Till, *displaytest.Framebuffer, *store.DB) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	t := till.New(till.Config{Store: "OSLO1", Lane: "2", StoreName: "Butikken Oslo S", StoreLines: []string{"Jernbanetorget 1"},
+	eng := payment.New(payment.Config{Store: "OSLO1", Lane: "2", StoreName: "Butikken Oslo S", StoreLines: []string{"Jernbanetorget 1"},
 		Currency: "NOK", Description: "Kjøp i butikk", TaxRate: 2500, ChainStores: []string{"BERG1"}, Flow: "qr",
-		QRSize: panel.QRArea().Dx(), CountryCode: "47", PollInterval: time.Second},
-		client, panel, printer.New(io.Discard, receipt.Options{Columns: 42}), db)
+		QRSize: panel.QRArea().Dx(), PollInterval: time.Second},
+		client, printer.New(io.Discard, receipt.Options{Columns: 42}), db)
+	t := till.New(till.Config{Store: "OSLO1", Lane: "2", StoreName: "Butikken Oslo S", Currency: "NOK", CountryCode: "47"}, eng, panel)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- t.Run(ctx) }()

@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"kasse/device"
-	"kasse/payment/till"
 	"kasse/store"
+	"kasse/till"
 )
 
 // Till is what the socket drives.
@@ -53,7 +53,7 @@ type ErrorReply struct {
 // Handler serves the control API. Archives of old sales live in
 // archiveDir and are read back with the live journal.
 func Handler(t Till, s Screen, j Journal, archiveDir string) http.Handler {
-	a := archives{dir: archiveDir}
+	a := store.Archives{Dir: archiveDir}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/keys", func(w http.ResponseWriter, r *http.Request) {
 		var req KeysRequest
@@ -96,7 +96,7 @@ func Handler(t Till, s Screen, j Journal, archiveDir string) http.Handler {
 		}
 		sales := []store.Sale{}
 		add := func(s store.Sale) error { sales = append(sales, s); return nil }
-		if err := a.read(f, add); err != nil {
+		if err := a.Sales(f, add); err != nil {
 			reply(w, http.StatusInternalServerError, ErrorReply{"journal archive: " + err.Error()})
 			return
 		}
@@ -121,7 +121,7 @@ func Handler(t Till, s Screen, j Journal, archiveDir string) http.Handler {
 		// One journal: the archives and the live database merged in time
 		// order. A failure mid-stream can only be reported by cutting the
 		// stream short.
-		if err := a.rows(j, f, out.Write); err == nil {
+		if err := a.Rows(j, f, out.Write); err == nil {
 			out.Flush()
 		}
 	})
@@ -131,7 +131,7 @@ func Handler(t Till, s Screen, j Journal, archiveDir string) http.Handler {
 			reply(w, http.StatusBadRequest, ErrorReply{"archive needs --before DATE (2026-01-31 or RFC 3339)"})
 			return
 		}
-		n, file, err := a.write(j, before)
+		n, file, err := a.Write(j, before)
 		if err != nil {
 			reply(w, http.StatusInternalServerError, ErrorReply{"archive: " + err.Error()})
 			return

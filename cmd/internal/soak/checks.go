@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"kasse/payment/vippssim"
+	"kasse/payment/vipps/vippssim"
 	"kasse/store"
 )
 

@@ -10,8 +10,8 @@ import (
 	"net/http"
 	"net/url"
 
-	"kasse/payment/till"
 	"kasse/store"
+	"kasse/till"
 )
 
 // ctl is kassectl's view of a register: the control socket, read raw so

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"kasse/payment/till"
+	"kasse/till"
 )
 
 // observations is what the soak saw while it ran, beyond the journals:

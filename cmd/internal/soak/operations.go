@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"kasse/payment/till"
 	"kasse/store"
+	"kasse/till"
 )
 
 // maintenance is the order of database changes, one every 20–40 s while

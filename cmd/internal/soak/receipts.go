@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"kasse/payment/vippssim"
+	"kasse/payment/vipps/vippssim"
 	"kasse/printer/escpos"
 	"kasse/store"
 )

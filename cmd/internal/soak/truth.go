@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"net/url"
 
-	"kasse/payment/vippssim"
+	"kasse/payment/vipps/vippssim"
 )
 
 // Vipps's side, read from the simulator directly (never through the

@@ -1,0 +1,39 @@
+package config
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/BurntSushi/toml"
+)
+
+// WriteFiles writes c as dir/kassed.toml (0644) and s as dir/secrets.toml
+// (0600), with c's secrets_file pointing at it: the one writer of a
+// register's files, for provisioning, tests and the soak alike. Whatever
+// the umask, the modes are the ones Load and LoadSecrets accept.
+func WriteFiles(dir string, c Config, s Secrets) (cfgPath string, err error) {
+	c.Vipps.SecretsFile = "secrets.toml"
+	var cb, sb bytes.Buffer
+	if err := toml.NewEncoder(&cb).Encode(c); err != nil {
+		return "", fmt.Errorf("encoding the config: %w", err)
+	}
+	if err := toml.NewEncoder(&sb).Encode(s); err != nil {
+		return "", fmt.Errorf("encoding the secrets: %w", err)
+	}
+	cfgPath = filepath.Join(dir, "kassed.toml")
+	for _, f := range []struct {
+		path string
+		body []byte
+		mode os.FileMode
+	}{{filepath.Join(dir, "secrets.toml"), sb.Bytes(), 0o600}, {cfgPath, cb.Bytes(), 0o644}} {
+		if err := os.WriteFile(f.path, f.body, f.mode); err != nil {
+			return "", err
+		}
+		if err := os.Chmod(f.path, f.mode); err != nil { // the umask may have narrowed it
+			return "", err
+		}
+	}
+	return cfgPath, nil
+}

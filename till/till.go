@@ -1,0 +1,272 @@
+// Package till is the cashier's state machine: keys and scans in, screens
+// out, a sale started, cancelled or refunded through the payment engine.
+// It holds no HTTP and no outbox: the engine (package payment) does the
+// money and reports back with Outcomes, which the till turns into what the
+// shopper reads. One goroutine (Run) owns the till and the engine alike;
+// background work reports to it through channels, so a slow Vipps reply
+// never blocks a key press and no lock guards the domain state.
+package till
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"kasse/device"
+	"kasse/display"
+	"kasse/money"
+	"kasse/payment"
+	"kasse/store"
+)
+
+// Engine is what the till asks of the payment engine; every method runs on
+// the till's goroutine.
+type Engine interface {
+	// Start reconciles what the last run left and reports every outcome
+	// from then on to report.
+	Start(ctx context.Context, report func(payment.Outcome)) error
+	// Events carries the results of the engine's background work.
+	Events() <-chan func()
+	Tick() // send what is due, print what is queued
+	Sell(a money.Amount, phone string) error
+	Cancel()
+	Dismiss() // the cashier moves on from the sale or refund on the till
+	LookUp(code string) error
+	Refund(a money.Amount) error
+	Reprint(ref string) error
+	Status() payment.Status
+}
+
+// Screen is the customer display.
+type Screen interface {
+	Show(s display.Screen) error
+}
+
+// Config is what the till shows and how the cashier keys.
+type Config struct {
+	Store, Lane string // for status
+	StoreName   string // on the welcome screen
+	Currency    string
+	CountryCode string // before a keyed phone number, e.g. "47"
+	// PushOnly makes pay ask for the shopper's phone number (flow "push").
+	PushOnly bool
+	Logf     func(format string, args ...any)
+}
+
+// The till's states, as kassectl status shows them.
+const (
+	StateStarting   = "starting"   // finishing what the last run left
+	StateIdle       = "idle"       // nothing keyed
+	StateKeying     = "keying"     // the cashier is keying an amount
+	StatePhone      = "phone"      // the cashier is keying the shopper's phone number
+	StateCreating   = "creating"   // asking Vipps for a payment
+	StateWaiting    = "waiting"    // QR shown, waiting for the shopper
+	StateCancelling = "cancelling" // the cashier cancelled; telling Vipps
+	StateCapturing  = "capturing"  // approved; capturing
+	StateDone       = "done"       // a result screen is shown
+)
+
+// Sale states in the journal.
+const (
+	SaleCreated    = store.StateCreated
+	SaleWaiting    = store.StateWaiting
+	SaleAuthorized = store.StateAuthorized // approved; capture intended
+	SaleCaptured   = store.StateCaptured
+	SaleCancelled  = store.StateCancelled
+	SaleExpired    = store.StateExpired
+	SaleAborted    = store.StateAborted
+	SaleFailed     = store.StateFailed
+)
+
+// Status is a snapshot of the till for kassectl status.
+type Status struct {
+	State      string      `json:"state"`
+	Amount     string      `json:"amount"`
+	Value      int64       `json:"value"`
+	Currency   string      `json:"currency"`
+	Reference  string      `json:"reference,omitempty"`
+	SaleState  string      `json:"saleState,omitempty"`
+	VippsState string      `json:"vippsState,omitempty"`
+	Screen     string      `json:"screen"`
+	LastError  string      `json:"lastError,omitempty"`
+	Store      string      `json:"store"`
+	Lane       string      `json:"lane"`
+	Online     bool        `json:"online"`            // the last call to Vipps got an answer
+	Outbox     int         `json:"outbox"`            // Vipps operations not yet confirmed
+	PrintQueue int         `json:"printQueue"`        // receipts not yet printed
+	Printer    string      `json:"printer,omitempty"` // the last printer error
+	Refund     *RefundInfo `json:"refund,omitempty"`
+}
+
+// RefundInfo is the refund on the till, for kassectl status.
+type RefundInfo struct {
+	Reference   string `json:"reference"`
+	OriginStore string `json:"originStore"`
+	OriginLane  string `json:"originLane"`
+	Refundable  string `json:"refundable,omitempty"`
+	Amount      string `json:"amount,omitempty"`
+}
+
+// Till runs the cashier's side. Create with New, then Run.
+type Till struct {
+	cfg    Config
+	engine Engine
+	screen Screen
+
+	keys    chan keyPress
+	calls   chan func() // work from other goroutines (scan, reprint), run on the loop
+	status  atomic.Pointer[Status]
+	running atomic.Bool
+
+	// Owned by the Run goroutine.
+	state   string
+	digits  string
+	phone   string // digits keyed for a push payment; never logged
+	lastErr string
+	shown   display.Kind
+	result  money.Amount // the amount of a refund's result screen, for status
+	refund  refundKeys
+}
+
+type keyPress struct {
+	key  device.Key
+	done chan error
+}
+
+// New returns a till; nothing runs until Run.
+func New(cfg Config, e Engine, s Screen) *Till {
+	if cfg.Logf == nil {
+		cfg.Logf = func(string, ...any) {}
+	}
+	t := &Till{cfg: cfg, engine: e, screen: s,
+		keys: make(chan keyPress), calls: make(chan func(), 4), state: StateStarting}
+	t.publish()
+	return t
+}
+
+// Press hands one key to the till and waits until it has been handled, so a
+// status read afterwards sees its effect. It fails if the till is not running.
+func (t *Till) Press(ctx context.Context, k device.Key) error {
+	kp := keyPress{key: k, done: make(chan error, 1)}
+	select {
+	case t.keys <- kp:
+	case <-ctx.Done():
+		return fmt.Errorf("the till did not take key %q: %w", k, ctx.Err())
+	}
+	select {
+	case err := <-kp.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Scan hands the till a scanned code (a receipt's barcode, from a USB
+// scanner or kassectl scan) and waits until it is handled.
+func (t *Till) Scan(ctx context.Context, code string) error {
+	return t.onLoop(ctx, func() error { return t.scanned(code) })
+}
+
+// Reprint queues a copy of a completed sale's receipt, marked COPY.
+func (t *Till) Reprint(ctx context.Context, ref string) error {
+	return t.onLoop(ctx, func() error { return t.engine.Reprint(ref) })
+}
+
+// onLoop runs fn on the till's goroutine and waits for its result.
+func (t *Till) onLoop(ctx context.Context, fn func() error) error {
+	errc := make(chan error, 1)
+	select {
+	case t.calls <- func() { errc <- fn() }:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Status returns the latest snapshot; safe from any goroutine.
+func (t *Till) Status() Status { return *t.status.Load() }
+
+// Run owns the till and the engine until ctx ends.
+func (t *Till) Run(ctx context.Context) error {
+	if !t.running.CompareAndSwap(false, true) {
+		return errors.New("till is already running")
+	}
+	t.show(display.Screen{Kind: display.Idle, Title: t.cfg.StoreName})
+	if err := t.engine.Start(ctx, t.outcome); err != nil {
+		return err
+	}
+	t.state = StateIdle
+	t.publish()
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case kp := <-t.keys:
+			err := t.handleKey(kp.key)
+			t.publish() // before the presser reads the status
+			kp.done <- err
+		case fn := <-t.calls:
+			fn()
+		case fn := <-t.engine.Events():
+			fn()
+		case <-tick.C:
+			t.engine.Tick()
+		}
+		t.publish()
+	}
+}
+
+func (t *Till) amount() money.Amount {
+	var v int64
+	for _, c := range t.digits {
+		v = v*10 + int64(c-'0')
+	}
+	return money.Amount{Value: v, Currency: t.cfg.Currency}
+}
+
+func (t *Till) publish() {
+	var es payment.Status
+	if t.running.Load() && t.state != StateStarting {
+		es = t.engine.Status()
+	}
+	s := Status{State: t.state, Currency: t.cfg.Currency, Screen: string(t.shown),
+		LastError: t.lastErr, Store: t.cfg.Store, Lane: t.cfg.Lane,
+		Online: es.Online, Outbox: es.Outbox, PrintQueue: es.PrintQueue, Printer: es.Printer,
+		Refund: t.refundInfo(es.Refund)}
+	if sale := es.Sale; sale != nil {
+		s.Reference, s.SaleState, s.VippsState = sale.Reference, sale.State, sale.VippsState
+		s.Value, s.Amount = sale.Amount.Value, sale.Amount.String()
+	} else {
+		a := t.amount()
+		switch {
+		case es.Refund != nil && (t.state == StateRefundAmount || t.state == StateRefunding):
+			a = t.refundAmount() // what the refund gives back, as the display shows it
+		case t.digits == "" && t.result.Value != 0:
+			a = t.result // the result screen's amount, as the shopper sees it
+		}
+		s.Value, s.Amount = a.Value, a.String()
+	}
+	t.status.Store(&s)
+}
+
+func (t *Till) show(s display.Screen) {
+	t.shown = s.Kind
+	if err := t.screen.Show(s); err != nil {
+		t.lastErr = fmt.Sprintf("customer display: %v", err)
+		t.cfg.Logf("error: %s", t.lastErr)
+	}
+}
+
+func (t *Till) idle() {
+	t.state = StateIdle
+	t.show(display.Screen{Kind: display.Idle, Title: t.cfg.StoreName})
+}

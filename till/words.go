@@ -1,0 +1,22 @@
+package till
+
+// What the shopper reads on the customer display: short sentences, the
+// same for the same outcome in every flow. API errors, trace ids and
+// references go to the log and kassectl status instead (DESIGN.md, money
+// invariant 9).
+const (
+	sayNothingCharged = "Nothing was charged."
+	sayCancelled      = "The payment was cancelled. " + sayNothingCharged
+	sayStopped        = "The payment was stopped in the app. " + sayNothingCharged
+	sayExpired        = "The QR code expired. The cashier can start a new payment."
+	sayNotCompleted   = "The payment could not be completed. " + sayNothingCharged
+	sayUnreachable    = "Vipps MobilePay is unreachable – use another payment method."
+	sayBadAmount      = "This amount cannot be paid with Vipps MobilePay."
+	sayRefunded       = "The money is on its way back to the shopper."
+	sayRefundRefused  = "Vipps MobilePay did not accept the refund. Nothing was refunded."
+	sayRefundNoSale   = "This sale could not be found. Check the receipt."
+	sayRefundNoReply  = "Vipps MobilePay does not answer. Try again in a moment."
+	sayNotOurReceipt  = "This code is not a receipt from this chain."
+	sayRefundedInFull = "This sale has been refunded in full."
+	sayStartAgain     = "Please wait – the cashier starts the payment again."
+)
