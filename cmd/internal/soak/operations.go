@@ -99,14 +99,14 @@ func (s *soak) operate(ctx context.Context, rng *rand.Rand) {
 		case till.StateWaiting:
 			switch n := rng.IntN(100); {
 			case st.Reference == approved:
-			case n < 80:
+			case n < 86:
 				approved = st.Reference
 				s.count(s.rep.ops, "approve")
 				s.simDo("POST", "/vippssim/payments/"+st.Reference+"/approve", nil)
-			case n < 84:
+			case n < 89:
 				s.count(s.rep.ops, "reject")
 				s.simDo("POST", "/vippssim/payments/"+st.Reference+"/reject", nil)
-			case n < 88:
+			case n < 92:
 				s.count(s.rep.ops, "cancel")
 				a.ctl.keys(c, "cancel")
 			}
