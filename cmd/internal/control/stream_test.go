@@ -48,7 +48,7 @@ func (e *endless) Rows(f store.Filter, fn func(store.Row) error) error {
 }
 
 func (e *endless) Journal(f store.Filter, fn func(store.Sale) error) error { return nil }
-func (e *endless) Archive(time.Time, io.Writer) (int, error)              { return 0, nil }
+func (e *endless) Archive(time.Time, io.Writer) (int, error)               { return 0, nil }
 
 // serve runs the control handler on a real unix socket.
 func serve(t *testing.T, j Journal) *Client {
