@@ -13,6 +13,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -23,7 +24,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"kasse/cmd/internal/control"
@@ -168,15 +168,20 @@ func run(args []string, out io.Writer) error {
 		case *format != "table":
 			return fmt.Errorf("journal --format %q: use table, json or csv", *format)
 		}
-		// The table and --json show the rows --format json and csv stream.
-		rows, err := c.Rows(ctx, q)
-		if err != nil {
+		// The table and --json show the rows --format json and csv stream,
+		// one row at a time: a log of any length fits in a few kB.
+		p := newProgress(os.Stderr)
+		defer p.done()
+		if *asJSON {
+			return jsonArray(out, func(each func(any) error) error {
+				return c.Rows(ctx, q, func(r store.Row) error { p.row(); return each(r) })
+			})
+		}
+		t := newJournalTable(out)
+		if err := c.Rows(ctx, q, func(r store.Row) error { p.row(); return t.row(r) }); err != nil {
 			return err
 		}
-		if *asJSON {
-			return writeJSON(out, rows)
-		}
-		return journalTable(out, rows)
+		return t.flush()
 	case "scan":
 		if len(cargs) != 1 {
 			return errors.New("scan needs one code, e.g. kassectl scan OSLO1-2-k7f3-17 (a receipt's barcode)")
@@ -200,31 +205,96 @@ func run(args []string, out io.Writer) error {
 	return fmt.Errorf("unknown command %q\n%s", cmd, usage)
 }
 
-// journalTable prints rows for people: local time, and a refund's amount
-// negative (money back) besides its type.
-func journalTable(out io.Writer, rows []store.Row) error {
-	tw := tabwriter.NewWriter(out, 2, 8, 2, ' ', 0)
-	fmt.Fprintln(tw, "TIME\tTYPE\tREFERENCE\tSTORE\tLANE\tORIGIN\tAMOUNT\tSTATE\tPRINTED")
-	for _, r := range rows {
-		at, err := time.Parse(time.RFC3339Nano, r.Time)
-		if err != nil {
-			return fmt.Errorf("journal row %s: time %q: %w", r.Reference, r.Time, err)
-		}
-		minor, err := parseDecimal(r.Amount)
-		if err != nil {
-			return fmt.Errorf("journal row %s: %w", r.Reference, err)
-		}
-		if r.Type == store.RowRefund {
-			minor = -minor
-		}
-		printed := ""
-		if r.Printed != nil {
-			printed = strconv.FormatBool(*r.Printed)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", at.Local().Format("2006-01-02 15:04:05"), r.Type, r.Reference,
-			r.Store, r.Lane, r.OriginStore, money.Amount{Value: minor, Currency: r.Currency}, r.State, printed)
+// journalTable prints rows for people as they stream in: local time, and
+// a refund's amount negative (money back) besides its type. The columns have
+// fixed widths (a reference is at most 40 characters), so nothing is held
+// back to measure them.
+type journalTable struct{ w *bufio.Writer }
+
+const journalFormat = "%-19s  %-6s  %-40s  %-12s  %-4s  %-12s  %14s  %-9s  %s\n"
+
+func newJournalTable(out io.Writer) *journalTable {
+	t := &journalTable{w: bufio.NewWriter(out)}
+	fmt.Fprintf(t.w, journalFormat, "TIME", "TYPE", "REFERENCE", "STORE", "LANE", "ORIGIN", "AMOUNT", "STATE", "PRINTED")
+	return t
+}
+
+func (t *journalTable) row(r store.Row) error {
+	at, err := time.Parse(time.RFC3339Nano, r.Time)
+	if err != nil {
+		return fmt.Errorf("journal row %s: time %q: %w", r.Reference, r.Time, err)
 	}
-	return tw.Flush()
+	minor, err := parseDecimal(r.Amount)
+	if err != nil {
+		return fmt.Errorf("journal row %s: %w", r.Reference, err)
+	}
+	if r.Type == store.RowRefund {
+		minor = -minor
+	}
+	printed := ""
+	if r.Printed != nil {
+		printed = strconv.FormatBool(*r.Printed)
+	}
+	_, err = fmt.Fprintf(t.w, journalFormat, at.Local().Format("2006-01-02 15:04:05"), r.Type, r.Reference,
+		r.Store, r.Lane, r.OriginStore, money.Amount{Value: minor, Currency: r.Currency}, r.State, printed)
+	return err
+}
+
+func (t *journalTable) flush() error { return t.w.Flush() }
+
+// jsonArray writes what stream hands it as one JSON array, element by
+// element.
+func jsonArray(out io.Writer, stream func(each func(any) error) error) error {
+	w := bufio.NewWriter(out)
+	n := 0
+	err := stream(func(v any) error {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		sep := ",\n  "
+		if n == 0 {
+			sep = "[\n  "
+		}
+		n++
+		w.WriteString(sep)
+		_, err = w.Write(b)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		w.WriteString("[")
+	}
+	w.WriteString("\n]\n")
+	return w.Flush()
+}
+
+// progress counts rows on stderr while a long log streams, when stderr is
+// a terminal (never into a pipe or a log file).
+type progress struct {
+	f     *os.File
+	on    bool
+	n     int
+	start time.Time
+}
+
+func newProgress(f *os.File) *progress {
+	return &progress{f: f, on: isTerminal(f), start: time.Now()}
+}
+
+func (p *progress) row() {
+	p.n++
+	if p.on && p.n%10000 == 0 {
+		fmt.Fprintf(p.f, "\r%d rows…", p.n)
+	}
+}
+
+func (p *progress) done() {
+	if p.on && p.n >= 10000 {
+		fmt.Fprintf(p.f, "\r%d rows in %s\n", p.n, time.Since(p.start).Round(time.Millisecond))
+	}
 }
 
 // parseDecimal reads the journal's "125.00" as 12500 minor units.

@@ -58,11 +58,40 @@ func (c *Client) do(ctx context.Context, method, path string, body any, out any)
 		return fmt.Errorf("kassed answered %s", resp.Status)
 	}
 	if w, ok := out.(io.Writer); ok {
-		_, err = io.Copy(w, resp.Body)
-		return err
+		if _, err := io.Copy(w, resp.Body); err != nil {
+			return err
+		}
+		return streamEnd(resp)
+	}
+	if read, ok := out.(func(io.Reader) error); ok {
+		if err := read(resp.Body); err != nil { // streamed: the reply is never held whole
+			return err
+		}
+		return streamEnd(resp)
 	}
 	if out != nil {
-		return json.NewDecoder(resp.Body).Decode(out)
+		derr := json.NewDecoder(resp.Body).Decode(out)
+		io.Copy(io.Discard, resp.Body) // to the trailer, if any
+		if err := streamEnd(resp); err != nil {
+			return err
+		}
+		return derr
+	}
+	return nil
+}
+
+// streamEnd reads a streamed reply's trailer: a stream cut short by an
+// error in kassed, or by a connection lost between rows, is not the whole
+// sale log, and says so.
+func streamEnd(resp *http.Response) error {
+	if _, declared := resp.Trailer[TrailerRows]; !declared {
+		return nil // not a stream
+	}
+	if e := resp.Trailer.Get(TrailerError); e != "" {
+		return fmt.Errorf("the sale log is incomplete: kassed stopped with %s", e)
+	}
+	if resp.Trailer.Get(TrailerRows) == "" {
+		return errors.New("the sale log is incomplete: the stream from kassed was cut short")
 	}
 	return nil
 }
@@ -123,24 +152,27 @@ func (c *Client) JournalFiltered(ctx context.Context, q JournalQuery) ([]store.S
 	return s, err
 }
 
-// Rows reads the sale log, one row per sale and per refund in time order,
-// archived ones included: the rows every format of kassectl journal shows.
-func (c *Client) Rows(ctx context.Context, q JournalQuery) ([]store.Row, error) {
-	var buf bytes.Buffer
-	if err := c.Export(ctx, q, "json", &buf); err != nil {
-		return nil, err
-	}
-	rows := []store.Row{}
-	dec := json.NewDecoder(&buf)
-	for {
-		var r store.Row
-		if err := dec.Decode(&r); errors.Is(err, io.EOF) {
-			return rows, nil
-		} else if err != nil {
-			return nil, fmt.Errorf("the sale log from kassed is cut short or garbled (row %d): %w", len(rows)+1, err)
+// Rows streams the sale log to fn, one row per sale and per refund in time
+// order, archived ones included: the rows every format of kassectl journal
+// shows. It holds one row at a time, whatever the log's length; an error
+// from fn ends the stream, and kassed ends its read.
+func (c *Client) Rows(ctx context.Context, q JournalQuery, fn func(store.Row) error) error {
+	v := q.values()
+	v.Set("format", "json")
+	return c.do(ctx, http.MethodGet, "/v1/export?"+v.Encode(), nil, func(body io.Reader) error {
+		dec := json.NewDecoder(body)
+		for n := 1; ; n++ {
+			var r store.Row
+			if err := dec.Decode(&r); errors.Is(err, io.EOF) {
+				return nil
+			} else if err != nil {
+				return fmt.Errorf("the sale log from kassed is cut short or garbled (row %d): %w", n, err)
+			}
+			if err := fn(r); err != nil {
+				return err
+			}
 		}
-		rows = append(rows, r)
-	}
+	})
 }
 
 // Export writes the sale log with refunds, as csv or json lines, to w.

@@ -13,6 +13,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"kasse/device"
@@ -39,6 +41,13 @@ type Journal interface {
 	Rows(f store.Filter, fn func(store.Row) error) error
 	Archive(before time.Time, w io.Writer) (int, error)
 }
+
+// The trailers of a streamed reply: how many rows were sent, or the
+// error that cut it short.
+const (
+	TrailerRows  = "Kasse-Rows"
+	TrailerError = "Kasse-Error"
+)
 
 // KeysRequest is the body of POST /v1/keys.
 type KeysRequest struct {
@@ -94,17 +103,36 @@ func Handler(t Till, s Screen, j Journal, archiveDir string) http.Handler {
 			reply(w, http.StatusBadRequest, ErrorReply{err.Error()})
 			return
 		}
-		sales := []store.Sale{}
-		add := func(s store.Sale) error { sales = append(sales, s); return nil }
-		if err := a.Sales(f, add); err != nil {
-			reply(w, http.StatusInternalServerError, ErrorReply{"journal archive: " + err.Error()})
+		// A JSON array of sales, streamed one sale at a time.
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Trailer", TrailerRows+", "+TrailerError)
+		enc, n := json.NewEncoder(w), 0
+		add := func(s store.Sale) error {
+			sep := ","
+			if n == 0 {
+				sep = "["
+			}
+			n++
+			if _, err := io.WriteString(w, sep); err != nil {
+				return err
+			}
+			return enc.Encode(s)
+		}
+		err = a.Sales(f, add)
+		if err == nil {
+			err = j.Journal(f, add)
+		}
+		if err == nil && n == 0 {
+			_, err = io.WriteString(w, "[")
+		}
+		if err == nil {
+			_, err = io.WriteString(w, "]\n")
+		}
+		if err != nil {
+			w.Header().Set(TrailerError, strings.ReplaceAll(err.Error(), "\n", " "))
 			return
 		}
-		if err := j.Journal(f, add); err != nil {
-			reply(w, http.StatusInternalServerError, ErrorReply{"journal: " + err.Error()})
-			return
-		}
-		reply(w, http.StatusOK, sales)
+		w.Header().Set(TrailerRows, strconv.Itoa(n))
 	})
 	mux.HandleFunc("GET /v1/export", func(w http.ResponseWriter, r *http.Request) {
 		f, err := filter(r)
@@ -117,13 +145,23 @@ func Handler(t Till, s Screen, j Journal, archiveDir string) http.Handler {
 			return
 		}
 		w.Header().Set("Content-Type", map[string]string{"csv": "text/csv", "json": "application/x-ndjson"}[format])
+		// The trailer says how it ended: the rows sent, or the error that
+		// cut the stream short, so a client never takes part for the whole.
+		w.Header().Set("Trailer", TrailerRows+", "+TrailerError)
 		out, _ := store.NewRowWriter(format, w) // format checked above
 		// One journal: the archives and the live database merged in time
-		// order. A failure mid-stream can only be reported by cutting the
-		// stream short.
-		if err := a.Rows(j, f, out.Write); err == nil {
-			out.Flush()
+		// order, one row at a time from a read transaction that ends with
+		// the stream (a client that goes away fails the next write).
+		n := 0
+		err = a.Rows(j, f, func(r store.Row) error { n++; return out.Write(r) })
+		if err == nil {
+			err = out.Flush()
 		}
+		if err != nil {
+			w.Header().Set(TrailerError, strings.ReplaceAll(err.Error(), "\n", " "))
+			return
+		}
+		w.Header().Set(TrailerRows, strconv.Itoa(n))
 	})
 	mux.HandleFunc("POST /v1/journal/archive", func(w http.ResponseWriter, r *http.Request) {
 		before, err := parseTime(r.URL.Query().Get("before"))
