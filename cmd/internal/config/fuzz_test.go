@@ -22,8 +22,9 @@ import (
 	"kasse/store"
 )
 
-// fixWords are the verbs of the advice every config error ends with.
-var fixWords = regexp.MustCompile(`: (set|use|fix|check|remove|pass|copy)\b`)
+// fixWords is the advice every config error ends with: a verb, or what
+// the key needs and an example.
+var fixWords = regexp.MustCompile(`: (set|use|fix|check|remove|pass|copy)\b|: .* needs .*, e\.g\. `)
 
 // FuzzLoad feeds config files. Property: a refused file gets one message
 // per problem, each naming the file and saying what to do; an accepted
