@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -99,7 +100,8 @@ func checkConfig(t *testing.T, c config.Config) {
 	if !filepath.IsAbs(c.DataDir) || !filepath.IsAbs(v.SecretsFile) {
 		bad("paths", []string{c.DataDir, v.SecretsFile})
 	}
-	if !strings.HasPrefix(v.BaseURL, "http://") && !strings.HasPrefix(v.BaseURL, "https://") {
+	// A scheme is case-insensitive (RFC 3986): httP://x is http.
+	if u, err := url.Parse(v.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		bad("vipps.base_url", v.BaseURL)
 	}
 	if !msn.MatchString(v.MSN) {
@@ -117,7 +119,9 @@ func checkConfig(t *testing.T, c config.Config) {
 	switch v.Flow {
 	case "qr", "qr-image", "push":
 	case "ecom", "ecom-image":
-		if !strings.HasPrefix(v.CallbackPrefix, "https://") || !strings.HasPrefix(v.FallBack, "https://") {
+		cb, err1 := url.Parse(v.CallbackPrefix)
+		fb, err2 := url.Parse(v.FallBack)
+		if err1 != nil || err2 != nil || cb.Scheme != "https" || fb.Scheme != "https" || cb.Host == "" || fb.Host == "" {
 			bad("eCom URLs", []string{v.CallbackPrefix, v.FallBack})
 		}
 	default:
