@@ -203,10 +203,10 @@ func load(path string, uid int) (Config, error) {
 		return Config{}, fmt.Errorf("config %s: %w", path, err)
 	}
 	if len(data) > maxConfigSize {
-		return Config{}, fmt.Errorf("config %s is larger than %d bytes: pass kassed's TOML config with --config", path, maxConfigSize)
+		return Config{}, fmt.Errorf("config %s: larger than %d bytes: pass kassed's TOML config with --config", path, maxConfigSize)
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
-		return Config{}, fmt.Errorf("config %s is empty: copy example.toml there and fill it in", path)
+		return Config{}, fmt.Errorf("config %s: the file is empty: copy example.toml there and fill it in", path)
 	}
 	c := defaults()
 	md, err := toml.Decode(string(data), &c)

@@ -208,7 +208,7 @@ func TestWrongTypeNamesFileLineAndKey(t *testing.T) {
 func TestEmptyConfig(t *testing.T) {
 	path := writeConfig(t, "\n")
 	_, err := Load(path)
-	if err == nil || !strings.Contains(err.Error(), path+" is empty") {
+	if err == nil || !strings.Contains(err.Error(), path+": the file is empty") {
 		t.Fatalf("empty config: %v", err)
 	}
 }

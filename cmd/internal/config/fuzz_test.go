@@ -43,6 +43,8 @@ func FuzzLoad(f *testing.F) {
 		"[chain]\nstores = [\"DEMO1\", \"BERG1\"]\n[chain.msn]\nBERG1 = \"654321\"\n")
 	f.Add("data_dir = 7\n[vipps]\nmsn = 123456\nbase_url = \"ftp://x\"\npoll_interval = \"1\"\n[store]\nprefix = \"1OSLO\"\nlane = \"\"\n[printer]\nbaud = 9601\n[unknown]\nkey = 1\n")
 	f.Add("[vipps\nmsn = \"12\"")
+	f.Add("")
+	f.Add(" \n\t\n")
 	// One file rewritten for every input: a directory per input costs
 	// milliseconds of file system work.
 	path := filepath.Join(f.TempDir(), "kassed.toml")
