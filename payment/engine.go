@@ -53,7 +53,9 @@ type Journal interface {
 	Pending() ([]store.Op, error)
 	Sale(ref string) (store.Sale, error)
 	PrintJobs() ([]store.PrintJob, error)
+	// PrintDone's mark rides on the next commit; Flush commits it alone.
 	PrintDone(id uint64, s store.Sale) error
+	Flush() error
 	PrintStarted(id uint64) error
 	NextReference(prefix, lane string) (string, error)
 	PutRefund(r store.Refund, ops ...store.Op) ([]uint64, error)
@@ -94,7 +96,10 @@ type Config struct {
 	// gives up on it (Vipps expires it after 10 minutes).
 	PaymentLife time.Duration
 	Now         func() time.Time
-	Logf        func(format string, args ...any)
+	// After waits like time.After (the default); tests pass one that
+	// moves their clock, so the poll beat is checked without sleeping.
+	After func(time.Duration) <-chan time.Time
+	Logf  func(format string, args ...any)
 	// Jitter returns a number in [0,1) to spread retries; nil: math/rand.
 	Jitter func() float64
 	// Crash is called at the points where a power cut hurts most
@@ -155,6 +160,7 @@ type Engine struct {
 	logged  failLog     // repeats of the last error, counted rather than logged
 	out     outbox
 	prn     printQueue
+	pollAt  time.Time // the current poll's slot on the cashier's sale's beat
 }
 
 // New returns an engine; nothing happens until Start.
@@ -164,6 +170,9 @@ func New(cfg Config, p Vipps, pr Printer, j Journal) *Engine {
 	}
 	if cfg.Logf == nil {
 		cfg.Logf = func(string, ...any) {}
+	}
+	if cfg.After == nil {
+		cfg.After = time.After
 	}
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = time.Second
@@ -216,7 +225,13 @@ func (e *Engine) Tick() {
 	if e.prn.queued > 0 {
 		e.kickPrinter()
 	}
+	e.flushPrinted()
 }
+
+// flushAfter is how long a printed mark may wait for the next sale's commit
+// before it gets one of its own: a busy lane pays nothing for it, and a
+// quiet one loses at most an extra COPY to a power cut in that time.
+const flushAfter = 10 * time.Second
 
 // Status is a snapshot for kassectl status; call it on the loop.
 func (e *Engine) Status() Status {

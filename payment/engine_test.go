@@ -39,11 +39,14 @@ func (p *paper) printed() []receipt.Receipt {
 // contract check, run by the test as the till's loop would run it.
 type rig struct {
 	t        *testing.T
+	tweak    func(*payment.Config)             // before start, when set
+	wrap     func(payment.Vipps) payment.Vipps // around the client, when set
 	vt       *vippstest.Env
 	db       *store.DB
 	paper    *paper
 	engine   *payment.Engine
 	outcomes []payment.Outcome
+	at       map[payment.Kind]uint64 // the database's commits when each kind was last told
 	ctx      context.Context
 }
 
@@ -66,13 +69,26 @@ func newRig(t *testing.T, spec *vippsspec.Validator, path string) *rig {
 // start runs a fresh engine on the rig's database, as kassed's start does.
 func (r *rig) start() {
 	r.t.Helper()
-	r.engine = payment.New(payment.Config{Store: "OSLO1", Lane: "2", StoreName: "Butikken", Currency: "NOK",
+	cfg := payment.Config{Store: "OSLO1", Lane: "2", StoreName: "Butikken", Currency: "NOK",
 		Description: "Kjøp i butikk", TaxRate: 2500, Flow: "qr", QRSize: 212, PollInterval: 10 * time.Millisecond,
-		Now: r.vt.Clock.Now, Logf: r.t.Logf}, r.vt.Client(r.t, "", nil), r.paper, r.db)
+		Now: r.vt.Clock.Now, Logf: r.t.Logf}
+	var v payment.Vipps = r.vt.Client(r.t, "", nil)
+	if r.tweak != nil {
+		r.tweak(&cfg)
+	}
+	if r.wrap != nil {
+		v = r.wrap(v)
+	}
+	r.engine = payment.New(cfg, v, r.paper, r.db)
 	ctx, cancel := context.WithCancel(context.Background())
 	r.t.Cleanup(cancel)
 	r.ctx = ctx
-	if err := r.engine.Start(ctx, func(o payment.Outcome) { r.outcomes = append(r.outcomes, o) }); err != nil {
+	r.at = map[payment.Kind]uint64{}
+	report := func(o payment.Outcome) {
+		r.outcomes = append(r.outcomes, o)
+		r.at[o.Kind] = r.db.Commits()
+	}
+	if err := r.engine.Start(ctx, report); err != nil {
 		r.t.Fatal(err)
 	}
 }
@@ -134,6 +150,7 @@ func nok(v int64) money.Amount { return money.Amount{Value: v, Currency: "NOK"} 
 // one capture, one original receipt, the journal, an empty outbox.
 func TestSale(t *testing.T) {
 	r := newRig(t, vippsspec.Open(t), "")
+	before := r.db.Commits()
 	if err := r.engine.Sell(nok(12500), ""); err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +164,13 @@ func TestSale(t *testing.T) {
 	}
 	r.until(payment.Approved)
 	paid := r.until(payment.Paid)
+	if n := r.at[payment.Paid] - r.at[payment.Approved]; n != 1 {
+		t.Errorf("%d commits between seeing AUTHORIZED and the paid screen, want 1 (the capture's intent)", n)
+	}
 	r.idle()
+	if n := r.db.Commits() - before; n != 3 {
+		t.Errorf("the sale took %d commits, want 3 (sale, capture intent, captured with its receipt)", n)
+	}
 	if p, _ := r.vt.Sim.Payment(ref); p.Aggregate.Captured.Value != 12500 || paid.Sale.Reference != ref {
 		t.Fatalf("captured %d of %s, paid %+v", p.Aggregate.Captured.Value, ref, paid.Sale)
 	}

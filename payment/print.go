@@ -16,6 +16,8 @@ type printQueue struct {
 	lastErr string
 	nextTry time.Time
 	mine    map[uint64]bool // jobs this run marked Sent
+	// unflushed is when a printed mark was last left for the next commit.
+	unflushed time.Time
 }
 
 // idle reports whether a job queued now would print at once.
@@ -104,10 +106,25 @@ func (e *Engine) printed(job store.PrintJob, err error) {
 			return
 		}
 		s.Printed = true
+		e.prn.unflushed = e.cfg.Now()
 	}
 	e.prn.lastErr = ""
 	e.prn.queued--
 	e.kickPrinter()
+}
+
+// flushPrinted commits the printed marks once the till has had no sale for
+// flushAfter (any commit before then carries them anyway).
+func (e *Engine) flushPrinted() {
+	if e.prn.unflushed.IsZero() || e.cfg.Now().Sub(e.prn.unflushed) < flushAfter ||
+		e.phase != PhaseNone && e.phase != PhaseDone {
+		return
+	}
+	if err := e.journal.Flush(); err != nil {
+		e.fail("print queue: %v", err)
+		return
+	}
+	e.prn.unflushed = time.Time{}
 }
 
 // Reprint queues a copy of a completed sale's receipt, marked COPY. Call

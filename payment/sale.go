@@ -102,6 +102,7 @@ func (e *Engine) Sell(a money.Amount, phone string) error {
 		return e.storeFailed(err)
 	}
 	e.cur, e.phase, e.qr, e.qrImg, e.push = &sale, PhaseCreating, "", nil, phone != ""
+	e.pollAt = time.Time{}
 	e.cancel, e.netWait = false, false
 	e.tell(Creating)
 	e.cfg.Logf("sale %s: creating payment of %s", sale.Reference, a)
@@ -208,11 +209,23 @@ func (e *Engine) waiting() {
 	e.report(o)
 }
 
+// schedulePoll reads the cashier's payment at the next beat of a fixed
+// period that starts with the first poll: a slow reply does not stretch the
+// period, a slot missed while a reply was late is skipped (never made up in
+// a burst), and the next GET leaves only after the last one was answered.
 func (e *Engine) schedulePoll(ref string) {
 	sale := *e.cur
+	now, every := e.cfg.Now(), e.cfg.PollInterval
+	if e.pollAt.IsZero() {
+		e.pollAt = now.Add(every) // the first poll: one period after the QR
+	} else if !e.pollAt.After(now) {
+		missed := now.Sub(e.pollAt)/every + 1
+		e.pollAt = e.pollAt.Add(missed * every)
+	}
+	wait := e.pollAt.Sub(now)
 	e.background(func() func() {
 		select {
-		case <-time.After(e.cfg.PollInterval):
+		case <-e.cfg.After(wait):
 		case <-e.ctx.Done():
 			return func() {}
 		}
@@ -409,10 +422,19 @@ func (e *Engine) finishQuietly(s *store.Sale) {
 	e.out.remove(done...)
 }
 
-// captured completes a sale: capture confirmed, receipt queued, one commit.
+// captured completes a sale: capture confirmed, "paid" shown, then the
+// receipt queued in one commit.
 func (e *Engine) captured(s *store.Sale) {
 	now := e.cfg.Now()
 	s.State, s.Captured, s.Ended, s.Error = store.StateCaptured, now, now, ""
+	// Vipps confirmed the capture, so the money moved: the cashier sees
+	// "paid" before the commit that records it. A crash before that commit
+	// resends the capture under its key, gets the same answer, and prints
+	// the original then; the intent was committed before the capture left.
+	if e.isCurrent(s.Reference) && e.phase != PhaseDone {
+		e.phase = PhaseDone
+		e.tell(Paid)
+	}
 	body, err := json.Marshal(e.receipt(s, now))
 	if err != nil {
 		e.fail("receipt for %s: %v", s.Reference, err)
@@ -444,10 +466,6 @@ func (e *Engine) captured(s *store.Sale) {
 		e.printJob(job)
 	}
 	e.cfg.Logf("sale %s: captured %s", s.Reference, s.Amount)
-	if e.isCurrent(s.Reference) && e.phase != PhaseDone {
-		e.phase = PhaseDone
-		e.tell(Paid)
-	}
 }
 
 func (e *Engine) receipt(s *store.Sale, at time.Time) receipt.Receipt {

@@ -1,6 +1,8 @@
 package store
 
 import (
+	bolt "go.etcd.io/bbolt"
+
 	"bytes"
 	"errors"
 	"fmt"
@@ -61,21 +63,79 @@ func TestSaleLifeCommitsAndLeavesNothingPending(t *testing.T) {
 	db := openT(t, filepath.Join(t.TempDir(), "kasse.db"), Options{Now: newClock().Now})
 	before := db.Commits()
 	s := lifeOfSale(t, db)
-	if got := db.Commits() - before; got != 4 {
-		t.Errorf("a captured sale took %d commits, want 4", got)
+	if got := db.Commits() - before; got != 3 {
+		t.Errorf("a captured, printed sale took %d commits, want 3 (the printed mark waits for the next)", got)
 	}
-	got, err := db.Sale(s.Reference)
-	if err != nil {
+	check := func(when string) {
+		t.Helper()
+		got, err := db.Sale(s.Reference)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.State != StateCaptured || !got.Printed || got.VippsState != "AUTHORIZED" {
+			t.Errorf("%s: sale %+v", when, got)
+		}
+		var seen []Sale
+		if err := db.Sales(func(s Sale) error { seen = append(seen, s); return nil }); err != nil || len(seen) == 0 || !seen[0].Printed {
+			t.Errorf("%s: journal %+v, %v", when, seen, err)
+		}
+		if ops, _ := db.PendingFor(s.Reference); len(ops) != 0 {
+			t.Errorf("%s: outbox %+v", when, ops)
+		}
+		if jobs, _ := db.PrintJobs(); len(jobs) != 0 {
+			t.Errorf("%s: print queue %+v", when, jobs)
+		}
+	}
+	check("printed, mark not committed")
+	stored := func() (queued int, printed bool) {
+		db.bolt.View(func(tx *bolt.Tx) error {
+			queued = tx.Bucket(bucketPrint).Stats().KeyN
+			got, _, _ := getSale(tx, s.Reference)
+			printed = got.Printed
+			return nil
+		})
+		return
+	}
+	if q, p := stored(); q != 1 || p {
+		t.Errorf("before the next commit the file holds %d jobs, printed %v; want the job still queued (Sent)", q, p)
+	}
+	// The next sale's first commit carries the mark.
+	mid := db.Commits()
+	newSale(t, db)
+	if got := db.Commits() - mid; got != 1 {
+		t.Errorf("the next sale's first step took %d commits, want 1", got)
+	}
+	if q, p := stored(); q != 0 || !p {
+		t.Errorf("after the next commit the file holds %d jobs, printed %v; want none and printed", q, p)
+	}
+	check("mark committed")
+	if err := db.Flush(); err != nil || db.Commits() != mid+1 {
+		t.Errorf("Flush with nothing waiting: %v, %d commits (want none)", err, db.Commits()-mid-1)
+	}
+}
+
+// A receipt printed while the till then stays idle: Flush (kassed calls it
+// when idle) or Close commits the mark, so a restart prints no copy.
+func TestFlushAndCloseStorePrintedMarks(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "kasse.db")
+	db := openT(t, path, Options{Now: newClock().Now})
+	s := lifeOfSale(t, db)
+	c := db.Commits()
+	if err := db.Flush(); err != nil || db.Commits() != c+1 {
+		t.Fatalf("Flush: %v, %d commits", err, db.Commits()-c)
+	}
+	s2 := lifeOfSale(t, db)
+	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if got.State != StateCaptured || !got.Printed || got.VippsState != "AUTHORIZED" {
-		t.Errorf("sale after its life: %+v", got)
-	}
-	if ops, _ := db.Pending(); len(ops) != 0 {
-		t.Errorf("outbox after a finished sale: %+v", ops)
+	db = openT(t, path, Options{Now: newClock().Now})
+	for _, ref := range []string{s.Reference, s2.Reference} {
+		if got, err := db.Sale(ref); err != nil || !got.Printed {
+			t.Errorf("after a clean close, sale %s: %+v, %v", ref, got, err)
+		}
 	}
 	if jobs, _ := db.PrintJobs(); len(jobs) != 0 {
-		t.Errorf("print queue after a printed sale: %+v", jobs)
+		t.Errorf("after a clean close the queue holds %+v", jobs)
 	}
 }
 

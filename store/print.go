@@ -116,10 +116,13 @@ func queueJob(tx *bolt.Tx, job PrintJob, now time.Time) (uint64, error) {
 // PrintJobs returns the queued receipts, oldest first.
 func (db *DB) PrintJobs() ([]PrintJob, error) {
 	var out []PrintJob
+	waiting := db.waitingMarks()
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketPrint).ForEach(func(k, rec []byte) error {
 			j, err := decode[PrintJob]("print job", rec)
-			out = append(out, j)
+			if _, done := waiting[j.ID]; !done {
+				out = append(out, j)
+			}
 			return err
 		})
 	})
@@ -129,12 +132,24 @@ func (db *DB) PrintJobs() ([]PrintJob, error) {
 	return out, nil
 }
 
-// PrintDone removes job id and stores s marked Printed, in one transaction.
+// PrintDone records that the printer finished job id, the original or a
+// copy of sale s. The mark (job removed, sale Printed) is committed with the
+// next write, or by Flush, so a busy lane pays no commit for it; until then
+// PrintJobs leaves the job out and Sale and Journal show s printed. A crash
+// before that commit leaves the job marked Sent, so the restart prints it
+// again as COPY: never a second original, at worst an extra copy.
 func (db *DB) PrintDone(id uint64, s Sale) error {
 	if err := checkSale(s); err != nil {
 		return err
 	}
-	err := db.update(func(tx *bolt.Tx) error {
+	db.mu.Lock()
+	_, waiting := db.printed[id]
+	db.mu.Unlock()
+	if waiting {
+		return fmt.Errorf("database %s: marking receipt of %s printed: job %d: %w (already printed)",
+			db.path, s.Reference, id, ErrNoPrintJob)
+	}
+	err := db.bolt.View(func(tx *bolt.Tx) error {
 		job, err := getJob(tx, id)
 		if err != nil {
 			return err
@@ -142,18 +157,91 @@ func (db *DB) PrintDone(id uint64, s Sale) error {
 		if job.Reference != s.Reference || job.Refund != "" {
 			return fmt.Errorf("job %d is not the receipt of sale %s: %w", id, s.Reference, ErrNoPrintJob)
 		}
-		if err := tx.Bucket(bucketPrint).Delete(idKey(id)); err != nil {
-			return err
-		}
-		if err := tx.Bucket(bucketPrintByRef).Delete(refKey(s.Reference, idKey(id))); err != nil {
-			return err
-		}
-		s.Printed = true
-		_, err = putSale(tx, s, db.now())
-		return err
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("database %s: marking receipt of %s printed: %w", db.path, s.Reference, err)
+	}
+	db.mu.Lock()
+	db.printed[id] = s.Reference
+	db.mu.Unlock()
+	return nil
+}
+
+// Flush commits the printed marks that wait for a commit, if any: kassed
+// calls it when the till has been idle a while, and Close calls it.
+func (db *DB) Flush() error {
+	if len(db.waitingMarks()) == 0 {
+		return nil
+	}
+	if err := db.update(func(*bolt.Tx) error { return nil }); err != nil {
+		return fmt.Errorf("database %s: storing printed receipts: %w", db.path, err)
+	}
+	return nil
+}
+
+// waitingMarks is a copy of the printed marks not yet committed.
+func (db *DB) waitingMarks() map[uint64]string {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if len(db.printed) == 0 {
+		return nil
+	}
+	m := make(map[uint64]string, len(db.printed))
+	for id, ref := range db.printed {
+		m[id] = ref
+	}
+	return m
+}
+
+// dropMarks forgets the marks a commit just stored.
+func (db *DB) dropMarks(marks map[uint64]string) {
+	if len(marks) == 0 {
+		return
+	}
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	for id := range marks {
+		delete(db.printed, id)
+	}
+}
+
+// printedWaiting reports whether ref has a printed receipt whose mark is
+// not committed yet, so readers see the sale as the printer left it.
+func (db *DB) printedWaiting(ref string) bool {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	for _, r := range db.printed {
+		if r == ref {
+			return true
+		}
+	}
+	return false
+}
+
+// applyPrinted removes the printed jobs and marks their sales Printed in
+// tx. A job already gone was finished by an earlier commit.
+func applyPrinted(tx *bolt.Tx, marks map[uint64]string, now time.Time) error {
+	for id, ref := range marks {
+		if tx.Bucket(bucketPrint).Get(idKey(id)) == nil {
+			continue
+		}
+		if err := tx.Bucket(bucketPrint).Delete(idKey(id)); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketPrintByRef).Delete(refKey(ref, idKey(id))); err != nil {
+			return err
+		}
+		s, ok, err := getSale(tx, ref)
+		if err != nil {
+			return err
+		}
+		if ok && !s.Printed {
+			s.Printed = true
+			if _, err := putSale(tx, s, now); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

@@ -157,6 +157,7 @@ func (db *DB) Sale(ref string) (Sale, error) {
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return Sale{}, fmt.Errorf("database %s: reading sale %s: %w", db.path, ref, err)
 	}
+	s.Printed = s.Printed || err == nil && db.printedWaiting(ref)
 	return s, err
 }
 
@@ -234,6 +235,7 @@ func (db *DB) Journal(f Filter, fn func(Sale) error) error {
 		}
 		skipEqual = true
 		for _, s := range batch {
+			s.Printed = s.Printed || db.printedWaiting(s.Reference)
 			if err := fn(s); err != nil {
 				return err
 			}

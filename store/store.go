@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -33,6 +34,10 @@ type Options struct {
 	// (about 540 bytes each, see BenchmarkJournal) before the first remap,
 	// and bbolt grows the mapping by doubling after that.
 	InitialMmapSize int
+
+	// NoSync turns fsync off. Only for building benchmark files: the
+	// layout is the same, and a power cut may lose or corrupt anything.
+	NoSync bool
 }
 
 const (
@@ -49,6 +54,11 @@ type DB struct {
 	created bool
 	now     func() time.Time
 	commits atomic.Uint64
+
+	// printed are receipts the printer finished whose "printed" mark
+	// waits for the next commit (see PrintDone): job ID → sale reference.
+	mu      sync.Mutex
+	printed map[uint64]string
 }
 
 // Open opens the database at path. Only a missing file is created (mode
@@ -91,13 +101,14 @@ func Open(path string, o Options) (*DB, error) {
 	bdb, err := bolt.Open(path, 0o600, &bolt.Options{
 		Timeout:         o.Timeout,
 		InitialMmapSize: o.InitialMmapSize,
-		// NoSync stays false: a sale must be on disk before the HTTP
-		// request that depends on it leaves.
+		// NoSync stays false in kassed: a sale must be on disk before
+		// the HTTP request that depends on it leaves.
+		NoSync: o.NoSync,
 	})
 	if err != nil {
 		return nil, openError(path, o.Timeout, err)
 	}
-	db := &DB{bolt: bdb, path: path, now: o.Now, created: created}
+	db := &DB{bolt: bdb, path: path, now: o.Now, created: created, printed: map[uint64]string{}}
 	if created {
 		db.commits.Add(1) // the provisioning commit, made under the temporary name
 	}
@@ -169,12 +180,14 @@ func syncDir(dir string) error {
 	return d.Sync()
 }
 
-// Close releases the file lock. Pending transactions finish first.
+// Close commits the printed marks still waiting (Flush) and releases the
+// file lock. Pending transactions finish first.
 func (db *DB) Close() error {
+	ferr := db.Flush()
 	if err := db.bolt.Close(); err != nil {
 		return fmt.Errorf("closing database %s: %w", db.path, err)
 	}
-	return nil
+	return ferr
 }
 
 // Path is the database file's path as given to Open.
@@ -198,11 +211,25 @@ func (db *DB) Created() bool { return db.created }
 func (db *DB) Commits() uint64 { return db.commits.Load() }
 
 // update runs fn in one write transaction and counts it when it commits.
+// The printed marks waiting for a commit ride along (applied first), so
+// a receipt's "printed" costs no commit of its own while sales keep coming.
 func (db *DB) update(fn func(*bolt.Tx) error) error {
-	if err := db.bolt.Update(fn); err != nil {
+	marks := db.waitingMarks()
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		// First, so fn sees the file as the printer left it (Archive
+		// takes a sale only once its receipt is out of the queue).
+		if len(marks) > 0 {
+			if err := applyPrinted(tx, marks, db.now()); err != nil {
+				return err
+			}
+		}
+		return fn(tx)
+	})
+	if err != nil {
 		return err
 	}
 	db.commits.Add(1)
+	db.dropMarks(marks)
 	return nil
 }
 
