@@ -353,11 +353,16 @@ func (e *Engine) settle(s *store.Sale, p vipps.Payment, wantCapture bool) {
 		if wantCapture {
 			e.cfg.Logf("capture %s decided", s.Reference)
 			s.State, s.Authorized = store.StateAuthorized, e.cfg.Now()
-			if e.isCurrent(s.Reference) {
+			current := e.isCurrent(s.Reference)
+			if current {
 				e.phase = PhaseCapturing
+			}
+			// The capture leaves first; the screen is drawn while it is
+			// on its way.
+			e.transition(s, opCapture)
+			if current && e.phase == PhaseCapturing {
 				e.tell(Approved)
 			}
-			e.transition(s, opCapture)
 		} else {
 			e.transition(s, opCancel)
 		}

@@ -64,7 +64,8 @@ type worldOpts struct {
 	msn          string // vipps.msn, default testMSN
 	chainMSN     map[string]string
 	logs         *logLines
-	dir          string // holds kassed.toml, secrets.toml and data; default t.TempDir()
+	dir          string        // holds kassed.toml, secrets.toml and data; default t.TempDir()
+	rtt          time.Duration // round-trip latency between kassed and Vipps
 }
 
 // logLines keeps kassed's log lines for tests that check what is logged.
@@ -116,8 +117,12 @@ func newWorld(t testing.TB, o worldOpts) *world {
 	if dir == "" {
 		dir = t.TempDir()
 	}
+	base := w.srv.URL
+	if o.rtt > 0 {
+		base = vippstest.Latency(t, base, o.rtt)
+	}
 	cfgFile, err := config.WriteFiles(dir, config.Config{DataDir: "data",
-		Vipps: config.Vipps{BaseURL: w.srv.URL, MSN: o.msn, PaymentDescription: "Kjøp i butikk",
+		Vipps: config.Vipps{BaseURL: base, MSN: o.msn, PaymentDescription: "Kjøp i butikk",
 			PollInterval: config.Duration{Duration: o.poll}, Flow: o.flow,
 			CallbackPrefix: "https://butikken.example/vipps", FallBack: "https://butikken.example"},
 		Store: config.Store{Prefix: o.prefix, Lane: o.lane, Name: "Butikken Oslo S",
