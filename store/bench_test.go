@@ -22,21 +22,6 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-func BenchmarkCommitsPerSale(b *testing.B) {
-	db, err := Open(filepath.Join(b.TempDir(), "kasse.db"), Options{Rand: seeded(1)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	before := db.Commits()
-	b.ResetTimer()
-	for range b.N {
-		lifeOfSale(b, db)
-	}
-	b.StopTimer()
-	b.ReportMetric(float64(db.Commits()-before)/float64(b.N), "commits_per_sale/tx")
-}
-
 // benchSales is how many sales BenchmarkJournal stores.
 func benchSales(b *testing.B) int {
 	n := 1_000_000
