@@ -1,0 +1,13 @@
+//go:build !linux
+
+package store
+
+import (
+	"io/fs"
+	"os"
+)
+
+func adviseSequential(*os.File, int64) {}
+
+// fileIdentity has only size and mtime to go on here (see file_linux.go).
+func fileIdentity(fs.FileInfo) string { return "" }
