@@ -209,3 +209,29 @@ func TestCheckOnDemand(t *testing.T) {
 	}
 	before.same(t, path)
 }
+
+// A change by another process while the file is open (a tool, junk
+// written into it) is not vouched for at Close: no mark, full check.
+func TestChangeWhileOpenGetsNoMark(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "kasse.db")
+	writeSales(t, path, 10)
+	db, err := Open(path, Options{Rand: seeded(2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, _ := db.NextReference("OSLO1", "2")
+	if err := db.PutSale(sale(ref, time.Now())); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(20 * time.Millisecond)             // past the kernel's coarse clock tick
+	if err := os.Chmod(path, 0o600); err != nil { // changes nothing but the change time
+		t.Fatal(err)
+	}
+	if err := db.Close(); err == nil || !strings.Contains(err.Error(), "changed by another process") {
+		t.Errorf("Close after an outside change: %v, want it said", err)
+	}
+	if _, err := os.Stat(markPath(path)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a clean-shutdown mark was written over an outside change (%v)", err)
+	}
+	wantCheck(t, startCheck(t, path), true, "did not stop cleanly")
+}

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -25,4 +26,13 @@ func fileIdentity(fi fs.FileInfo) string {
 		return ""
 	}
 	return fmt.Sprintf("dev %d\nino %d\nctime %d.%09d\n", st.Dev, st.Ino, st.Ctim.Sec, st.Ctim.Nsec)
+}
+
+// changedSince reports whether fi's inode changed (a write, chmod, link)
+// after t: the kernel stamps the change time from the same clock, and a
+// little coarser, so kassed's own writes never look later than its record
+// of them.
+func changedSince(fi fs.FileInfo, t time.Time) bool {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return ok && time.Unix(st.Ctim.Sec, st.Ctim.Nsec).After(t)
 }

@@ -56,6 +56,10 @@ type DB struct {
 	start   StartCheck
 	now     func() time.Time
 	commits atomic.Uint64
+	// lastWrite is when (real clock, Unix ns) this DB last wrote the file:
+	// a change after it was made by someone else, and Close must not
+	// vouch for it.
+	lastWrite atomic.Int64
 }
 
 // Open opens the database at path. Only a missing file is created (mode
@@ -128,6 +132,7 @@ func Open(path string, o Options) (*DB, error) {
 		return nil, openError(path, o.Timeout, err)
 	}
 	db := &DB{bolt: bdb, path: path, now: o.Now, created: created, start: sc}
+	db.lastWrite.Store(time.Now().UnixNano())
 	if created {
 		db.commits.Add(1) // the provisioning commit, made under the temporary name
 	}
@@ -210,6 +215,10 @@ func (db *DB) Close() error {
 	if serr != nil {
 		return fmt.Errorf("closing database %s: syncing it: %w: the next start runs the full check", db.path, serr)
 	}
+	if fi, err := os.Stat(db.path); err == nil && changedSince(fi, time.Unix(0, db.lastWrite.Load())) {
+		return fmt.Errorf("database %s was changed by another process while kassed had it open: "+
+			"no clean-shutdown mark, the next start runs the full check", db.path)
+	}
 	if err := writeMark(db.path); err != nil {
 		return fmt.Errorf("database %s closed, but its clean-shutdown mark was not written (%w): "+
 			"the next start runs the full check", db.path, err)
@@ -245,6 +254,7 @@ func (db *DB) update(fn func(*bolt.Tx) error) error {
 	if err := db.bolt.Update(fn); err != nil {
 		return err
 	}
+	db.lastWrite.Store(time.Now().UnixNano())
 	db.commits.Add(1)
 	return nil
 }
