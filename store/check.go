@@ -62,6 +62,7 @@ func Check(ctx context.Context, path string, progress Progress) error {
 // Check runs the full consistency check in one read transaction of the
 // open database, beside the till's writes: kassectl check while kassed runs.
 func (db *DB) Check(ctx context.Context, progress Progress) error {
+	defer db.newRelease().now() // Tx.Check touched every page
 	return db.bolt.View(func(tx *bolt.Tx) error { return checkTx(ctx, db.path, tx, progress) })
 }
 

@@ -6,6 +6,7 @@ import (
 	"os"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -35,4 +36,18 @@ func fileIdentity(fi fs.FileInfo) string {
 func changedSince(fi fs.FileInfo, t time.Time) bool {
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	return ok && time.Unix(st.Ctim.Sec, st.Ctim.Nsec).After(t)
+}
+
+// releaseMapped drops the pages of bbolt's mapping [data, data+size) from
+// this process's page tables (MADV_DONTNEED). The mapping is a shared,
+// read-only map of the file, so nothing is lost: the pages stay in the page
+// cache and the next read maps them again. Without it every page a long
+// read touches stays in kassed's RSS until the process ends.
+func releaseMapped(data uintptr, size int64) {
+	if data == 0 || size <= 0 {
+		return
+	}
+	// Not Go memory: the GC neither moves nor frees it.
+	p := *(*unsafe.Pointer)(unsafe.Pointer(&data))
+	_ = unix.Madvise(unsafe.Slice((*byte)(p), size), unix.MADV_DONTNEED)
 }

@@ -14,3 +14,5 @@ func adviseSequential(*os.File, int64) {}
 func fileIdentity(fs.FileInfo) string { return "" }
 
 func changedSince(fs.FileInfo, time.Time) bool { return false }
+
+func releaseMapped(uintptr, int64) {}

@@ -23,7 +23,7 @@ import (
 
 type binaries struct{ kassed, kassectl, vippssim string }
 
-func build(t *testing.T) binaries {
+func build(t testing.TB) binaries {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds binaries")
@@ -36,7 +36,7 @@ func build(t *testing.T) binaries {
 	return binaries{filepath.Join(dir, "kassed"), filepath.Join(dir, "kassectl"), filepath.Join(dir, "vippssim")}
 }
 
-func freePort(t *testing.T) string {
+func freePort(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -49,7 +49,7 @@ func freePort(t *testing.T) string {
 const clientID = "0f5b6a4e-1c2d-4e3f-8a9b-0c1d2e3f4a5b"
 
 // shop writes a config and secrets file for kassed against addr.
-func shop(t *testing.T, addr string, secretsMode os.FileMode, msn string) (cfg, data string) {
+func shop(t testing.TB, addr string, secretsMode os.FileMode, msn string) (cfg, data string) {
 	t.Helper()
 	dir := t.TempDir()
 	data = filepath.Join(dir, "data")
@@ -67,7 +67,7 @@ func shop(t *testing.T, addr string, secretsMode os.FileMode, msn string) (cfg, 
 	return cfg, data
 }
 
-func start(t *testing.T, name string, args ...string) *exec.Cmd {
+func start(t testing.TB, name string, args ...string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(name, args...)
 	var out bytes.Buffer
@@ -85,7 +85,7 @@ func start(t *testing.T, name string, args ...string) *exec.Cmd {
 	return cmd
 }
 
-func ctl(t *testing.T, bin, data string, args ...string) (string, error) {
+func ctl(t testing.TB, bin, data string, args ...string) (string, error) {
 	t.Helper()
 	if data != "" {
 		args = append([]string{"--data", data}, args...)
@@ -94,7 +94,7 @@ func ctl(t *testing.T, bin, data string, args ...string) (string, error) {
 	return string(out), err
 }
 
-func eventually(t *testing.T, what string, f func() bool) {
+func eventually(t testing.TB, what string, f func() bool) {
 	t.Helper()
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if f() {
