@@ -60,6 +60,7 @@ type DB struct {
 	// a change after it was made by someone else, and Close must not
 	// vouch for it.
 	lastWrite atomic.Int64
+	closed    atomic.Bool
 }
 
 // Open opens the database at path. Only a missing file is created (mode
@@ -207,6 +208,9 @@ func syncDir(dir string) error {
 // Close releases the file lock, pending transactions first, and marks the
 // file closed cleanly so that the next Open need not read every page.
 func (db *DB) Close() error {
+	if db.closed.Swap(true) {
+		return nil
+	}
 	// Already on disk unless NoSync; the mark must never vouch for less.
 	serr := db.bolt.Sync()
 	if err := db.bolt.Close(); err != nil {
