@@ -2,12 +2,15 @@ package main
 
 import (
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/creack/pty"
 )
 
 func exitCode(err error) int {
@@ -89,5 +92,32 @@ func TestCheckCommand(t *testing.T) {
 	}
 	if after, _ := os.ReadFile(db); string(before) != string(after) {
 		t.Error("kassectl check changed the file")
+	}
+}
+
+// On a terminal, kassectl check shows how far it has read; into a pipe
+// (the tests above) it shows nothing but the verdict.
+func TestCheckShowsProgressOnATerminal(t *testing.T) {
+	bin := build(t)
+	data := filepath.Join(t.TempDir(), "data")
+	if out, err := ctl(t, bin.kassectl, data, "init"); err != nil {
+		t.Fatalf("kassectl init: %v\n%s", err, out)
+	}
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		t.Skipf("no pty here: %v", err)
+	}
+	defer ptmx.Close()
+	cmd := exec.Command(bin.kassectl, "--data", data, "check")
+	var stdout strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, tty
+	err = cmd.Run()
+	tty.Close()
+	term, _ := io.ReadAll(ptmx) // EIO once the last writer is gone
+	if err != nil || !strings.Contains(stdout.String(), "whole") {
+		t.Fatalf("kassectl check: %v, stdout %q", err, stdout.String())
+	}
+	if !strings.Contains(string(term), "checking "+filepath.Join(data, "kasse.db")+": 100%") {
+		t.Errorf("the terminal shows %q, want the progress up to 100%%", term)
 	}
 }
