@@ -10,6 +10,7 @@ package store
 // export speed on it. -short skips it.
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -113,7 +114,7 @@ func BenchmarkJournal(b *testing.B) {
 	})
 	b.Run("check", func(b *testing.B) {
 		for range b.N {
-			if err := check(path, time.Second); err != nil {
+			if err := check(context.Background(), path, time.Second, nil); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -137,7 +137,8 @@ func (db *DB) Rows(f Filter, fn func(Row) error) error {
 	for _, r := range refunds {
 		m.held = append(m.held, refundRow(r))
 	}
-	err = db.Journal(f, func(s Sale) error { return m.sale(saleRow(s)) })
+	rel := db.newRelease()
+	err = db.Journal(f, func(s Sale) error { rel.tick(); return m.sale(saleRow(s)) })
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@
 package store
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -35,8 +36,9 @@ type Options struct {
 	// and bbolt grows the mapping by doubling after that.
 	InitialMmapSize int
 
-	// NoSync turns fsync off. Only for building benchmark files: the
-	// layout is the same, and a power cut may lose or corrupt anything.
+	// NoSync turns off fsync. Only for building benchmark files, never in
+	// kassed: without it a power cut can lose sales the till was told were
+	// stored. Close still syncs before it writes the clean-shutdown mark.
 	NoSync bool
 }
 
@@ -52,6 +54,7 @@ type DB struct {
 	tag     string // the file's instance tag, drawn when it was created
 	series  string // the tag of this Open's references (see SeriesTag)
 	created bool
+	start   StartCheck
 	now     func() time.Time
 	commits atomic.Uint64
 
@@ -59,13 +62,20 @@ type DB struct {
 	// waits for the next commit (see PrintDone): job ID → sale reference.
 	mu      sync.Mutex
 	printed map[uint64]string
+	// lastWrite is when (real clock, Unix ns) this DB last wrote the file:
+	// a change after it was made by someone else, and Close must not
+	// vouch for it.
+	lastWrite atomic.Int64
+	closed    atomic.Bool
 }
 
 // Open opens the database at path. Only a missing file is created (mode
 // 0600, with its buckets and a new instance tag), and atomically: a power cut
 // never leaves a half-made file behind. An existing file is checked first,
 // read only, and refused unchanged when it is empty, truncated, damaged or
-// unreadable: replacing it would lose the journal without a word.
+// unreadable: replacing it would lose the journal without a word. The check
+// reads every page unless the file is exactly as a clean Close left it (see
+// clean.go); StartCheck says which ran.
 func Open(path string, o Options) (*DB, error) {
 	if o.Now == nil {
 		o.Now = time.Now
@@ -91,24 +101,45 @@ func Open(path string, o Options) (*DB, error) {
 	if err != nil {
 		return nil, openError(path, o.Timeout, err)
 	}
-	if err := inspect(path, fi); err != nil {
+	metas, err := inspect(path, fi)
+	if err != nil {
 		return nil, err
 	}
-	if err := check(path, o.Timeout); err != nil {
+	// Measured for the log only, so the real clock: a test's injected
+	// clock would make every check take no time.
+	began := time.Now()
+	sc := StartCheck{Full: true, Reason: "a new file"}
+	if !created {
+		var clean bool
+		clean, sc.Reason = closedCleanly(path, fi, metas)
+		sc.Full = !clean
+	}
+	if sc.Full {
+		err = check(context.Background(), path, o.Timeout, nil)
+	} else {
+		err = lightCheck(path, o.Timeout)
+	}
+	if err != nil {
 		return nil, err
+	}
+	sc.Took = time.Since(began)
+	if err := dropMark(path); err != nil {
+		return nil, fmt.Errorf("database %s: removing its clean-shutdown mark: %w: nothing was changed; "+
+			"check that kassed may write data_dir", path, err)
 	}
 
 	bdb, err := bolt.Open(path, 0o600, &bolt.Options{
 		Timeout:         o.Timeout,
 		InitialMmapSize: o.InitialMmapSize,
-		// NoSync stays false in kassed: a sale must be on disk before
-		// the HTTP request that depends on it leaves.
+		// NoSync stays false in kassed: a sale must be on disk before the
+		// HTTP request that depends on it leaves.
 		NoSync: o.NoSync,
 	})
 	if err != nil {
 		return nil, openError(path, o.Timeout, err)
 	}
-	db := &DB{bolt: bdb, path: path, now: o.Now, created: created, printed: map[uint64]string{}}
+	db := &DB{bolt: bdb, path: path, now: o.Now, created: created, start: sc, printed: map[uint64]string{}}
+	db.lastWrite.Store(time.Now().UnixNano())
 	if created {
 		db.commits.Add(1) // the provisioning commit, made under the temporary name
 	}
@@ -180,15 +211,38 @@ func syncDir(dir string) error {
 	return d.Sync()
 }
 
-// Close commits the printed marks still waiting (Flush) and releases the
-// file lock. Pending transactions finish first.
+// Close commits the printed marks still waiting (Flush), releases the file
+// lock, pending transactions first, and marks the file closed cleanly so
+// that the next Open need not read every page.
 func (db *DB) Close() error {
-	ferr := db.Flush()
+	if db.closed.Swap(true) {
+		return nil
+	}
+	if err := db.Flush(); err != nil {
+		_ = db.bolt.Close()
+		return fmt.Errorf("%w: the last receipt may print again as COPY; the next start runs the full check", err)
+	}
+	// Already on disk unless NoSync; the mark must never vouch for less.
+	serr := db.bolt.Sync()
 	if err := db.bolt.Close(); err != nil {
 		return fmt.Errorf("closing database %s: %w", db.path, err)
 	}
-	return ferr
+	if serr != nil {
+		return fmt.Errorf("closing database %s: syncing it: %w: the next start runs the full check", db.path, serr)
+	}
+	if fi, err := os.Stat(db.path); err == nil && changedSince(fi, time.Unix(0, db.lastWrite.Load())) {
+		return fmt.Errorf("database %s was changed by another process while kassed had it open: "+
+			"no clean-shutdown mark, the next start runs the full check", db.path)
+	}
+	if err := writeMark(db.path); err != nil {
+		return fmt.Errorf("database %s closed, but its clean-shutdown mark was not written (%w): "+
+			"the next start runs the full check", db.path, err)
+	}
+	return nil
 }
+
+// StartCheck says which check Open ran before it opened the file, and why.
+func (db *DB) StartCheck() StartCheck { return db.start }
 
 // Path is the database file's path as given to Open.
 func (db *DB) Path() string { return db.path }
@@ -228,6 +282,7 @@ func (db *DB) update(fn func(*bolt.Tx) error) error {
 	if err != nil {
 		return err
 	}
+	db.lastWrite.Store(time.Now().UnixNano())
 	db.commits.Add(1)
 	db.dropMarks(marks)
 	return nil

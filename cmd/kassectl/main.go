@@ -7,6 +7,7 @@
 //	kassectl journal [--since T] [--store S] [--format table|json|csv] [--json]
 //	kassectl journal archive --before DATE
 //	kassectl reprint REFERENCE
+//	kassectl check
 //	kassectl init
 //	kassectl keys
 //	kassectl receipt FILE
@@ -50,6 +51,9 @@ commands:
                        file in DIR/archive (still read by journal)
   scan CODE            a scanned barcode, e.g. a receipt's reference after the refund key
   reprint REFERENCE    print a copy of a sale's receipt, marked COPY
+  check                read every page of DIR/kasse.db and check it (bbolt's full
+                       check): through kassed when it runs, else directly, read
+                       only; exit status 0 whole, 1 damaged, 2 could not check
   init                 create the database in DIR at provisioning (kassed not running)
   keys                 list the key names
   receipt FILE         show an ESC/POS print file (the simulated printer's
@@ -61,6 +65,10 @@ The socket is DIR/kassed.sock; DIR defaults to $KASSE_DATA or /var/lib/kasse.
 func main() {
 	if err := run(os.Args[1:], os.Stdout); err != nil {
 		fmt.Fprintf(os.Stderr, "kassectl: %v\n", err)
+		var nc notChecked
+		if errors.As(err, &nc) {
+			os.Exit(2)
+		}
 		os.Exit(1)
 	}
 }
@@ -89,6 +97,12 @@ func run(args []string, out io.Writer) error {
 		return showReceipt(rest[1:], out)
 	case "init":
 		return initDB(*data, out)
+	case "check":
+		if len(rest) > 1 {
+			return errors.New("check takes no arguments: kassectl --data DIR check")
+		}
+		// No deadline: a cold full check of a large file takes a while.
+		return checkDB(context.Background(), control.NewClient(*socket), filepath.Join(*data, "kasse.db"), out)
 	}
 	c := control.NewClient(*socket)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -109,6 +109,8 @@ func openRegister(cfg config.Config, secrets config.Secrets, sim bool, logf func
 	if db.Created() {
 		// Only a missing file is created; say so, in case it was not the first start.
 		logf("created a new database %s (instance tag %s): the journal starts empty", db.Path(), db.InstanceTag())
+	} else {
+		logf("database %s: %s", db.Path(), db.StartCheck())
 	}
 	hw, err := openHardware(cfg, sim, logf)
 	if err != nil {
@@ -134,7 +136,9 @@ func openRegister(cfg config.Config, secrets config.Secrets, sim bool, logf func
 
 func (r *register) close() {
 	r.hw.close()
-	r.db.Close()
+	if err := r.db.Close(); err != nil {
+		r.logf("%v", err)
+	}
 }
 
 // run serves the control socket and runs the till until ctx ends.

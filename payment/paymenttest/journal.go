@@ -20,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"kasse/money"
 	"kasse/payment"
 	"kasse/payment/vipps"
@@ -29,25 +31,42 @@ import (
 
 // Journal returns the path of a database holding n captured, printed sales,
 // built once per schema version and n and kept in the temp dir
-// (kasse-bench/v<schema>-<n>.db), since 1M sales take minutes. Open it
-// read-only, or copy it, since it is shared between runs.
+// (kasse-bench/engine-v<schema>-<n>.db), since 1M sales take minutes. It
+// is shared between runs: copy it or link it, never change it. Never in
+// make test: -short skips.
 func Journal(tb testing.TB, n int) string {
 	tb.Helper()
+	if testing.Short() {
+		tb.Skip("builds a large database; drop -short to run")
+	}
 	dir := filepath.Join(os.TempDir(), "kasse-bench")
-	path := filepath.Join(dir, fmt.Sprintf("v%d-%d.db", store.SchemaVersion, n))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	path := filepath.Join(dir, fmt.Sprintf("engine-v%d-%d.db", store.SchemaVersion, n))
+	// The test binaries of several packages run at once: one builds, the
+	// others wait for it.
+	lock, err := os.OpenFile(path+".lock", os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer lock.Close()
+	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX); err != nil {
+		tb.Fatal(err)
+	}
 	if _, err := os.Stat(path); err == nil {
 		return path
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		tb.Fatal(err)
+	tmp := path + ".building"
+	for _, p := range []string{tmp, tmp + ".clean"} {
+		_ = os.Remove(p) // an interrupted build
 	}
-	tmp := fmt.Sprintf("%s.%d.new", path, os.Getpid())
-	_ = os.Remove(tmp)
 	start := time.Now()
 	if err := Build(tmp, n); err != nil {
 		_ = os.Remove(tmp)
 		tb.Fatalf("building a journal of %d sales: %v", n, err)
 	}
+	_ = os.Remove(tmp + ".clean") // the clean-shutdown mark names the temporary file
 	if err := os.Rename(tmp, path); err != nil {
 		tb.Fatal(err)
 	}

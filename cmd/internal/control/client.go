@@ -16,6 +16,9 @@ import (
 	"kasse/till"
 )
 
+// ErrUnreachable is wrapped when kassed's socket does not answer.
+var ErrUnreachable = errors.New("cannot reach kassed")
+
 // Client talks to kassed's control socket.
 type Client struct {
 	socket string
@@ -46,7 +49,7 @@ func (c *Client) do(ctx context.Context, method, path string, body any, out any)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return fmt.Errorf("cannot reach kassed at %s: is it running, and may you use the socket? (%v)", c.socket, unwrapDial(err))
+		return fmt.Errorf("%w at %s: is it running, and may you use the socket? (%v)", ErrUnreachable, c.socket, unwrapDial(err))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {

@@ -176,6 +176,7 @@ func Handler(t Till, s Screen, j Journal, archiveDir string) http.Handler {
 		}
 		reply(w, http.StatusOK, ArchiveReply{Archived: n, File: file})
 	})
+	mux.HandleFunc("GET /v1/check", func(w http.ResponseWriter, r *http.Request) { serveCheck(w, r, j) })
 	mux.HandleFunc("POST /v1/scan", func(w http.ResponseWriter, r *http.Request) {
 		if err := t.Scan(r.Context(), r.URL.Query().Get("code")); err != nil {
 			reply(w, http.StatusConflict, ErrorReply{"scan: " + err.Error()})

@@ -61,6 +61,7 @@ func (s *soak) closeGeneration(r *reg) {
 		return
 	}
 	defer os.Remove(tmp)
+	defer os.Remove(tmp + ".clean") // the clean-shutdown mark d.Close writes
 	d, err := store.Open(tmp, store.Options{})
 	if err != nil {
 		s.bad("%s: reading kasse.db: %v", r.prefix, err)
