@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 
@@ -20,6 +21,7 @@ type migration struct {
 func migrations() []migration {
 	return []migration{
 		{from: 1, what: "adding refunds, outbox, print queue, settings and the store index", run: migrate1to2},
+		{from: 2, what: "compact records and keys in counter order", run: migrate2to3},
 	}
 }
 
@@ -65,13 +67,167 @@ func migrate1to2(tx *bolt.Tx) error {
 			return err
 		}
 	}
-	byStore := tx.Bucket(bucketSalesByStore)
-	byStore.FillPercent = appendFill
+	byStore := bucket(tx, bucketSalesByStore)
 	return tx.Bucket(bucketSales).ForEach(func(k, rec []byte) error {
-		s, err := decodeSale(rec)
+		s, err := decodeSale(k, rec)
 		if err != nil {
 			return fmt.Errorf("sale %s: %w", k, err)
 		}
-		return byStore.Put(storeKey(s.Store, s.Created, s.Reference), nil)
+		// Schema 2's keys: the reference's text.
+		return byStore.Put(storeKey(s.Store, s.Created, []byte(s.Reference)), nil)
 	})
+}
+
+// migrate2to3 writes every record in the compact format and keys
+// everything that names a sale by saleKey. It streams (see rewrite): besides
+// the transaction's own dirty pages, memory holds one batch of entries.
+func migrate2to3(tx *bolt.Tx) error {
+	if err := hasBuckets(tx, allBuckets); err != nil {
+		return err
+	}
+	sales, byTime, byStore := bucket(tx, bucketSales), bucket(tx, bucketSalesByTime), bucket(tx, bucketSalesByStore)
+	// moveSale re-keys and re-encodes the sale under schema 2's key old.
+	moveSale := func(old, rec []byte) ([]byte, Sale, error) {
+		s, err := decodeSale(old, rec)
+		if err == nil && s.Reference != string(old) {
+			err = fmt.Errorf("%w (sale record %q is stored under %q)", ErrDamaged, s.Reference, old)
+		}
+		var nrec []byte
+		if err == nil {
+			nrec, err = encodeSale(s)
+		}
+		if err != nil {
+			return nil, Sale{}, fmt.Errorf("sale %s: %w", old, err)
+		}
+		key := saleKey(s.Reference)
+		if err := sales.Delete(old); err != nil {
+			return nil, Sale{}, err
+		}
+		if err := byStore.Delete(storeKey(s.Store, s.Created, old)); err != nil {
+			return nil, Sale{}, err
+		}
+		if err := sales.Put(key, nrec); err != nil {
+			return nil, Sale{}, err
+		}
+		return key, s, byStore.Put(storeKey(s.Store, s.Created, key), nil)
+	}
+	// Sales in time order, through the time index, so that new keys arrive
+	// in the order the till makes them and pages fill.
+	err := rewrite(byTime, func(k, _ []byte) ([]byte, []byte, bool, error) {
+		if len(k) < 8 {
+			return nil, nil, false, fmt.Errorf("%w (time index key %x is too short)", ErrDamaged, k)
+		}
+		rec := sales.Get(k[8:])
+		if rec == nil {
+			return nil, nil, false, fmt.Errorf("%w (the time index names sale %q, which is missing)", ErrDamaged, k[8:])
+		}
+		key, _, err := moveSale(k[8:], rec)
+		return append(bytes.Clone(k[:8]), key...), nil, true, err
+	})
+	if err != nil {
+		return err
+	}
+	// A sale the time index missed is indexed now rather than lost.
+	err = rewrite(sales, func(k, rec []byte) ([]byte, []byte, bool, error) {
+		if len(rec) > 0 && rec[0] == recordCompact {
+			return nil, nil, false, nil
+		}
+		key, s, err := moveSale(k, rec)
+		if err != nil {
+			return nil, nil, false, err
+		}
+		nrec := sales.Get(key)
+		return key, bytes.Clone(nrec), true, byTime.Put(timeKey(s.Created, key), nil)
+	})
+	if err != nil {
+		return err
+	}
+	for _, b := range []struct {
+		name   []byte
+		encode func(what string, rec []byte) ([]byte, error)
+	}{
+		{bucketRefunds, reencode[Refund]},
+		{bucketOutbox, reencode[Op]},
+		{bucketPrint, reencode[PrintJob]},
+	} {
+		err := rewrite(bucket(tx, b.name), func(k, rec []byte) ([]byte, []byte, bool, error) {
+			nrec, err := b.encode(string(k), rec)
+			return k, nrec, true, err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	// The by-reference indexes: text 0x00 id becomes refKey.
+	for _, name := range [][]byte{bucketRefundsByRef, bucketOutboxByRef, bucketPrintByRef} {
+		err := rewrite(bucket(tx, name), func(k, v []byte) ([]byte, []byte, bool, error) {
+			i := bytes.IndexByte(k, 0)
+			if i < 0 {
+				return nil, nil, false, fmt.Errorf("%w (%s key %q has no 0x00)", ErrDamaged, name, k)
+			}
+			return refKey(string(k[:i]), k[i+1:]), v, true, nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// reencode reads a record of any format and writes it in the compact one.
+func reencode[T record](what string, rec []byte) ([]byte, error) {
+	v, err := decode[T](what, rec)
+	if err != nil {
+		return nil, err
+	}
+	return encode(what, v)
+}
+
+// rewriteBatch is how many entries rewrite reads before it writes.
+const rewriteBatch = 1024
+
+// rewrite walks b in key order and replaces each entry k, v by what fn
+// returns when it says so. It reads a batch of entries, then writes them,
+// then seeks past the batch, because bbolt cursors do not survive writes
+// to their bucket. A new key must not sort after the old one, so the walk
+// never meets an entry it wrote.
+func rewrite(b *bolt.Bucket, fn func(k, v []byte) (nk, nv []byte, change bool, err error)) error {
+	var last []byte
+	for {
+		var batch [][2][]byte
+		c := b.Cursor()
+		k, v := c.First()
+		if last != nil {
+			if k, v = c.Seek(last); bytes.Equal(k, last) {
+				k, v = c.Next()
+			}
+		}
+		for ; k != nil && len(batch) < rewriteBatch; k, v = c.Next() {
+			batch = append(batch, [2][]byte{bytes.Clone(k), bytes.Clone(v)})
+		}
+		for _, e := range batch {
+			nk, nv, change, err := fn(e[0], e[1])
+			if err != nil {
+				return err
+			}
+			if !change {
+				continue
+			}
+			if bytes.Compare(nk, e[0]) > 0 {
+				return fmt.Errorf("rewriting %q as %q would move it ahead of the walk", e[0], nk)
+			}
+			if !bytes.Equal(nk, e[0]) {
+				if err := b.Delete(e[0]); err != nil {
+					return err
+				}
+			}
+			if err := b.Put(nk, nv); err != nil {
+				return err
+			}
+		}
+		if len(batch) < rewriteBatch {
+			return nil
+		}
+		last = batch[len(batch)-1][0]
+	}
 }

@@ -37,14 +37,10 @@ func writeV1(t *testing.T, path string, sales []Sale, extra func(tx *bolt.Tx) er
 			return err
 		}
 		for _, s := range sales {
-			rec, err := encodeSale(s)
-			if err != nil {
+			if err := tx.Bucket(bucketSales).Put([]byte(s.Reference), encodeV1(t, s)); err != nil {
 				return err
 			}
-			if err := tx.Bucket(bucketSales).Put([]byte(s.Reference), rec); err != nil {
-				return err
-			}
-			if err := tx.Bucket(bucketSalesByTime).Put(timeKey(s.Created, s.Reference), nil); err != nil {
+			if err := tx.Bucket(bucketSalesByTime).Put(timeKey(s.Created, []byte(s.Reference)), nil); err != nil {
 				return err
 			}
 		}
