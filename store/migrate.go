@@ -144,14 +144,18 @@ func migrate2to3(tx *bolt.Tx) error {
 	}
 	for _, b := range []struct {
 		name   []byte
+		what   func(k []byte) string
 		encode func(what string, rec []byte) ([]byte, error)
 	}{
-		{bucketRefunds, reencode[Refund]},
-		{bucketOutbox, reencode[Op]},
-		{bucketPrint, reencode[PrintJob]},
+		{bucketRefunds, func(k []byte) string { return "refund " + string(k) }, reencode[Refund]},
+		{bucketOutbox, func(k []byte) string { return fmt.Sprintf("op %d", binary.BigEndian.Uint64(k)) }, reencode[Op]},
+		{bucketPrint, func(k []byte) string { return fmt.Sprintf("print job %d", binary.BigEndian.Uint64(k)) }, reencode[PrintJob]},
 	} {
 		err := rewrite(bucket(tx, b.name), func(k, rec []byte) ([]byte, []byte, bool, error) {
-			nrec, err := b.encode(string(k), rec)
+			if len(k) != 8 && !bytes.Equal(b.name, bucketRefunds) {
+				return nil, nil, false, fmt.Errorf("%w (%s key %x is not 8 bytes)", ErrDamaged, b.name, k)
+			}
+			nrec, err := b.encode(b.what(k), rec)
 			return k, nrec, true, err
 		})
 		if err != nil {
