@@ -58,17 +58,18 @@ func (db *DB) migrate(version uint64) error {
 // migrate1to2 creates the schema 2 buckets and indexes every existing sale
 // by store.
 func migrate1to2(tx *bolt.Tx) error {
-	if err := hasBuckets(tx, [][]byte{bucketMeta, bucketCounters, bucketSales, bucketSalesByTime}); err != nil {
+	if err := hasBuckets(tx, [][]byte{bucketMeta, bucketCounters, schema2Sales, schema2SalesByTime}); err != nil {
 		return err
 	}
-	for _, name := range [][]byte{bucketSalesByStore, bucketRefunds, bucketRefundsByTime, bucketRefundsByRef,
+	for _, name := range [][]byte{schema2SalesByStore, bucketRefunds, bucketRefundsByTime, bucketRefundsByRef,
 		bucketOutbox, bucketOutboxByRef, bucketPrint, bucketPrintByRef, bucketSettings} {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return err
 		}
 	}
-	byStore := bucket(tx, bucketSalesByStore)
-	return tx.Bucket(bucketSales).ForEach(func(k, rec []byte) error {
+	byStore := tx.Bucket(schema2SalesByStore)
+	byStore.FillPercent = tailFill
+	return tx.Bucket(schema2Sales).ForEach(func(k, rec []byte) error {
 		s, err := decodeSale(k, rec)
 		if err != nil {
 			return fmt.Errorf("sale %s: %w", k, err)
@@ -79,15 +80,29 @@ func migrate1to2(tx *bolt.Tx) error {
 }
 
 // migrate2to3 writes every record in the compact format and keys
-// everything that names a sale by saleKey. It streams (see rewrite): besides
-// the transaction's own dirty pages, memory holds one batch of entries.
+// everything that names a sale by saleKey. The sales and their indexes are
+// built anew in schema 3's buckets, in time order, and the old ones are then
+// dropped whole: bbolt frees a dropped bucket's pages without loading them,
+// so memory holds the new pages (the transaction's own) and little else.
+// The small buckets are rewritten in place (see rewrite).
 func migrate2to3(tx *bolt.Tx) error {
-	if err := hasBuckets(tx, allBuckets); err != nil {
+	old := [][]byte{schema2Sales, schema2SalesByTime, schema2SalesByStore}
+	if err := hasBuckets(tx, append(old, bucketRefunds, bucketRefundsByTime, bucketRefundsByRef,
+		bucketOutbox, bucketOutboxByRef, bucketPrint, bucketPrintByRef, bucketSettings)); err != nil {
 		return err
 	}
-	sales, byTime, byStore := bucket(tx, bucketSales), bucket(tx, bucketSalesByTime), bucket(tx, bucketSalesByStore)
-	// moveSale re-keys and re-encodes the sale under schema 2's key old.
-	moveSale := func(old, rec []byte) ([]byte, Sale, error) {
+	var nb [3]*bolt.Bucket
+	for i, name := range [][]byte{bucketSales, bucketSalesByTime, bucketSalesByStore} {
+		var err error
+		if nb[i], err = tx.CreateBucket(name); err != nil {
+			return fmt.Errorf("%w (creating bucket %q: %v)", ErrDamaged, name, err)
+		}
+	}
+	sales, byTime, byStore := nb[0], nb[1], nb[2]
+	sales.FillPercent, byTime.FillPercent, byStore.FillPercent = appendFill, tailFill, tailFill
+	oldSales := tx.Bucket(schema2Sales)
+	// moveSale stores the sale stored under schema 2's key old anew.
+	moveSale := func(old, rec []byte) error {
 		s, err := decodeSale(old, rec)
 		if err == nil && s.Reference != string(old) {
 			err = fmt.Errorf("%w (sale record %q is stored under %q)", ErrDamaged, s.Reference, old)
@@ -97,51 +112,56 @@ func migrate2to3(tx *bolt.Tx) error {
 			nrec, err = encodeSale(s)
 		}
 		if err != nil {
-			return nil, Sale{}, fmt.Errorf("sale %s: %w", old, err)
+			return fmt.Errorf("sale %s: %w", old, err)
 		}
 		key := saleKey(s.Reference)
-		if err := sales.Delete(old); err != nil {
-			return nil, Sale{}, err
-		}
-		if err := byStore.Delete(storeKey(s.Store, s.Created, old)); err != nil {
-			return nil, Sale{}, err
-		}
 		if err := sales.Put(key, nrec); err != nil {
-			return nil, Sale{}, err
+			return err
 		}
-		return key, s, byStore.Put(storeKey(s.Store, s.Created, key), nil)
+		if err := byTime.Put(timeKey(s.Created, key), nil); err != nil {
+			return err
+		}
+		return byStore.Put(storeKey(s.Store, s.Created, key), nil)
 	}
-	// Sales in time order, through the time index, so that new keys arrive
-	// in the order the till makes them and pages fill.
-	err := rewrite(byTime, func(k, _ []byte) ([]byte, []byte, bool, error) {
+	// Through the old time index, so that new keys arrive in the order the
+	// till made them and pages fill. Nothing old is written, so one cursor
+	// walks it all.
+	moved := 0
+	c := tx.Bucket(schema2SalesByTime).Cursor()
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
 		if len(k) < 8 {
-			return nil, nil, false, fmt.Errorf("%w (time index key %x is too short)", ErrDamaged, k)
+			return fmt.Errorf("%w (time index key %x is too short)", ErrDamaged, k)
 		}
-		rec := sales.Get(k[8:])
+		rec := oldSales.Get(k[8:])
 		if rec == nil {
-			return nil, nil, false, fmt.Errorf("%w (the time index names sale %q, which is missing)", ErrDamaged, k[8:])
+			return fmt.Errorf("%w (the time index names sale %q, which is missing)", ErrDamaged, k[8:])
 		}
-		key, _, err := moveSale(k[8:], rec)
-		return append(bytes.Clone(k[:8]), key...), nil, true, err
-	})
-	if err != nil {
-		return err
+		if sales.Get(saleKey(string(k[8:]))) != nil {
+			return fmt.Errorf("%w (the time index names sale %q twice)", ErrDamaged, k[8:])
+		}
+		if err := moveSale(k[8:], rec); err != nil {
+			return err
+		}
+		moved++
 	}
 	// A sale the time index missed is indexed now rather than lost.
-	err = rewrite(sales, func(k, rec []byte) ([]byte, []byte, bool, error) {
-		if len(rec) > 0 && rec[0] == recordCompact {
-			return nil, nil, false, nil
-		}
-		key, s, err := moveSale(k, rec)
+	if oldSales.Stats().KeyN != moved {
+		err := oldSales.ForEach(func(k, rec []byte) error {
+			if sales.Get(saleKey(string(k))) != nil {
+				return nil
+			}
+			return moveSale(k, rec)
+		})
 		if err != nil {
-			return nil, nil, false, err
+			return err
 		}
-		nrec := sales.Get(key)
-		return key, bytes.Clone(nrec), true, byTime.Put(timeKey(s.Created, key), nil)
-	})
-	if err != nil {
-		return err
 	}
+	for _, name := range old {
+		if err := tx.DeleteBucket(name); err != nil {
+			return err
+		}
+	}
+	var err error
 	for _, b := range []struct {
 		name   []byte
 		what   func(k []byte) string
@@ -151,7 +171,7 @@ func migrate2to3(tx *bolt.Tx) error {
 		{bucketOutbox, func(k []byte) string { return fmt.Sprintf("op %d", binary.BigEndian.Uint64(k)) }, reencode[Op]},
 		{bucketPrint, func(k []byte) string { return fmt.Sprintf("print job %d", binary.BigEndian.Uint64(k)) }, reencode[PrintJob]},
 	} {
-		err := rewrite(bucket(tx, b.name), func(k, rec []byte) ([]byte, []byte, bool, error) {
+		err = rewrite(bucket(tx, b.name), func(k, rec []byte) ([]byte, []byte, bool, error) {
 			if len(k) != 8 && !bytes.Equal(b.name, bucketRefunds) {
 				return nil, nil, false, fmt.Errorf("%w (%s key %x is not 8 bytes)", ErrDamaged, b.name, k)
 			}
@@ -164,7 +184,7 @@ func migrate2to3(tx *bolt.Tx) error {
 	}
 	// The by-reference indexes: text 0x00 id becomes refKey.
 	for _, name := range [][]byte{bucketRefundsByRef, bucketOutboxByRef, bucketPrintByRef} {
-		err := rewrite(bucket(tx, name), func(k, v []byte) ([]byte, []byte, bool, error) {
+		err = rewrite(bucket(tx, name), func(k, v []byte) ([]byte, []byte, bool, error) {
 			i := bytes.IndexByte(k, 0)
 			if i < 0 {
 				return nil, nil, false, fmt.Errorf("%w (%s key %q has no 0x00)", ErrDamaged, name, k)

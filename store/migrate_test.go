@@ -24,7 +24,7 @@ func writeV1(t *testing.T, path string, sales []Sale, extra func(tx *bolt.Tx) er
 	}
 	defer bdb.Close()
 	err = bdb.Update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bucketMeta, bucketCounters, bucketSales, bucketSalesByTime} {
+		for _, name := range [][]byte{bucketMeta, bucketCounters, schema2Sales, schema2SalesByTime} {
 			if _, err := tx.CreateBucket(name); err != nil {
 				return err
 			}
@@ -40,10 +40,10 @@ func writeV1(t *testing.T, path string, sales []Sale, extra func(tx *bolt.Tx) er
 			return err
 		}
 		for _, s := range sales {
-			if err := tx.Bucket(bucketSales).Put([]byte(s.Reference), encodeV1(t, s)); err != nil {
+			if err := tx.Bucket(schema2Sales).Put([]byte(s.Reference), encodeV1(t, s)); err != nil {
 				return err
 			}
-			if err := tx.Bucket(bucketSalesByTime).Put(timeKey(s.Created, []byte(s.Reference)), nil); err != nil {
+			if err := tx.Bucket(schema2SalesByTime).Put(timeKey(s.Created, []byte(s.Reference)), nil); err != nil {
 				return err
 			}
 		}
@@ -136,7 +136,7 @@ func TestMigrateV1KeepsSales(t *testing.T) {
 func TestFailedMigrationChangesNothing(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "kasse.db")
 	writeV1(t, path, v1Sales(), func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketSales).Put([]byte("OSLO1-2-k7f3-3"), []byte{1, '{'}) // a record that does not decode
+		return tx.Bucket(schema2Sales).Put([]byte("OSLO1-2-k7f3-3"), []byte{1, '{'}) // a record that does not decode
 	})
 	before, _ := os.ReadFile(path)
 	_, err := Open(path, Options{})
@@ -176,6 +176,9 @@ func TestUnknownOldSchemaIsRefused(t *testing.T) {
 // schema2File copies testdata/schema2.db.gz, a file kasse wrote at commit
 // 7331dd1 (schema 2, format 1 records; see testdata/mkschema2), to a
 // temporary path.
+// old2 are the sales buckets of schema 2, which schema 3 replaces.
+var old2 = [][]byte{schema2Sales, schema2SalesByTime, schema2SalesByStore}
+
 func schema2File(t *testing.T) string {
 	t.Helper()
 	fh, err := os.Open(filepath.Join("testdata", "schema2.db.gz"))
@@ -219,8 +222,8 @@ func readSchema2(t *testing.T, path string) oldContents {
 		if v, _ := readSchema(tx.Bucket(bucketMeta)); v != 2 {
 			t.Fatalf("fixture has schema %d, want 2", v)
 		}
-		err := tx.Bucket(bucketSalesByTime).ForEach(func(k, _ []byte) error {
-			rec := tx.Bucket(bucketSales).Get(k[8:])
+		err := tx.Bucket(schema2SalesByTime).ForEach(func(k, _ []byte) error {
+			rec := tx.Bucket(schema2Sales).Get(k[8:])
 			if rec[0] != recordJSON {
 				t.Fatalf("fixture sale %s has format %d", k[8:], rec[0])
 			}
@@ -385,6 +388,11 @@ func TestMigrateRealSchema2File(t *testing.T) {
 				}
 				return nil
 			})
+		}
+		for _, name := range old2 {
+			if tx.Bucket(name) != nil {
+				t.Errorf("bucket %s is still there", name)
+			}
 		}
 		return tx.Bucket(bucketSales).ForEach(func(k, _ []byte) error {
 			if _, _, _, err := refOfKey(k); err != nil {
