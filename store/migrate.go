@@ -83,8 +83,10 @@ func migrate1to2(tx *bolt.Tx) error {
 // everything that names a sale by saleKey. The sales and their indexes are
 // built anew in schema 3's buckets, in time order, and the old ones are then
 // dropped whole: bbolt frees a dropped bucket's pages without loading them,
-// so memory holds the new pages (the transaction's own) and little else.
-// The small buckets are rewritten in place (see rewrite).
+// so memory holds what the transaction writes, which bbolt keeps until it
+// commits (BenchmarkMigrate: 80 MiB at 100k sales, 667 MiB at 1M, too much
+// for a 512 MB Pi at 1M). The small buckets are rewritten in place (see
+// rewrite).
 func migrate2to3(tx *bolt.Tx) error {
 	old := [][]byte{schema2Sales, schema2SalesByTime, schema2SalesByStore}
 	if err := hasBuckets(tx, append(old, bucketRefunds, bucketRefundsByTime, bucketRefundsByRef,
