@@ -60,6 +60,7 @@ FUZZ_TARGETS := \
 	./printer/escpos:FuzzDecode \
 	./printer/escpos:FuzzBuilder \
 	./store:FuzzReadArchive \
+	./store:FuzzRecord \
 	./store:FuzzReference \
 	./vippsid:FuzzAgreesWithThePatterns
 fuzz:

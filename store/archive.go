@@ -48,10 +48,14 @@ func (db *DB) Archive(before time.Time, w io.Writer) (n int, err error) {
 		zw := gzip.NewWriter(w)
 		enc := json.NewEncoder(zw)
 		var gone []archived
-		limit := timeKey(before, "")
+		limit := timeKey(before, nil)
 		c := tx.Bucket(bucketSalesByTime).Cursor()
 		for k, _ := c.First(); k != nil && bytes.Compare(k, limit) < 0; k, _ = c.Next() {
-			a, ok, err := archivable(tx, string(k[8:]))
+			ref, _, _, err := refOfKey(k[8:])
+			if err != nil {
+				return err
+			}
+			a, ok, err := archivable(tx, ref)
 			if err != nil {
 				return err
 			}
@@ -129,23 +133,25 @@ func archivable(tx *bolt.Tx, ref string) (archived, bool, error) {
 
 func deleteSale(tx *bolt.Tx, a archived) error {
 	s := a.Sale
-	if err := tx.Bucket(bucketSales).Delete([]byte(s.Reference)); err != nil {
+	key := saleKey(s.Reference)
+	if err := bucket(tx, bucketSales).Delete(key); err != nil {
 		return err
 	}
-	if err := tx.Bucket(bucketSalesByTime).Delete(timeKey(s.Created, s.Reference)); err != nil {
+	if err := bucket(tx, bucketSalesByTime).Delete(timeKey(s.Created, key)); err != nil {
 		return err
 	}
-	if err := tx.Bucket(bucketSalesByStore).Delete(storeKey(s.Store, s.Created, s.Reference)); err != nil {
+	if err := bucket(tx, bucketSalesByStore).Delete(storeKey(s.Store, s.Created, key)); err != nil {
 		return err
 	}
 	for _, r := range a.Refunds {
-		if err := tx.Bucket(bucketRefunds).Delete([]byte(r.ID)); err != nil {
+		id := []byte(r.ID)
+		if err := bucket(tx, bucketRefunds).Delete(id); err != nil {
 			return err
 		}
-		if err := tx.Bucket(bucketRefundsByTime).Delete(timeKey(r.Created, r.ID)); err != nil {
+		if err := bucket(tx, bucketRefundsByTime).Delete(timeKey(r.Created, id)); err != nil {
 			return err
 		}
-		if err := tx.Bucket(bucketRefundsByRef).Delete(refKey(r.Reference, []byte(r.ID))); err != nil {
+		if err := bucket(tx, bucketRefundsByRef).Delete(refKey(r.Reference, id)); err != nil {
 			return err
 		}
 	}

@@ -5,9 +5,10 @@ package store
 //	go test -run '^$' -bench . -benchtime 1x ./store/
 //
 // BenchmarkJournal builds a database of 1,000,000 sales once per run (set
-// KASSE_BENCH_SALES to use another count, e.g. 100000 on a slow disk) and
-// measures lookup by reference, Open (with Tx.Check), bytes per sale and
-// export speed on it. -short skips it.
+// KASSE_BENCH_SALES to use another count, e.g. 100000 on a slow disk) the
+// way the till writes them (see buildJournal), and measures lookup by
+// reference, Open (with Tx.Check), bytes per sale and export speed on it.
+// -short skips it.
 
 import (
 	"context"
@@ -19,8 +20,6 @@ import (
 	"strconv"
 	"testing"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // benchSales is how many sales BenchmarkJournal stores.
@@ -33,40 +32,6 @@ func benchSales(b *testing.B) int {
 		}
 	}
 	return n
-}
-
-// buildJournal stores n captured, printed sales of OSLO1 lane 2 through the
-// same code as PutSale, in large transactions so it takes seconds.
-func buildJournal(b *testing.B, path string, n int) (tag string) {
-	db, err := Open(path, Options{Rand: seeded(1)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	const batch = 50_000
-	base := time.Date(2025, 1, 1, 9, 0, 0, 0, time.UTC)
-	for done := 0; done < n; {
-		err := db.update(func(tx *bolt.Tx) error {
-			for i := 0; i < batch && done < n; i++ {
-				ref, err := nextReference(tx, db.tag, "OSLO1", "2")
-				if err != nil {
-					return err
-				}
-				s := sale(ref, base.Add(time.Duration(done)*7*time.Second))
-				s.State, s.VippsState, s.Printed = StateCaptured, "AUTHORIZED", true
-				s.Authorized, s.Captured = s.Created.Add(9*time.Second), s.Created.Add(10*time.Second)
-				if _, err := putSale(tx, s, s.Created.Add(11*time.Second)); err != nil {
-					return err
-				}
-				done++
-			}
-			return nil
-		})
-		if err != nil {
-			b.Fatal(err)
-		}
-	}
-	return db.InstanceTag()
 }
 
 func BenchmarkJournal(b *testing.B) {
@@ -130,6 +95,7 @@ func BenchmarkJournal(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		logLayout(b, db, n)
 		b.ReportMetric(float64(size)/float64(n), "bytes_per_sale/B")
 		b.ReportMetric(float64(size)/(1<<20), "file_"+label+"/MiB")
 	})

@@ -11,26 +11,40 @@ import (
 
 // SchemaVersion is the layout this package writes. Older files are migrated
 // forward on Open (see migrate.go); newer ones are refused.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // Bucket names. One bucket per concept, so a new concept adds buckets
-// without touching the others.
+// without touching the others. Schema 3 keys every sale by saleKey (the
+// reference with its counter in order) where schema 2 used the reference's
+// text, and writes records in the compact format (record.go).
 var (
-	bucketMeta        = []byte("meta")
-	bucketCounters    = []byte("counters")
-	bucketSales       = []byte("sales")
-	bucketSalesByTime = []byte("sales_by_time")
+	bucketMeta     = []byte("meta")
+	bucketCounters = []byte("counters") // PREFIX-LANE → uint64 BE
+
+	// Schema 3's sales (schemas 1 and 2 had them in "sales", see below).
+	bucketSales        = []byte("journal")          // saleKey → record
+	bucketSalesByTime  = []byte("journal_by_time")  // timeKey(created, saleKey) → nil
+	bucketSalesByStore = []byte("journal_by_store") // store 0x00 timeKey → nil
 
 	// Added in schema 2.
-	bucketSalesByStore  = []byte("sales_by_store")  // store 0x00 timeKey → nil
 	bucketRefunds       = []byte("refunds")         // refund ID → record
 	bucketRefundsByTime = []byte("refunds_by_time") // timeKey(created, ID) → nil
-	bucketRefundsByRef  = []byte("refunds_by_ref")  // reference 0x00 ID → nil
+	bucketRefundsByRef  = []byte("refunds_by_ref")  // refKey(reference, ID) → nil
 	bucketOutbox        = []byte("outbox")          // op ID (uint64 BE) → record
-	bucketOutboxByRef   = []byte("outbox_by_ref")   // reference 0x00 op ID → nil
+	bucketOutboxByRef   = []byte("outbox_by_ref")   // refKey(reference, op ID) → nil
 	bucketPrint         = []byte("print")           // job ID (uint64 BE) → record
-	bucketPrintByRef    = []byte("print_by_ref")    // reference 0x00 job ID → 1 original, 0 copy
+	bucketPrintByRef    = []byte("print_by_ref")    // refKey(reference, job ID) → 1 original, 0 copy
 	bucketSettings      = []byte("settings")        // key → value
+)
+
+// The sales buckets of schemas 1 and 2 (the store index from 2), keyed by
+// the reference's text. The migration to schema 3 builds the new sales
+// buckets beside them and then drops them, so it never loads their pages
+// (bbolt keeps every page a transaction changes in memory until it commits).
+var (
+	schema2Sales        = []byte("sales")
+	schema2SalesByTime  = []byte("sales_by_time")
+	schema2SalesByStore = []byte("sales_by_store")
 )
 
 var (

@@ -1,8 +1,11 @@
 package store
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/binary"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -21,7 +24,7 @@ func writeV1(t *testing.T, path string, sales []Sale, extra func(tx *bolt.Tx) er
 	}
 	defer bdb.Close()
 	err = bdb.Update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bucketMeta, bucketCounters, bucketSales, bucketSalesByTime} {
+		for _, name := range [][]byte{bucketMeta, bucketCounters, schema2Sales, schema2SalesByTime} {
 			if _, err := tx.CreateBucket(name); err != nil {
 				return err
 			}
@@ -37,14 +40,10 @@ func writeV1(t *testing.T, path string, sales []Sale, extra func(tx *bolt.Tx) er
 			return err
 		}
 		for _, s := range sales {
-			rec, err := encodeSale(s)
-			if err != nil {
+			if err := tx.Bucket(schema2Sales).Put([]byte(s.Reference), encodeV1(t, s)); err != nil {
 				return err
 			}
-			if err := tx.Bucket(bucketSales).Put([]byte(s.Reference), rec); err != nil {
-				return err
-			}
-			if err := tx.Bucket(bucketSalesByTime).Put(timeKey(s.Created, s.Reference), nil); err != nil {
+			if err := tx.Bucket(schema2SalesByTime).Put(timeKey(s.Created, []byte(s.Reference)), nil); err != nil {
 				return err
 			}
 		}
@@ -137,7 +136,7 @@ func TestMigrateV1KeepsSales(t *testing.T) {
 func TestFailedMigrationChangesNothing(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "kasse.db")
 	writeV1(t, path, v1Sales(), func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketSales).Put([]byte("OSLO1-2-k7f3-3"), []byte{1, '{'}) // a record that does not decode
+		return tx.Bucket(schema2Sales).Put([]byte("OSLO1-2-k7f3-3"), []byte{1, '{'}) // a record that does not decode
 	})
 	before, _ := os.ReadFile(path)
 	_, err := Open(path, Options{})
@@ -171,5 +170,268 @@ func TestUnknownOldSchemaIsRefused(t *testing.T) {
 	})
 	if _, err := Open(path, Options{}); !errors.Is(err, ErrDamaged) {
 		t.Fatalf("Open of schema 0: %v, want ErrDamaged", err)
+	}
+}
+
+// schema2File copies testdata/schema2.db.gz, a file kasse wrote at commit
+// 7331dd1 (schema 2, format 1 records; see testdata/mkschema2), to a
+// temporary path.
+// old2 are the sales buckets of schema 2, which schema 3 replaces.
+var old2 = [][]byte{schema2Sales, schema2SalesByTime, schema2SalesByStore}
+
+func schema2File(t *testing.T) string {
+	t.Helper()
+	fh, err := os.Open(filepath.Join("testdata", "schema2.db.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	zr, err := gzip.NewReader(fh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "kasse.db")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// oldContents is what a schema 2 file holds, read the way schema 2 did.
+type oldContents struct {
+	sales    []Sale // in time order
+	refunds  map[string]Refund
+	ops      []Op
+	jobs     []PrintJob
+	original map[string]bool // the sales with an original receipt queued
+}
+
+func readSchema2(t *testing.T, path string) oldContents {
+	t.Helper()
+	bdb, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bdb.Close()
+	c := oldContents{refunds: map[string]Refund{}, original: map[string]bool{}}
+	err = bdb.View(func(tx *bolt.Tx) error {
+		if v, _ := readSchema(tx.Bucket(bucketMeta)); v != 2 {
+			t.Fatalf("fixture has schema %d, want 2", v)
+		}
+		err := tx.Bucket(schema2SalesByTime).ForEach(func(k, _ []byte) error {
+			rec := tx.Bucket(schema2Sales).Get(k[8:])
+			if rec[0] != recordJSON {
+				t.Fatalf("fixture sale %s has format %d", k[8:], rec[0])
+			}
+			s, err := decodeSale(k[8:], rec)
+			c.sales = append(c.sales, s)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		err = tx.Bucket(bucketRefunds).ForEach(func(k, rec []byte) error {
+			r, err := decode[Refund]("refund", rec)
+			c.refunds[r.ID] = r
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		err = tx.Bucket(bucketOutbox).ForEach(func(k, rec []byte) error {
+			op, err := decode[Op]("op", rec)
+			c.ops = append(c.ops, op)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		err = tx.Bucket(bucketPrintByRef).ForEach(func(k, v []byte) error {
+			if v[0] == 1 {
+				c.original[string(k[:bytes.IndexByte(k, 0)])] = true
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return tx.Bucket(bucketPrint).ForEach(func(k, rec []byte) error {
+			j, err := decode[PrintJob]("print job", rec)
+			c.jobs = append(c.jobs, j)
+			return err
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.sales) < 15 || len(c.refunds) != 3 || len(c.ops) != 3 || len(c.jobs) != 3 {
+		t.Fatalf("fixture holds %d sales, %d refunds, %d ops, %d jobs", len(c.sales), len(c.refunds), len(c.ops), len(c.jobs))
+	}
+	return c
+}
+
+func TestMigrateRealSchema2File(t *testing.T) {
+	path := schema2File(t)
+	old := readSchema2(t, path)
+
+	db := openT(t, path, Options{})
+	if db.Commits() != 1 {
+		t.Errorf("migration took %d commits, want 1", db.Commits())
+	}
+	// Every sale reads back the same (times to the second but Created), by
+	// reference and in the journal's order.
+	var journal []Sale
+	if err := db.Sales(func(s Sale) error { journal = append(journal, s); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(journal) != len(old.sales) {
+		t.Fatalf("journal has %d sales after migration, want %d", len(journal), len(old.sales))
+	}
+	for i, want := range old.sales {
+		want = rounded(want)
+		if !same(journal[i], want) {
+			t.Errorf("journal entry %d:\n got %+v\nwant %+v", i, journal[i], want)
+		}
+		got, err := db.Sale(want.Reference)
+		if err != nil || !same(got, want) {
+			t.Errorf("Sale(%s) = %+v, %v", want.Reference, got, err)
+		}
+		refunds, err := db.RefundsFor(want.Reference)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range refunds {
+			if !same(r, rounded(old.refunds[r.ID])) {
+				t.Errorf("refund %s:\n got %+v\nwant %+v", r.ID, r, old.refunds[r.ID])
+			}
+			delete(old.refunds, r.ID)
+		}
+	}
+	if len(old.refunds) != 0 {
+		t.Errorf("refunds not found by their sale after migration: %v", old.refunds)
+	}
+	var berg []string
+	if err := db.Journal(Filter{Store: "BERG1"}, func(s Sale) error { berg = append(berg, s.Reference); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(berg) != 1 || berg[0] != "BERG1-1-ab12-7" {
+		t.Errorf("Journal(store BERG1) = %v after migration", berg)
+	}
+	ops, err := db.Pending()
+	if err != nil || len(ops) != len(old.ops) {
+		t.Fatalf("Pending() = %d ops, %v; want %d", len(ops), err, len(old.ops))
+	}
+	for i := range ops {
+		if !same(ops[i], rounded(old.ops[i])) {
+			t.Errorf("op %d:\n got %+v\nwant %+v", i, ops[i], old.ops[i])
+		}
+		mine, err := db.PendingFor(ops[i].Reference)
+		if err != nil || len(mine) == 0 {
+			t.Errorf("PendingFor(%s) = %v, %v", ops[i].Reference, mine, err)
+		}
+	}
+	jobs, err := db.PrintJobs()
+	if err != nil || len(jobs) != len(old.jobs) {
+		t.Fatalf("PrintJobs() = %d, %v; want %d", len(jobs), err, len(old.jobs))
+	}
+	for i := range jobs {
+		if !same(jobs[i], rounded(old.jobs[i])) {
+			t.Errorf("print job %d:\n got %+v\nwant %+v", i, jobs[i], old.jobs[i])
+		}
+	}
+	if v, ok, err := db.Setting("printer.paper"); v != "80mm" || !ok || err != nil {
+		t.Errorf("setting after migration: %q %v %v", v, ok, err)
+	}
+
+	// The migrated file works: the counter carries on, a queued original
+	// still blocks a second one, the pending capture and receipt finish.
+	if ref, err := db.NextReference("OSLO1", "2"); err != nil || ref != "OSLO1-2-"+db.SeriesTag()+"-18" {
+		t.Errorf("NextReference after migration = %q, %v", ref, err)
+	}
+	for ref := range old.original {
+		if _, err := db.QueuePrint(PrintJob{Reference: ref, Receipt: []byte("again")}); !errors.Is(err, ErrAlreadyPrinted) {
+			t.Errorf("a second original for %s after migration: %v", ref, err)
+		}
+	}
+	for _, op := range ops {
+		if op.Kind != "capture" {
+			continue
+		}
+		s, err := db.Sale(op.Reference)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.State = StateCaptured
+		if _, _, err := db.FinishPrint(s, []uint64{op.ID}, PrintJob{Receipt: []byte("r")}); err != nil {
+			t.Errorf("finishing the migrated capture of %s: %v", s.Reference, err)
+		}
+	}
+	db.Close()
+	if v := schemaOf(t, path); v != SchemaVersion {
+		t.Errorf("schema after migration %d, want %d", v, SchemaVersion)
+	}
+	// Nothing of format 1 is left, and every key that names a sale is a saleKey.
+	bdb, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bdb.Close()
+	_ = bdb.View(func(tx *bolt.Tx) error {
+		for _, name := range [][]byte{bucketSales, bucketRefunds, bucketOutbox, bucketPrint} {
+			_ = tx.Bucket(name).ForEach(func(k, rec []byte) error {
+				if rec[0] != recordCompact {
+					t.Errorf("%s %q is still format %d", name, k, rec[0])
+				}
+				return nil
+			})
+		}
+		for _, name := range old2 {
+			if tx.Bucket(name) != nil {
+				t.Errorf("bucket %s is still there", name)
+			}
+		}
+		return tx.Bucket(bucketSales).ForEach(func(k, _ []byte) error {
+			if _, _, _, err := refOfKey(k); err != nil {
+				t.Errorf("sale key %q: %v", k, err)
+			}
+			return nil
+		})
+	})
+}
+
+func TestFailedSchema2MigrationChangesNothing(t *testing.T) {
+	path := schema2File(t)
+	bdb, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = bdb.Update(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketPrint).Cursor()
+		k, _ := c.Last()
+		return tx.Bucket(bucketPrint).Put(k, []byte("\x01{\"id\":")) // a print job that does not decode
+	})
+	bdb.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Open(path, Options{})
+	if !errors.Is(err, ErrDamaged) {
+		t.Fatalf("Open with a broken print job: %v, want ErrDamaged", err)
+	}
+	mentionsAll(t, err, "schema 2→3", "changed nothing", "restore the latest backup")
+	t.Log(err)
+	if after, _ := os.ReadFile(path); !bytes.Equal(before, after) {
+		t.Error("a failed migration changed the file")
+	}
+	if v := schemaOf(t, path); v != 2 {
+		t.Errorf("schema after a failed migration %d, want 2", v)
 	}
 }

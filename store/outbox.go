@@ -128,7 +128,7 @@ func (db *DB) finish(s Sale, done []uint64, job *PrintJob, next []Op) ([]uint64,
 // again, and why it failed. The op keeps its key and body.
 func (db *DB) Retry(id uint64, attempts int, next time.Time, lastErr string) error {
 	err := db.update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketOutbox)
+		b := bucket(tx, bucketOutbox)
 		key := idKey(id)
 		rec := b.Get(key)
 		if rec == nil {
@@ -211,8 +211,7 @@ func appendOps(tx *bolt.Tx, now time.Time, ops []Op) ([]uint64, error) {
 	if len(ops) == 0 {
 		return nil, nil
 	}
-	outbox, byRef := tx.Bucket(bucketOutbox), tx.Bucket(bucketOutboxByRef)
-	outbox.FillPercent = appendFill
+	outbox, byRef := bucket(tx, bucketOutbox), bucket(tx, bucketOutboxByRef)
 	ids := make([]uint64, 0, len(ops))
 	for _, op := range ops {
 		id, err := outbox.NextSequence()
@@ -239,7 +238,7 @@ func appendOps(tx *bolt.Tx, now time.Time, ops []Op) ([]uint64, error) {
 }
 
 func deleteOps(tx *bolt.Tx, ref string, done []uint64) error {
-	outbox, byRef := tx.Bucket(bucketOutbox), tx.Bucket(bucketOutboxByRef)
+	outbox, byRef := bucket(tx, bucketOutbox), bucket(tx, bucketOutboxByRef)
 	for _, id := range done {
 		key := idKey(id)
 		rec := outbox.Get(key)

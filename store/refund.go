@@ -93,8 +93,7 @@ func checkRefund(r Refund) (Refund, error) {
 
 func putRefund(tx *bolt.Tx, r Refund, now time.Time) error {
 	r.Updated = now
-	refunds, byTime, byRef := tx.Bucket(bucketRefunds), tx.Bucket(bucketRefundsByTime), tx.Bucket(bucketRefundsByRef)
-	byTime.FillPercent = appendFill
+	refunds, byTime, byRef := bucket(tx, bucketRefunds), bucket(tx, bucketRefundsByTime), bucket(tx, bucketRefundsByRef)
 	id := []byte(r.ID)
 	if old := refunds.Get(id); old != nil {
 		prev, err := decode[Refund]("refund", old)
@@ -108,7 +107,7 @@ func putRefund(tx *bolt.Tx, r Refund, now time.Time) error {
 			r.Created = prev.Created
 		}
 		if !r.Created.Equal(prev.Created) {
-			if err := byTime.Delete(timeKey(prev.Created, r.ID)); err != nil {
+			if err := byTime.Delete(timeKey(prev.Created, id)); err != nil {
 				return err
 			}
 		}
@@ -122,7 +121,7 @@ func putRefund(tx *bolt.Tx, r Refund, now time.Time) error {
 	if err := refunds.Put(id, rec); err != nil {
 		return err
 	}
-	if err := byTime.Put(timeKey(r.Created, r.ID), nil); err != nil {
+	if err := byTime.Put(timeKey(r.Created, id), nil); err != nil {
 		return err
 	}
 	return byRef.Put(refKey(r.Reference, id), nil)
@@ -157,11 +156,11 @@ func refundsIn(tx *bolt.Tx, f Filter) ([]Refund, error) {
 	c := tx.Bucket(bucketRefundsByTime).Cursor()
 	k, _ := c.First()
 	if !f.Since.IsZero() {
-		k, _ = c.Seek(timeKey(f.Since, ""))
+		k, _ = c.Seek(timeKey(f.Since, nil))
 	}
 	var until []byte
 	if !f.Until.IsZero() {
-		until = timeKey(f.Until, "")
+		until = timeKey(f.Until, nil)
 	}
 	for ; k != nil && (until == nil || bytes.Compare(k, until) < 0); k, _ = c.Next() {
 		if len(k) < 8 {
@@ -216,9 +215,11 @@ func refundsFor(tx *bolt.Tx, ref string) ([]Refund, error) {
 	return out, nil
 }
 
-// refKey keys the by-reference indexes: reference 0x00 id. A reference has
-// no 0x00, so one sale's keys stay together and a prefix scan finds them.
+// refKey keys the by-reference indexes: saleKey(ref) 0x00 id. No sale key
+// has a 0x00 before its end (see saleKey), so one sale's keys stay
+// together and a prefix scan finds them.
 func refKey(ref string, id []byte) []byte {
-	k := append(make([]byte, 0, len(ref)+1+len(id)), ref...)
+	sk := saleKey(ref)
+	k := append(make([]byte, 0, len(sk)+1+len(id)), sk...)
 	return append(append(k, 0), id...)
 }

@@ -86,19 +86,42 @@ func checkSale(s Sale) error {
 }
 
 // appendFill is the fill percent for buckets whose keys mostly arrive in
-// order (time indexes, sequences, references counting up): bbolt's default
-// 0.5 would leave every page half empty, doubling the file.
+// order (sequences, references counting up): bbolt's default 0.5 would
+// leave every page half empty, doubling the file. The tenth left free takes
+// the growth of records updated in place (a sale gains its times).
 const appendFill = 0.9
+
+// tailFill is for indexes whose keys only ever arrive last and whose
+// values never change (a sale's time and store entries): a page split
+// there leaves the first page full and starts the next.
+const tailFill = 1.0
+
+// bucket returns the bucket name of tx, with the fill percent that suits
+// it. FillPercent is not stored in the file, so every write sets it; use
+// this for every bucket a write transaction touches.
+func bucket(tx *bolt.Tx, name []byte) *bolt.Bucket {
+	b := tx.Bucket(name)
+	if b == nil {
+		return nil
+	}
+	switch string(name) {
+	case string(bucketSalesByTime), string(bucketSalesByStore), string(bucketRefundsByTime):
+		b.FillPercent = tailFill
+	case string(bucketSales), string(bucketOutbox), string(bucketOutboxByRef), string(bucketPrint),
+		string(bucketPrintByRef), string(bucketRefundsByRef):
+		b.FillPercent = appendFill
+	}
+	return b
+}
 
 // putSale writes s (already checked) and its indexes in tx and returns what
 // was stored.
 func putSale(tx *bolt.Tx, s Sale, now time.Time) (Sale, error) {
 	s.Updated = now
-	ref := []byte(s.Reference)
-	sales, byTime, byStore := tx.Bucket(bucketSales), tx.Bucket(bucketSalesByTime), tx.Bucket(bucketSalesByStore)
-	sales.FillPercent, byTime.FillPercent, byStore.FillPercent = appendFill, appendFill, appendFill
-	if old := sales.Get(ref); old != nil {
-		prev, err := decodeSale(old)
+	key := saleKey(s.Reference)
+	sales, byTime, byStore := bucket(tx, bucketSales), bucket(tx, bucketSalesByTime), bucket(tx, bucketSalesByStore)
+	if old := sales.Get(key); old != nil {
+		prev, err := decodeSale(key, old)
 		if err != nil {
 			return Sale{}, err
 		}
@@ -107,12 +130,12 @@ func putSale(tx *bolt.Tx, s Sale, now time.Time) (Sale, error) {
 		}
 		s.Printed = s.Printed || prev.Printed
 		if !s.Created.Equal(prev.Created) {
-			if err := byTime.Delete(timeKey(prev.Created, s.Reference)); err != nil {
+			if err := byTime.Delete(timeKey(prev.Created, key)); err != nil {
 				return Sale{}, err
 			}
 		}
 		if !s.Created.Equal(prev.Created) || s.Store != prev.Store {
-			if err := byStore.Delete(storeKey(prev.Store, prev.Created, s.Reference)); err != nil {
+			if err := byStore.Delete(storeKey(prev.Store, prev.Created, key)); err != nil {
 				return Sale{}, err
 			}
 		}
@@ -123,22 +146,23 @@ func putSale(tx *bolt.Tx, s Sale, now time.Time) (Sale, error) {
 	if err != nil {
 		return Sale{}, err
 	}
-	if err := sales.Put(ref, rec); err != nil {
+	if err := sales.Put(key, rec); err != nil {
 		return Sale{}, err
 	}
-	if err := byTime.Put(timeKey(s.Created, s.Reference), nil); err != nil {
+	if err := byTime.Put(timeKey(s.Created, key), nil); err != nil {
 		return Sale{}, err
 	}
-	return s, byStore.Put(storeKey(s.Store, s.Created, s.Reference), nil)
+	return s, byStore.Put(storeKey(s.Store, s.Created, key), nil)
 }
 
 // getSale reads the sale with ref in tx; ok is false when there is none.
 func getSale(tx *bolt.Tx, ref string) (s Sale, ok bool, err error) {
-	rec := tx.Bucket(bucketSales).Get([]byte(ref))
+	key := saleKey(ref)
+	rec := tx.Bucket(bucketSales).Get(key)
 	if rec == nil {
 		return Sale{}, false, nil
 	}
-	s, err = decodeSale(rec)
+	s, err = decodeSale(key, rec)
 	return s, err == nil, err
 }
 
@@ -146,12 +170,11 @@ func getSale(tx *bolt.Tx, ref string) (s Sale, ok bool, err error) {
 func (db *DB) Sale(ref string) (Sale, error) {
 	var s Sale
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		rec := tx.Bucket(bucketSales).Get([]byte(ref))
-		if rec == nil {
+		var ok bool
+		var err error
+		if s, ok, err = getSale(tx, ref); err == nil && !ok {
 			return fmt.Errorf("sale %s: %w", ref, ErrNotFound)
 		}
-		var err error
-		s, err = decodeSale(rec)
 		return err
 	})
 	if err != nil && !errors.Is(err, ErrNotFound) {
@@ -189,10 +212,10 @@ func (db *DB) Journal(f Filter, fn func(Sale) error) error {
 	var from, until []byte // index keys: [from, until)
 	from = prefix
 	if !f.Since.IsZero() {
-		from = append(bytes.Clone(prefix), timeKey(f.Since, "")...)
+		from = append(bytes.Clone(prefix), timeKey(f.Since, nil)...)
 	}
 	if !f.Until.IsZero() {
-		until = append(bytes.Clone(prefix), timeKey(f.Until, "")...)
+		until = append(bytes.Clone(prefix), timeKey(f.Until, nil)...)
 	}
 	seek, skipEqual := from, false
 	for {
@@ -219,9 +242,9 @@ func (db *DB) Journal(f Filter, fn func(Sale) error) error {
 				}
 				rec := sales.Get(rest[8:])
 				if rec == nil {
-					return fmt.Errorf("%w (index names sale %s, which is missing)", ErrDamaged, rest[8:])
+					return fmt.Errorf("%w (index names sale %q, which is missing)", ErrDamaged, rest[8:])
 				}
-				s, err := decodeSale(rec)
+				s, err := decodeSale(rest[8:], rec)
 				if err != nil {
 					return err
 				}
@@ -248,14 +271,15 @@ func (db *DB) Journal(f Filter, fn func(Sale) error) error {
 
 // storeKey orders the store index by store, then creation time. A store
 // prefix has no 0x00, so the separator keeps one store's keys together.
-func storeKey(store string, t time.Time, ref string) []byte {
-	k := append(make([]byte, 0, len(store)+1+8+len(ref)), store...)
-	return append(append(k, 0), timeKey(t, ref)...)
+func storeKey(store string, t time.Time, key []byte) []byte {
+	k := append(make([]byte, 0, len(store)+1+8+len(key)), store...)
+	return append(append(k, 0), timeKey(t, key)...)
 }
 
-// timeKey orders the index by creation time, then reference. The sign bit
-// is flipped so times before 1970 still sort first.
-func timeKey(t time.Time, ref string) []byte {
-	k := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(ref)), uint64(t.UnixNano())^(1<<63))
-	return append(k, ref...)
+// timeKey orders an index by creation time, then key (a saleKey or a
+// refund ID). Nanoseconds keep the order of sales made in the same second.
+// The sign bit is flipped so times before 1970 still sort first.
+func timeKey(t time.Time, key []byte) []byte {
+	k := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(key)), uint64(t.UnixNano())^(1<<63))
+	return append(k, key...)
 }
