@@ -26,9 +26,23 @@ func migrations() []migration {
 }
 
 // migrate runs every step from version up to SchemaVersion in ONE write
-// transaction: a crash or a failing step leaves the file as it was, so the
-// next Open tries again from the same version.
+// transaction: a crash or a failing step leaves the file at its version, so
+// the next Open tries again from there. Before it, copySales builds schema
+// 3's sales in batches of transactions beside the old ones (which stay the
+// file's truth until that one transaction drops them).
 func (db *DB) migrate(version uint64) error {
+	if version < 3 {
+		// Read every record first: a damaged file is refused unchanged,
+		// before the copy writes anything.
+		if err := db.bolt.View(checkOldRecords); err != nil {
+			return fmt.Errorf("database %s: migrating from schema version %d failed and changed nothing: "+
+				"schema %d→3 (reading every record first): %w", db.path, version, version, err)
+		}
+		if err := db.copySales(); err != nil {
+			return fmt.Errorf("database %s: migrating from schema version %d failed; the file keeps schema %d "+
+				"(if data_dir is full, free space and start again): %w", db.path, version, version, err)
+		}
+	}
 	err := db.update(func(tx *bolt.Tx) error {
 		v := version
 		for _, m := range migrations() {
@@ -81,78 +95,47 @@ func migrate1to2(tx *bolt.Tx) error {
 
 // migrate2to3 writes every record in the compact format and keys
 // everything that names a sale by saleKey. The sales and their indexes are
-// built anew in schema 3's buckets, in time order, and the old ones are then
-// dropped whole: bbolt frees a dropped bucket's pages without loading them,
-// so memory holds what the transaction writes, which bbolt keeps until it
-// commits (BenchmarkMigrate: 80 MiB at 100k sales, 667 MiB at 1M, too much
-// for a 512 MB Pi at 1M). The small buckets are rewritten in place (see
-// rewrite).
+// built anew in schema 3's buckets, in time order, by copySales before this
+// step (in batches of transactions, so memory stays small at 1M sales); this
+// step, in migrate's one transaction, checks that copy is still the file's
+// latest write, copies whatever it missed, drops the old buckets whole
+// (bbolt frees a dropped bucket's pages without loading them) and rewrites
+// the small buckets in place (see rewrite). Without a current copy (a small
+// file in a test, or an older kassed wrote after it) it copies everything
+// here, in this transaction.
 func migrate2to3(tx *bolt.Tx) error {
 	old := [][]byte{schema2Sales, schema2SalesByTime, schema2SalesByStore}
 	if err := hasBuckets(tx, append(old, bucketRefunds, bucketRefundsByTime, bucketRefundsByRef,
 		bucketOutbox, bucketOutboxByRef, bucketPrint, bucketPrintByRef, bucketSettings)); err != nil {
 		return err
 	}
-	var nb [3]*bolt.Bucket
-	for i, name := range [][]byte{bucketSales, bucketSalesByTime, bucketSalesByStore} {
-		var err error
-		if nb[i], err = tx.CreateBucket(name); err != nil {
-			return fmt.Errorf("%w (creating bucket %q: %v)", ErrDamaged, name, err)
-		}
-	}
-	sales, byTime, byStore := nb[0], nb[1], nb[2]
-	sales.FillPercent, byTime.FillPercent, byStore.FillPercent = appendFill, tailFill, tailFill
-	oldSales := tx.Bucket(schema2Sales)
-	// moveSale stores the sale stored under schema 2's key old anew.
-	moveSale := func(old, rec []byte) error {
-		s, err := decodeSale(old, rec)
-		if err == nil && s.Reference != string(old) {
-			err = fmt.Errorf("%w (sale record %q is stored under %q)", ErrDamaged, s.Reference, old)
-		}
-		var nrec []byte
-		if err == nil {
-			nrec, err = encodeSale(s)
-		}
-		if err != nil {
-			return fmt.Errorf("sale %s: %w", old, err)
-		}
-		key := saleKey(s.Reference)
-		if err := sales.Put(key, nrec); err != nil {
-			return err
-		}
-		if err := byTime.Put(timeKey(s.Created, key), nil); err != nil {
-			return err
-		}
-		return byStore.Put(storeKey(s.Store, s.Created, key), nil)
-	}
-	// Through the old time index, so that new keys arrive in the order the
-	// till made them and pages fill. Nothing old is written, so one cursor
-	// walks it all.
+	meta := tx.Bucket(bucketMeta)
+	mark := meta.Get(keyCopy3)
+	current := len(mark) == 16 && binary.BigEndian.Uint64(mark)+1 == uint64(tx.ID())
 	moved := 0
-	c := tx.Bucket(schema2SalesByTime).Cursor()
-	for k, _ := c.First(); k != nil; k, _ = c.Next() {
-		if len(k) < 8 {
-			return fmt.Errorf("%w (time index key %x is too short)", ErrDamaged, k)
-		}
-		rec := oldSales.Get(k[8:])
-		if rec == nil {
-			return fmt.Errorf("%w (the time index names sale %q, which is missing)", ErrDamaged, k[8:])
-		}
-		if sales.Get(saleKey(string(k[8:]))) != nil {
-			return fmt.Errorf("%w (the time index names sale %q twice)", ErrDamaged, k[8:])
-		}
-		if err := moveSale(k[8:], rec); err != nil {
+	if current {
+		moved = int(binary.BigEndian.Uint64(mark[8:]))
+	} else {
+		if err := newSalesBuckets(tx); err != nil {
 			return err
 		}
-		moved++
+		var err error
+		if moved, _, err = copySalesBatch(tx, nil, -1); err != nil {
+			return err
+		}
+	}
+	if err := meta.Delete(keyCopy3); err != nil {
+		return err
 	}
 	// A sale the time index missed is indexed now rather than lost.
+	oldSales := tx.Bucket(schema2Sales)
 	if oldSales.Stats().KeyN != moved {
+		sales := tx.Bucket(bucketSales)
 		err := oldSales.ForEach(func(k, rec []byte) error {
 			if sales.Get(saleKey(string(k))) != nil {
 				return nil
 			}
-			return moveSale(k, rec)
+			return moveSale(tx, k, rec)
 		})
 		if err != nil {
 			return err
@@ -256,4 +239,172 @@ func rewrite(b *bolt.Bucket, fn func(k, v []byte) (nk, nv []byte, change bool, e
 		}
 		last = batch[len(batch)-1][0]
 	}
+}
+
+// keyCopy3 in the meta bucket marks schema 3's sales as copied by
+// copySales: the transaction ID that finished the copy and how many sales
+// it moved. It is valid only for the very next write transaction.
+var keyCopy3 = []byte("copy3")
+
+// defaultCopyBatch is how many sales one transaction of copySales moves: bbolt
+// keeps every page a transaction writes until it commits, and a 512 MB
+// register must not hold a million sales' pages at once.
+const defaultCopyBatch = 20_000
+
+// copySales builds schema 3's sales buckets from a schema 1 or 2 file's
+// sales in transactions of db.copyBatch sales, and marks the copy done in the
+// last one. The old buckets stay as they are, so a crash or an error leaves
+// the file at its old schema: the next Open throws the partial copy away and
+// starts again.
+func (db *DB) copySales() error {
+	err := db.update(func(tx *bolt.Tx) error {
+		if err := hasBuckets(tx, [][]byte{schema2Sales, schema2SalesByTime}); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketMeta).Delete(keyCopy3); err != nil {
+			return err
+		}
+		return newSalesBuckets(tx)
+	})
+	moved, next := 0, []byte(nil)
+	for err == nil {
+		done := false
+		err = db.update(func(tx *bolt.Tx) error {
+			n, last, err := copySalesBatch(tx, next, db.copyBatch)
+			if err != nil {
+				return err
+			}
+			moved += n
+			if n < db.copyBatch {
+				done = true
+				mark := binary.BigEndian.AppendUint64(nil, uint64(tx.ID()))
+				return tx.Bucket(bucketMeta).Put(keyCopy3, binary.BigEndian.AppendUint64(mark, uint64(moved)))
+			}
+			next = last
+			return nil
+		})
+		if done {
+			break
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("copying the sales to schema 3 (after %d): %w", moved, err)
+	}
+	return nil
+}
+
+// newSalesBuckets makes schema 3's sales buckets empty, dropping those of
+// an interrupted copy.
+func newSalesBuckets(tx *bolt.Tx) error {
+	for _, name := range [][]byte{bucketSales, bucketSalesByTime, bucketSalesByStore} {
+		if tx.Bucket(name) != nil {
+			if err := tx.DeleteBucket(name); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.CreateBucket(name); err != nil {
+			return fmt.Errorf("%w (creating bucket %q: %v)", ErrDamaged, name, err)
+		}
+	}
+	return nil
+}
+
+// copySalesBatch moves up to limit sales (all when limit < 0) that follow
+// the old time index key after, through that index, so that new keys arrive
+// in the order the till made them and pages fill. It returns how many it
+// moved and the index key of the last.
+func copySalesBatch(tx *bolt.Tx, after []byte, limit int) (int, []byte, error) {
+	oldSales, sales := tx.Bucket(schema2Sales), tx.Bucket(bucketSales)
+	c := tx.Bucket(schema2SalesByTime).Cursor()
+	k, _ := c.First()
+	if after != nil {
+		if k, _ = c.Seek(after); bytes.Equal(k, after) {
+			k, _ = c.Next()
+		}
+	}
+	n, last := 0, []byte(nil)
+	for ; k != nil && (limit < 0 || n < limit); k, _ = c.Next() {
+		if len(k) < 8 {
+			return n, nil, fmt.Errorf("%w (time index key %x is too short)", ErrDamaged, k)
+		}
+		rec := oldSales.Get(k[8:])
+		if rec == nil {
+			return n, nil, fmt.Errorf("%w (the time index names sale %q, which is missing)", ErrDamaged, k[8:])
+		}
+		if sales.Get(saleKey(string(k[8:]))) != nil {
+			return n, nil, fmt.Errorf("%w (the time index names sale %q twice)", ErrDamaged, k[8:])
+		}
+		if err := moveSale(tx, k[8:], rec); err != nil {
+			return n, nil, err
+		}
+		n, last = n+1, k
+	}
+	return n, bytes.Clone(last), nil
+}
+
+// moveSale stores the sale stored under schema 2's key old in schema 3's
+// buckets.
+func moveSale(tx *bolt.Tx, old, rec []byte) error {
+	s, err := decodeSale(old, rec)
+	if err == nil && s.Reference != string(old) {
+		err = fmt.Errorf("%w (sale record %q is stored under %q)", ErrDamaged, s.Reference, old)
+	}
+	var nrec []byte
+	if err == nil {
+		nrec, err = encodeSale(s)
+	}
+	if err != nil {
+		return fmt.Errorf("sale %s: %w", old, err)
+	}
+	key := saleKey(s.Reference)
+	if err := bucket(tx, bucketSales).Put(key, nrec); err != nil {
+		return err
+	}
+	if err := bucket(tx, bucketSalesByTime).Put(timeKey(s.Created, key), nil); err != nil {
+		return err
+	}
+	return bucket(tx, bucketSalesByStore).Put(storeKey(s.Store, s.Created, key), nil)
+}
+
+// checkOldRecords decodes every record of a schema 1 or 2 file, so that the
+// migration meets no damage after it has begun writing.
+func checkOldRecords(tx *bolt.Tx) error {
+	if err := hasBuckets(tx, [][]byte{schema2Sales, schema2SalesByTime}); err != nil {
+		return err
+	}
+	err := tx.Bucket(schema2Sales).ForEach(func(k, rec []byte) error {
+		if _, err := decodeSale(k, rec); err != nil {
+			return fmt.Errorf("sale %s: %w", k, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, b := range []struct {
+		name  []byte
+		check func(k, rec []byte) error
+	}{
+		{bucketRefunds, func(k, rec []byte) error { _, err := reencode[Refund]("refund "+string(k), rec); return err }},
+		{bucketOutbox, func(k, rec []byte) error { _, err := reencode[Op](fmt.Sprintf("op %x", k), rec); return err }},
+		{bucketPrint, func(k, rec []byte) error {
+			_, err := reencode[PrintJob](fmt.Sprintf("print job %x", k), rec)
+			return err
+		}},
+	} {
+		if bk := tx.Bucket(b.name); bk != nil {
+			if err := bk.ForEach(b.check); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// seqName names an entry keyed by a sequence number, as messages do.
+func seqName(k []byte) string {
+	if len(k) == 8 {
+		return fmt.Sprint(binary.BigEndian.Uint64(k))
+	}
+	return fmt.Sprintf("%q", k)
 }

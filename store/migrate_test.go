@@ -5,9 +5,11 @@ import (
 	"compress/gzip"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -90,8 +92,10 @@ func TestMigrateV1KeepsSales(t *testing.T) {
 	writeV1(t, path, old, nil)
 
 	db := openT(t, path, Options{Now: newClock().Now})
-	if db.Commits() != 1 {
-		t.Errorf("migration took %d commits, want 1", db.Commits())
+	// The sales are copied in batches (here one), then one transaction
+	// makes the copy the truth.
+	if db.Commits() != 3 {
+		t.Errorf("migration took %d commits, want 3 (new buckets, one batch of sales, the switch)", db.Commits())
 	}
 	if db.InstanceTag() != "k7f3" {
 		t.Errorf("tag %q, want k7f3", db.InstanceTag())
@@ -279,8 +283,10 @@ func TestMigrateRealSchema2File(t *testing.T) {
 	old := readSchema2(t, path)
 
 	db := openT(t, path, Options{})
-	if db.Commits() != 1 {
-		t.Errorf("migration took %d commits, want 1", db.Commits())
+	// The sales are copied in batches (here one), then one transaction
+	// makes the copy the truth.
+	if db.Commits() != 3 {
+		t.Errorf("migration took %d commits, want 3 (new buckets, one batch of sales, the switch)", db.Commits())
 	}
 	// Every sale reads back the same (times to the second but Created), by
 	// reference and in the journal's order.
@@ -433,5 +439,99 @@ func TestFailedSchema2MigrationChangesNothing(t *testing.T) {
 	}
 	if v := schemaOf(t, path); v != 2 {
 		t.Errorf("schema after a failed migration %d, want 2", v)
+	}
+}
+
+// manyV1Sales are n sales a second apart, OSLO1 lane 2.
+func manyV1Sales(n int) []Sale {
+	base := time.Date(2025, 1, 2, 10, 0, 0, 0, time.UTC)
+	out := make([]Sale, n)
+	for i := range out {
+		out[i] = sale(fmt.Sprintf("OSLO1-2-k7f3-%d", i+1), base.Add(time.Duration(i)*time.Second))
+		out[i].State, out[i].Printed = StateCaptured, true
+	}
+	return out
+}
+
+func sameSales(t *testing.T, db *DB, want []Sale) {
+	t.Helper()
+	var got []Sale
+	if err := db.Sales(func(s Sale) error { got = append(got, s); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d sales after the migration, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i].Reference != want[i].Reference || !got[i].Created.Equal(want[i].Created) || got[i].State != want[i].State {
+			t.Fatalf("sale %d: %+v, want %+v", i, got[i], want[i])
+		}
+	}
+}
+
+// A big file's sales are copied in several transactions (a 512 MB register
+// cannot hold a million sales' pages in one), then one switches schema.
+func TestMigrationCopiesInBatches(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "kasse.db")
+	old := manyV1Sales(250)
+	writeV1(t, path, old, nil)
+	db := openT(t, path, Options{Now: newClock().Now, copyBatch: 100})
+	// New buckets, three batches (100, 100, 50), the switch.
+	if db.Commits() != 5 {
+		t.Errorf("migration took %d commits, want 5", db.Commits())
+	}
+	sameSales(t, db, old)
+	if v := db.bolt.View(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketMeta).Get(keyCopy3) != nil || tx.Bucket(schema2Sales) != nil {
+			return errors.New("the copy's mark or the old sales are left")
+		}
+		return nil
+	}); v != nil {
+		t.Error(v)
+	}
+}
+
+// A copy that an older kassed wrote after (a downgrade between two starts)
+// is stale: the switch copies again rather than lose the newer sale. And a
+// copy cut off midway is thrown away and made anew.
+func TestStaleOrCutCopyIsRedone(t *testing.T) {
+	for _, cut := range []bool{false, true} {
+		path := filepath.Join(t.TempDir(), "kasse.db")
+		old := manyV1Sales(30)
+		writeV1(t, path, old, nil)
+		bdb, err := bolt.Open(path, 0o600, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		db := &DB{bolt: bdb, path: path, now: time.Now, copyBatch: 10, printed: map[uint64]string{}}
+		if err := db.copySales(); err != nil {
+			t.Fatal(err)
+		}
+		late := sale("OSLO1-2-k7f3-31", old[len(old)-1].Created.Add(time.Minute))
+		err = bdb.Update(func(tx *bolt.Tx) error {
+			if cut {
+				// As if the power went after the first batch: the mark is
+				// not there yet and the copy is short.
+				if err := tx.Bucket(bucketMeta).Delete(keyCopy3); err != nil {
+					return err
+				}
+				return tx.Bucket(bucketSales).Delete(saleKey(old[len(old)-1].Reference))
+			}
+			// An older kassed keys one more sale into the old buckets.
+			if err := tx.Bucket(schema2Sales).Put([]byte(late.Reference), encodeV1(t, late)); err != nil {
+				return err
+			}
+			return tx.Bucket(schema2SalesByTime).Put(timeKey(late.Created, []byte(late.Reference)), nil)
+		})
+		bdb.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := old
+		if !cut {
+			want = append(slices.Clone(old), late)
+		}
+		got := openT(t, path, Options{Now: newClock().Now, copyBatch: 10})
+		sameSales(t, got, want)
 	}
 }

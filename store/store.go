@@ -40,6 +40,10 @@ type Options struct {
 	// kassed: without it a power cut can lose sales the till was told were
 	// stored. Close still syncs before it writes the clean-shutdown mark.
 	NoSync bool
+
+	// copyBatch overrides how many sales a migration copies per
+	// transaction (tests make it small to cross batch boundaries).
+	copyBatch int
 }
 
 const (
@@ -62,6 +66,8 @@ type DB struct {
 	// waits for the next commit (see PrintDone): job ID → sale reference.
 	mu      sync.Mutex
 	printed map[uint64]string
+
+	copyBatch int // sales per transaction when a migration copies them
 	// lastWrite is when (real clock, Unix ns) this DB last wrote the file:
 	// a change after it was made by someone else, and Close must not
 	// vouch for it.
@@ -138,7 +144,11 @@ func Open(path string, o Options) (*DB, error) {
 	if err != nil {
 		return nil, openError(path, o.Timeout, err)
 	}
-	db := &DB{bolt: bdb, path: path, now: o.Now, created: created, start: sc, printed: map[uint64]string{}}
+	db := &DB{bolt: bdb, path: path, now: o.Now, created: created, start: sc, printed: map[uint64]string{},
+		copyBatch: o.copyBatch}
+	if db.copyBatch <= 0 {
+		db.copyBatch = defaultCopyBatch
+	}
 	db.lastWrite.Store(time.Now().UnixNano())
 	if created {
 		db.commits.Add(1) // the provisioning commit, made under the temporary name
