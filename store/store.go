@@ -31,8 +31,8 @@ type Options struct {
 
 	// InitialMmapSize is the first mapping of the file; default 8 MiB. On
 	// 32-bit ARM the address space is 3 GiB shared with the Go heap, so a
-	// big reservation can fail outright; 8 MiB holds some 15,000 sales
-	// (about 540 bytes each, see BenchmarkJournal) before the first remap,
+	// big reservation can fail outright; 8 MiB holds some 50,000 sales
+	// (about 170 bytes each, see BenchmarkJournal) before the first remap,
 	// and bbolt grows the mapping by doubling after that.
 	InitialMmapSize int
 
