@@ -92,7 +92,7 @@ func TestShowEveryKind(t *testing.T) {
 				if err := p.Show(s); err != nil {
 					t.Fatal(err)
 				}
-				if n := fb.Frames(); n != uint64(i+1) {
+				if n := p.Frames(); n != uint64(i+1) {
 					t.Fatalf("Frames() = %d after %d shows", n, i+1)
 				}
 				if got := p.Current(); got != s {
@@ -373,7 +373,7 @@ func TestConcurrentShow(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if n := fb.Frames(); n != workers*each {
+	if n := p.Frames(); n != workers*each {
 		t.Fatalf("%d frames, want %d", n, workers*each)
 	}
 }
