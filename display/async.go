@@ -15,8 +15,11 @@ type Async struct {
 	logf func(format string, args ...any)
 
 	mu      sync.Mutex
-	pending *Screen // guarded by mu
-	dropped uint64  // guarded by mu: screens replaced before they were drawn
+	pending *Screen       // guarded by mu
+	dropped uint64        // guarded by mu: screens replaced before they were drawn
+	handed  uint64        // guarded by mu: screens taken by Show
+	settled uint64        // guarded by mu: of those, drawn or dropped
+	drawn   chan struct{} // guarded by mu; closed and replaced when settled moves
 	wake    chan struct{}
 }
 
@@ -26,7 +29,7 @@ func NewAsync(p *Panel, logf func(format string, args ...any)) *Async {
 	if logf == nil {
 		logf = func(string, ...any) {}
 	}
-	return &Async{p: p, logf: logf, wake: make(chan struct{}, 1)}
+	return &Async{p: p, logf: logf, wake: make(chan struct{}, 1), drawn: make(chan struct{})}
 }
 
 // Show hands s to the renderer. It returns at once: with an error only if
@@ -40,6 +43,7 @@ func (a *Async) Show(s Screen) error {
 		a.dropped++
 	}
 	a.pending = &s
+	a.handed++
 	a.mu.Unlock()
 	select {
 	case a.wake <- struct{}{}:
@@ -64,7 +68,7 @@ func (a *Async) Run(ctx context.Context, ticks <-chan time.Time) {
 			return
 		case <-a.wake:
 			a.mu.Lock()
-			s := a.pending
+			s, upTo := a.pending, a.handed
 			a.pending = nil
 			a.mu.Unlock()
 			if s == nil {
@@ -73,10 +77,33 @@ func (a *Async) Run(ctx context.Context, ticks <-chan time.Time) {
 			if err := a.p.Show(*s); err != nil {
 				a.logf("error: customer display: %v", err)
 			}
+			a.mu.Lock()
+			a.settled = upTo
+			close(a.drawn)
+			a.drawn = make(chan struct{})
+			a.mu.Unlock()
 		case <-ticks:
 			if err := a.p.Tick(); err != nil {
 				a.logf("error: customer display: %v", err)
 			}
+		}
+	}
+}
+
+// Sync waits until every screen handed over so far is drawn (or was
+// dropped for a newer one), for tests and for shutting down cleanly.
+func (a *Async) Sync(ctx context.Context) error {
+	for {
+		a.mu.Lock()
+		done, ch := a.settled == a.handed, a.drawn
+		a.mu.Unlock()
+		if done {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
 		}
 	}
 }

@@ -128,7 +128,7 @@ func openRegister(cfg config.Config, secrets config.Secrets, sim bool, logf func
 	}, client, hw.printer, db)
 	t := till.New(till.Config{Store: cfg.Store.Prefix, Lane: cfg.Store.Lane, StoreName: cfg.Store.Name,
 		Currency: cfg.Vipps.Currency, CountryCode: cfg.Vipps.CountryCode, PushOnly: cfg.Vipps.Flow == "push", Logf: logf},
-		eng, hw.panel)
+		eng, hw.display)
 	return &register{cfg: cfg, db: db, hw: hw, engine: eng, till: t, logf: logf}, nil
 }
 
@@ -150,7 +150,12 @@ func (r *register) run(ctx context.Context) error {
 	if err := control.Reachable(sock); err != nil {
 		r.logf("warning: %v", err) // root and kassed's user still get in
 	}
-	srv := &http.Server{Handler: control.Handler(r.till, r.hw.screen, r.db, filepath.Join(r.cfg.DataDir, "archive")), ReadHeaderTimeout: 5 * time.Second}
+	// The renderer owns the panel: the till hands it screens and never
+	// waits for the bus; a quarter-second tick keeps the countdown true.
+	ticks := time.NewTicker(250 * time.Millisecond)
+	defer ticks.Stop()
+	go r.hw.display.Run(ctx, ticks.C)
+	srv := &http.Server{Handler: control.Handler(r.till, r.hw.panel, r.db, filepath.Join(r.cfg.DataDir, "archive")), ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			r.logf("control socket: %v", err)
@@ -169,9 +174,9 @@ func (r *register) run(ctx context.Context) error {
 
 // hardware is the register's display and printer, real or simulated.
 type hardware struct {
-	panel   *display.Panel
+	panel   *display.Panel           // its last frame is kassectl screen's PNG, for every kind
+	display *display.Async           // what the till shows screens on
 	fb      *displaytest.Framebuffer // the simulated panel, nil on real hardware
-	screen  control.Screen
 	printer *printer.Printer
 	closers []io.Closer
 }
@@ -191,10 +196,12 @@ func openHardware(cfg config.Config, sim bool, logf func(string, ...any)) (*hard
 		if err != nil {
 			return nil, err
 		}
-		h.panel, h.screen, h.fb = p, fb, fb
+		h.panel, h.fb = p, fb
 	default:
 		return nil, fmt.Errorf("display.driver %q is not available in this build: use \"sim\" (or run kassed --sim)", cfg.Display.Driver)
 	}
+
+	h.display = display.NewAsync(h.panel, logf)
 
 	var port io.Writer
 	switch {
