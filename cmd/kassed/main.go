@@ -187,20 +187,19 @@ func (h *hardware) close() {
 	}
 }
 
-func openHardware(cfg config.Config, sim bool, logf func(string, ...any)) (*hardware, error) {
+func openHardware(cfg config.Config, sim bool, logf func(string, ...any)) (_ *hardware, err error) {
 	h := &hardware{}
-	switch {
-	case sim || cfg.Display.Driver == "sim":
-		fb := displaytest.NewFramebuffer(cfg.Display.Width, cfg.Display.Height)
-		p, err := display.NewPanel(fb)
+	defer func() {
 		if err != nil {
-			return nil, err
+			h.close() // a half-opened register leaves no port held
 		}
-		h.panel, h.fb = p, fb
-	default:
-		return nil, fmt.Errorf("display.driver %q is not available in this build: use \"sim\" (or run kassed --sim)", cfg.Display.Driver)
+	}()
+	ph, err := openDisplay(cfg.Display, sim, logf)
+	if err != nil {
+		return nil, err
 	}
-
+	h.panel, h.fb = ph.panel, ph.fb
+	h.closers = append(h.closers, closerFunc(ph.close))
 	h.display = display.NewAsync(h.panel, logf)
 
 	var port io.Writer
@@ -225,6 +224,10 @@ func openHardware(cfg config.Config, sim bool, logf func(string, ...any)) (*hard
 	h.printer = printer.New(port, receipt.Options{Columns: cfg.Printer.Columns})
 	return h, nil
 }
+
+type closerFunc func() error
+
+func (f closerFunc) Close() error { return f() }
 
 // buildVersion is the module version for the Vipps-System-Version header.
 func buildVersion() string {

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"bytes"
+	"image/png"
+	"os"
+	"strings"
+	"testing"
+
+	"kasse/cmd/internal/config"
+	"kasse/display"
+)
+
+func displayConfig(kind string) config.Display {
+	return config.Display{Kind: kind, SPI: "/dev/spidev0.0", DC: "GPIO25", RST: "GPIO27", Width: 240, Height: 320,
+		SpeedHz: 32_000_000, Language: "nb"}
+}
+
+// Without --sim, an in-memory display is refused: a register must not come
+// up "ready" with a display nobody sees.
+func TestRealRegisterRefusesSimDisplay(t *testing.T) {
+	_, err := openDisplay(displayConfig("sim"), false, t.Logf)
+	if err == nil || !strings.Contains(err.Error(), `display.kind is "sim"`) || !strings.Contains(err.Error(), "--sim") {
+		t.Fatalf("openDisplay(sim) without --sim: %v, want a refusal naming display.kind and --sim", err)
+	}
+	if _, err := openDisplay(displayConfig("sim"), true, t.Logf); err != nil {
+		t.Fatalf("with --sim: %v", err)
+	}
+}
+
+// The whole register refuses too, before anything else starts.
+func TestOpenRegisterRefusesSimDisplay(t *testing.T) {
+	cfg := config.Config{DataDir: t.TempDir(), Display: displayConfig("sim")}
+	cfg.Vipps.BaseURL, cfg.Vipps.MSN = "http://127.0.0.1:1", "123456"
+	cfg.Printer.Port = "/dev/null"
+	_, err := openHardware(cfg, false, t.Logf)
+	if err == nil || !strings.Contains(err.Error(), "--sim") {
+		t.Fatalf("openHardware without --sim: %v", err)
+	}
+}
+
+// On a machine without SPI the error says what to check.
+func TestRealPanelWithoutSPI(t *testing.T) {
+	if _, err := os.Stat("/dev/spidev0.0"); err == nil {
+		t.Skip("this machine has /dev/spidev0.0: the test is for one without SPI")
+	}
+	_, err := openDisplay(displayConfig("st7789"), false, t.Logf)
+	if err == nil {
+		t.Fatal("a panel opened without an SPI port")
+	}
+	for _, want := range []string{"display.spi", "dtparam=spi=on", "/dev/spidev"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+}
+
+// With --sim, each TFT kind runs its real driver on the panel emulator, and
+// the screen PNG is the panel's frame.
+func TestSimulatedPanelKinds(t *testing.T) {
+	for _, kind := range []string{"st7789", "ili9341"} {
+		c := displayConfig(kind)
+		c.Rotation = 90
+		ph, err := openDisplay(c, true, t.Logf)
+		if err != nil {
+			t.Fatalf("%s: %v", kind, err)
+		}
+		if b := ph.panel.Bounds(); b.Dx() != 320 || b.Dy() != 240 {
+			t.Errorf("%s at 90°: bounds %v", kind, b)
+		}
+		if err := ph.panel.Show(display.Screen{Kind: display.QR, Amount: "125,00 kr", QR: "https://qr.vipps.no/x"}); err != nil {
+			t.Fatalf("%s: %v", kind, err)
+		}
+		var buf bytes.Buffer
+		if err := ph.panel.WritePNG(&buf); err != nil {
+			t.Fatal(err)
+		}
+		if img, err := png.Decode(&buf); err != nil || img.Bounds().Dx() != 320 {
+			t.Fatalf("%s: screen PNG %v, %v", kind, img.Bounds(), err)
+		}
+		if err := ph.close(); err != nil {
+			t.Errorf("%s: the emulator saw a fault: %v", kind, err)
+		}
+	}
+}
