@@ -122,7 +122,19 @@ func (p *Panel) Show(s Screen) error {
 		return fmt.Errorf("display: sending the %s screen to %s failed; check the display's cable and power: %w", s.Kind, p.d, err)
 	}
 	p.cur, p.clock = s, clock
+	if r, ok := p.d.(Refresher); ok && s.Kind == Idle {
+		// Between sales: time for the slow refresh that clears ghosting.
+		if err := r.FullRefresh(); err != nil {
+			return fmt.Errorf("display: refreshing %s: %w", p.d, err)
+		}
+	}
 	return p.done(s, nil)
+}
+
+// Refresher is a drawer whose partial updates leave traces (e-paper): the
+// panel asks for a full refresh when the register goes idle.
+type Refresher interface {
+	FullRefresh() error
 }
 
 // Tick redraws the countdown's digits when the time left shows another

@@ -17,14 +17,17 @@ import (
 	"periph.io/x/conn/v3/physic"
 	"periph.io/x/conn/v3/spi"
 	"periph.io/x/conn/v3/spi/spireg"
+	"periph.io/x/devices/v3/ssd1306"
 	"periph.io/x/host/v3"
 
 	"kasse/cmd/internal/config"
 	"kasse/display"
 	"kasse/display/displaytest"
+	"kasse/display/epaper"
 	"kasse/display/ili9341"
 	"kasse/display/mipidbi"
 	"kasse/display/mipidbi/dbitest"
+	"kasse/display/monotest"
 	"kasse/display/st7789"
 )
 
@@ -105,6 +108,26 @@ func openDrawer(c config.Display, b *bus) (conndisplay.Drawer, []display.Option,
 		o.Rotation, o.Speed, o.Sleep = rot, physic.Frequency(c.SpeedHz)*physic.Hertz, b.sleep
 		d, err := ili9341.New(b.port, b.dc, b.rst, b.bl, &o)
 		return d, nil, err
+	case config.DisplaySSD1306:
+		if b.rst != nil {
+			// RES# low for at least 3 µs (SSD1306 §8.9); periph's driver
+			// leaves the reset to us.
+			for _, l := range []gpio.Level{gpio.Low, gpio.High} {
+				if err := b.rst.Out(l); err != nil {
+					return nil, nil, err
+				}
+				b.sleep(time.Millisecond)
+			}
+		}
+		o := ssd1306.DefaultOpts
+		o.W, o.H, o.Rotated = c.Width, c.Height, c.Rotation == 180
+		d, err := ssd1306.NewSPI(b.port, b.dc, &o)
+		// No QR a phone reads at first try fits 128×64; 1 bit a pixel.
+		return d, []display.Option{display.WithoutQR(), display.WithCost(1, 16)}, err
+	case config.DisplayEPD2in13:
+		d, err := epaper.New(b.port, b.dc, b.cs, b.rst, b.busy, c.Rotation)
+		// Every refresh takes a few hundred ms: one window a screen.
+		return d, []display.Option{display.WithCost(1, 1<<20)}, err
 	}
 	return nil, nil, fmt.Errorf("display.kind %q is not wired in this build", c.Kind)
 }
@@ -171,6 +194,13 @@ func emulatedBus(c config.Display) (*bus, error) {
 		emu := dbitest.New(m)
 		return &bus{port: emu, dc: emu.DC(), rst: emu.RST(), bl: emu.BL(), sleep: emu.Sleep,
 			close: func() error { return emu.Err() }, emulated: true}, nil
+	case config.DisplaySSD1306:
+		emu := monotest.NewSSD1306(c.Width, c.Height)
+		return &bus{port: emu, dc: emu.DC(), sleep: func(time.Duration) {}, close: emu.Err, emulated: true}, nil
+	case config.DisplayEPD2in13:
+		emu := monotest.NewEPD2in13()
+		return &bus{port: emu, dc: emu.DC(), cs: emu.CS(), rst: emu.RST(), busy: emu.Busy(), sleep: func(time.Duration) {},
+			close: emu.Err, emulated: true}, nil
 	}
 	return nil, fmt.Errorf("display.kind %q has no emulator in this build", c.Kind)
 }

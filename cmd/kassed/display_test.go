@@ -55,18 +55,29 @@ func TestRealPanelWithoutSPI(t *testing.T) {
 	}
 }
 
-// With --sim, each TFT kind runs its real driver on the panel emulator, and
-// the screen PNG is the panel's frame.
+// With --sim, each kind runs its real driver on its emulator, and the
+// screen PNG (kassectl screen) is the panel's frame, in its own colours.
 func TestSimulatedPanelKinds(t *testing.T) {
-	for _, kind := range []string{"st7789", "ili9341"} {
+	for _, k := range []struct {
+		kind string
+		rot  int
+		w, h int
+	}{{"st7789", 90, 320, 240}, {"ili9341", 90, 320, 240}, {"ssd1306", 180, 128, 64}, {"epd2in13", 270, 250, 122}} {
+		kind := k.kind
 		c := displayConfig(kind)
-		c.Rotation = 90
+		c.Rotation = k.rot
+		if kind == "ssd1306" {
+			c.Width, c.Height = 128, 64
+		}
+		if kind == "epd2in13" {
+			c.Width, c.Height, c.CS, c.Busy = 122, 250, "GPIO8", "GPIO24"
+		}
 		ph, err := openDisplay(c, true, t.Logf)
 		if err != nil {
 			t.Fatalf("%s: %v", kind, err)
 		}
-		if b := ph.panel.Bounds(); b.Dx() != 320 || b.Dy() != 240 {
-			t.Errorf("%s at 90°: bounds %v", kind, b)
+		if b := ph.panel.Bounds(); b.Dx() != k.w || b.Dy() != k.h {
+			t.Errorf("%s at %d°: bounds %v", kind, k.rot, b)
 		}
 		if err := ph.panel.Show(display.Screen{Kind: display.QR, Amount: "125,00 kr", QR: "https://qr.vipps.no/x"}); err != nil {
 			t.Fatalf("%s: %v", kind, err)
@@ -75,7 +86,7 @@ func TestSimulatedPanelKinds(t *testing.T) {
 		if err := ph.panel.WritePNG(&buf); err != nil {
 			t.Fatal(err)
 		}
-		if img, err := png.Decode(&buf); err != nil || img.Bounds().Dx() != 320 {
+		if img, err := png.Decode(&buf); err != nil || img.Bounds().Dx() != k.w {
 			t.Fatalf("%s: screen PNG %v, %v", kind, img.Bounds(), err)
 		}
 		if err := ph.close(); err != nil {
