@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/color"
 	"image/png"
 	"io"
 	"sync"
@@ -45,6 +46,7 @@ type options struct {
 	cost cost
 	noQR bool
 	lang Language
+	mono bool // the drawer shows black and white only
 }
 
 // WithClock sets the clock the QR screen's countdown reads.
@@ -84,6 +86,11 @@ func NewPanel(d conndisplay.Drawer, opts ...Option) (*Panel, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
+	// A 1-bit panel turns mid-grey into black or white: then the panel
+	// decides black and white itself, the way the glass will show them.
+	if r, _, _, _ := d.ColorModel().Convert(color.Gray{Y: 0x80}).RGBA(); r == 0 || r == 0xffff {
+		o.mono = true
+	}
 	return &Panel{d: d, r: r, bounds: b, o: o, next: image.NewRGBA(b), shown: image.NewRGBA(b), changed: make(chan struct{})}, nil
 }
 
@@ -118,6 +125,9 @@ func (p *Panel) Show(s Screen) error {
 	} else if err := p.r.renderInto(p.next, s, clock, p.o); err != nil {
 		return err
 	}
+	if p.o.mono {
+		monochrome(p.next, area)
+	}
 	if err := p.send(area); err != nil {
 		return fmt.Errorf("display: sending the %s screen to %s failed; check the display's cable and power: %w", s.Kind, p.d, err)
 	}
@@ -150,6 +160,9 @@ func (p *Panel) Tick() error {
 		return nil
 	}
 	area := p.r.drawCountdown(p.next, p.cur, clock, p.o)
+	if p.o.mono {
+		monochrome(p.next, area)
+	}
 	if err := p.send(area); err != nil {
 		return fmt.Errorf("display: updating the countdown on %s failed; check the display's cable and power: %w", p.d, err)
 	}

@@ -177,12 +177,21 @@ func (r *Renderer) renderInto(dst *image.RGBA, s Screen, clock string, o options
 	}
 	tc := &typesetter{r: r, faces: map[faceKey]font.Face{}}
 
-	if s.Kind == QR && o.noQR {
-		// No QR a phone reads at first try fits here: say what works instead.
+	if o.noQR {
+		// A small panel (the 128×64 OLED) shows the status and the amount
+		// only, large enough to read; no QR a phone reads at first try
+		// fits, so the QR screen says to pay by phone number instead.
+		h := float64(dst.Bounds().Dy())
+		if s.Kind == QR {
+			title = tr(phoneTitle)
+		}
+		second := item{text: s.Amount, bold: true, size: math.Max(minFont, h/2.8), ink: ink, right: s.Kind == Amount}
+		if s.Amount == "" {
+			second = item{text: tr(lk.hint), bold: true, size: math.Max(minFont, h/5), ink: ink, keep: 0.6}
+		}
 		tc.draw(dst, g.content, []item{
-			{text: tr(phoneTitle), bold: true, size: g.size(1.0 / 9), ink: lk.titleInk, keep: 0.7},
-			{text: s.Amount, bold: true, size: g.size(1.0 / 5), ink: ink},
-			{text: tr(phoneMessage), size: g.size(1.0 / 14), ink: ink2, wrap: true},
+			{text: title, bold: true, size: math.Max(minFont, h/5), ink: lk.titleInk, keep: 0.6},
+			second,
 		})
 		return nil
 	}
@@ -273,6 +282,23 @@ func (r *Renderer) drawCountdown(dst *image.RGBA, s Screen, clock string, o opti
 	cl := countdownLayout(g, layoutQR(g), true)
 	r.drawClock(dst, cl, clock)
 	return cl.box
+}
+
+// monochrome turns r pure black and white for a 1-bit panel: anything
+// clearly not white is ink, so orange and red text stays, and the edges
+// of letters are cut where a 1-bit panel would cut them anyway.
+func monochrome(dst *image.RGBA, r image.Rectangle) {
+	r = r.Intersect(dst.Bounds())
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		row := dst.Pix[dst.PixOffset(r.Min.X, y):dst.PixOffset(r.Max.X, y)]
+		for i := 0; i < len(row); i += 4 {
+			v := uint8(0)
+			if min(row[i], row[i+1], row[i+2]) >= 150 {
+				v = 0xff
+			}
+			row[i], row[i+1], row[i+2], row[i+3] = v, v, v, 0xff
+		}
+	}
 }
 
 func fill(dst *image.RGBA, r image.Rectangle, p paint) {
