@@ -31,6 +31,8 @@ import (
 	"kasse/display/st7789"
 )
 
+var errSimDisplay = errors.New(`display.kind is "sim", an in-memory display no shopper can see: set display.kind to the panel wired to this register (st7789, ili9341, ssd1306 or epd2in13), or run kassed --sim`)
+
 // panelHW is what openDisplay gives the register.
 type panelHW struct {
 	panel *display.Panel
@@ -54,7 +56,7 @@ func openDisplay(c config.Display, sim bool, logf func(string, ...any)) (*panelH
 	opts := []display.Option{display.WithLanguage(display.Language(c.Language))}
 	if c.Kind == config.DisplaySim {
 		if !sim {
-			return nil, errors.New(`display.kind is "sim", an in-memory display no shopper can see: set display.kind to the panel wired to this register (st7789, ili9341, ssd1306 or epd2in13), or run kassed --sim`)
+			return nil, errSimDisplay
 		}
 		fb := displaytest.NewFramebuffer(c.Width, c.Height)
 		p, err := display.NewPanel(fb, opts...)

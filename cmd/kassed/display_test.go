@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"image/png"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -28,14 +29,18 @@ func TestRealRegisterRefusesSimDisplay(t *testing.T) {
 	}
 }
 
-// The whole register refuses too, before anything else starts.
+// The whole register refuses too, before it creates anything.
 func TestOpenRegisterRefusesSimDisplay(t *testing.T) {
-	cfg := config.Config{DataDir: t.TempDir(), Display: displayConfig("sim")}
+	data := filepath.Join(t.TempDir(), "data")
+	cfg := config.Config{DataDir: data, Display: displayConfig("sim")}
 	cfg.Vipps.BaseURL, cfg.Vipps.MSN = "http://127.0.0.1:1", "123456"
 	cfg.Printer.Port = "/dev/null"
-	_, err := openHardware(cfg, false, t.Logf)
+	_, err := openRegister(cfg, config.Secrets{}, false, t.Logf)
 	if err == nil || !strings.Contains(err.Error(), "--sim") {
-		t.Fatalf("openHardware without --sim: %v", err)
+		t.Fatalf("openRegister without --sim: %v", err)
+	}
+	if _, err := os.Stat(data); !os.IsNotExist(err) {
+		t.Errorf("the refused register made its data directory (%v)", err)
 	}
 }
 

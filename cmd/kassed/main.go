@@ -86,6 +86,9 @@ type register struct {
 }
 
 func openRegister(cfg config.Config, secrets config.Secrets, sim bool, logf func(string, ...any)) (*register, error) {
+	if cfg.Display.Kind == config.DisplaySim && !sim {
+		return nil, errSimDisplay // before anything is created
+	}
 	if err := control.MakeDataDir(cfg.DataDir); err != nil {
 		return nil, err
 	}
@@ -154,7 +157,14 @@ func (r *register) run(ctx context.Context) error {
 	// waits for the bus; a quarter-second tick keeps the countdown true.
 	ticks := time.NewTicker(250 * time.Millisecond)
 	defer ticks.Stop()
-	go r.hw.display.Run(ctx, ticks.C)
+	rendered := make(chan struct{})
+	go func() {
+		defer close(rendered)
+		r.hw.display.Run(ctx, ticks.C)
+	}()
+	// The renderer stops before close halts the panel: a driver is not
+	// drawn on and halted at once.
+	defer func() { stop(); <-rendered }()
 	srv := &http.Server{Handler: control.Handler(r.till, r.hw.panel, r.db, filepath.Join(r.cfg.DataDir, "archive")), ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
