@@ -8,7 +8,7 @@ PKGS    := ./...
 DEMO    ?= $(CURDIR)/demo
 SIMADDR ?= 127.0.0.1:8089
 
-.PHONY: all build test bench demo cross vet fmt-check clean soak soak-short test-arm fuzz
+.PHONY: all build test bench demo cross vet fmt-check clean soak soak-short test-arm fuzz golden
 
 all: build
 
@@ -39,6 +39,13 @@ bench:
 	    sudo sh -c 'apt-get update -qq && apt-get install -y -qq strace' >/dev/null; }
 	@set -o pipefail; $(GO) test -run '^$$' -bench . -benchtime 1x -count 1 $(SCENARIO_PKGS) 2>&1 | $(GO) run ./cmd/internal/benchfmt
 	@set -o pipefail; $(GO) test -run '^$$' -bench . -benchmem -count 1 $(MICRO_PKGS) 2>&1 | $(GO) run ./cmd/internal/benchfmt
+
+# Rewrites display/testdata/golden (every screen, every language, TFT and
+# OLED) from the renderer as it is now; review with git diff before you
+# commit: the tests compare these pixel for pixel.
+golden:
+	$(GO) test -count=1 -run '^TestGolden$$' ./display/ -update
+	@git status --short display/testdata/golden
 
 # Every fuzz target, package:name, one a line: whatever reads untrusted
 # bytes. make fuzz runs each for FUZZTIME, one after another; a failing

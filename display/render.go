@@ -68,7 +68,7 @@ func (r *Renderer) Render(s Screen, bounds image.Rectangle) (*image.RGBA, error)
 		return nil, fmt.Errorf("display: a %dx%d panel is too small to show anything; check the configured panel size", bounds.Dx(), bounds.Dy())
 	}
 	dst := image.NewRGBA(bounds)
-	if err := r.renderInto(dst, s); err != nil {
+	if err := r.renderInto(dst, s, "", options{}); err != nil {
 		return nil, err
 	}
 	return dst, nil
@@ -161,38 +161,61 @@ func layoutQR(g geometry) qrLayout {
 	}
 }
 
-func (r *Renderer) renderInto(dst *image.RGBA, s Screen) error {
+func (r *Renderer) renderInto(dst *image.RGBA, s Screen, clock string, o options) error {
 	lk, ok := lookOf(s.Kind)
 	if !ok {
 		return fmt.Errorf("display: unknown screen kind %q; use one of the display.Kind constants", s.Kind)
 	}
+	tr := o.lang.translate
 	g := geometryOf(dst.Bounds())
 	fill(dst, dst.Bounds(), white)
 	fill(dst, g.bar, lk.accent)
 
-	title := s.Title
+	title := tr(s.Title)
 	if title == "" {
-		title = lk.title
+		title = tr(lk.title)
 	}
 	tc := &typesetter{r: r, faces: map[faceKey]font.Face{}}
 
+	if o.noQR {
+		// A small panel (the 128×64 OLED) shows the status and the amount
+		// only, large enough to read; no QR a phone reads at first try
+		// fits, so the QR screen says to pay by phone number instead.
+		h := float64(dst.Bounds().Dy())
+		if s.Kind == QR {
+			title = tr(phoneTitle)
+		}
+		second := item{text: s.Amount, bold: true, size: math.Max(minFont, h/2.8), ink: ink, right: s.Kind == Amount}
+		if s.Amount == "" {
+			second = item{text: tr(lk.hint), bold: true, size: math.Max(minFont, h/5), ink: ink, keep: 0.6}
+		}
+		tc.draw(dst, g.content, []item{
+			{text: title, bold: true, size: math.Max(minFont, h/5), ink: lk.titleInk, keep: 0.6},
+			second,
+		})
+		return nil
+	}
 	if s.Kind == QR {
 		l := layoutQR(g)
 		if err := drawQR(dst, l.area, s); err != nil {
 			return err
 		}
+		cl := countdownLayout(g, l, clock != "")
 		items := []item{
 			{text: s.Amount, bold: true, size: g.size(qrAmountSize), ink: ink},
-			{text: s.Message, size: g.size(qrMsgSize), ink: ink2, wrap: true},
-			{text: lk.hint, bold: true, size: g.size(qrHintSize), ink: orange, keep: 0.8},
+			{text: tr(s.Message), size: g.size(qrMsgSize), ink: ink2, wrap: true},
+			{text: tr(lk.hint), bold: true, size: g.size(qrHintSize), ink: orange, keep: 0.8},
 		}
 		titleItem := item{text: title, bold: true, size: g.size(qrTitleSize), ink: lk.titleInk, keep: 0.7}
-		if l.top.Empty() {
+		if cl.top.Empty() {
 			items = append([]item{titleItem}, items...)
 		} else {
-			tc.draw(dst, l.top, []item{titleItem})
+			tc.draw(dst, cl.top, []item{titleItem})
 		}
-		tc.draw(dst, l.text, items)
+		tc.draw(dst, cl.text, items)
+		if clock != "" {
+			r.drawClock(dst, cl, clock)
+		}
 		return nil
 	}
 
@@ -200,14 +223,82 @@ func (r *Renderer) renderInto(dst *image.RGBA, s Screen) error {
 	if s.Kind == Idle {
 		titleSize = 1.0 / 7 // the shop's name is the whole point of the screen
 	}
+	amount := item{text: s.Amount, bold: true, size: g.size(1.0 / 5), ink: ink}
+	if s.Kind == Amount {
+		// While keying, flush right and smaller, like a classic register:
+		// one key press changes a few digits' worth of pixels (≤ 3 % of
+		// the frame), not the whole line.
+		amount.right, amount.size = true, g.size(amountKeyingSize)
+	}
 	tc.draw(dst, g.content, []item{
 		{text: title, bold: true, size: g.size(titleSize), ink: lk.titleInk, keep: 0.7},
 		{icon: lk.icon, size: g.unit / 4, ink: lk.accent},
-		{text: s.Amount, bold: true, size: g.size(1.0 / 5), ink: ink},
-		{text: s.Message, size: g.size(1.0 / 14), ink: ink2, wrap: true},
-		{text: lk.hint, bold: true, size: g.size(1.0 / 13), ink: orange, keep: 0.8},
+		amount,
+		{text: tr(s.Message), size: g.size(1.0 / 14), ink: ink2, wrap: true},
+		{text: tr(lk.hint), bold: true, size: g.size(1.0 / 13), ink: orange, keep: 0.8},
 	})
 	return nil
+}
+
+// amountKeyingSize is the keyed amount's size, as a fraction of the unit.
+const amountKeyingSize = 1.0 / 7
+
+// clockLayout splits the QR screen's text room to give the countdown a
+// box of its own, clear of the QR and its quiet zone.
+type clockLayout struct {
+	top, text, box image.Rectangle
+	size           float64
+	right          bool // flush right in the title band; else centred below the text
+}
+
+func countdownLayout(g geometry, l qrLayout, on bool) clockLayout {
+	cl := clockLayout{top: l.top, text: l.text, size: g.size(qrTitleSize)}
+	if !on {
+		return cl
+	}
+	// Wide enough for 99:59 in Go Regular, whose digits share one width.
+	w := int(math.Ceil(cl.size * 2.9))
+	if !l.top.Empty() {
+		cl.right = true
+		cl.box = image.Rect(l.top.Max.X-w, l.top.Min.Y, l.top.Max.X, l.top.Max.Y)
+		cl.top.Max.X = cl.box.Min.X
+		return cl
+	}
+	h := int(math.Ceil(cl.size * 1.25))
+	cl.box = image.Rect(l.text.Min.X, l.text.Max.Y-h, l.text.Max.X, l.text.Max.Y)
+	cl.text.Max.Y = cl.box.Min.Y
+	return cl
+}
+
+func (r *Renderer) drawClock(dst *image.RGBA, cl clockLayout, clock string) {
+	fill(dst, cl.box, white)
+	tc := &typesetter{r: r, faces: map[faceKey]font.Face{}}
+	tc.draw(dst, cl.box, []item{{text: clock, size: cl.size, ink: ink2, right: cl.right, keep: 1}})
+}
+
+// drawCountdown redraws only the countdown's box and returns it.
+func (r *Renderer) drawCountdown(dst *image.RGBA, s Screen, clock string, o options) image.Rectangle {
+	g := geometryOf(dst.Bounds())
+	cl := countdownLayout(g, layoutQR(g), true)
+	r.drawClock(dst, cl, clock)
+	return cl.box
+}
+
+// monochrome turns r pure black and white for a 1-bit panel: anything
+// clearly not white is ink, so orange and red text stays, and the edges
+// of letters are cut where a 1-bit panel would cut them anyway.
+func monochrome(dst *image.RGBA, r image.Rectangle) {
+	r = r.Intersect(dst.Bounds())
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		row := dst.Pix[dst.PixOffset(r.Min.X, y):dst.PixOffset(r.Max.X, y)]
+		for i := 0; i < len(row); i += 4 {
+			v := uint8(0)
+			if min(row[i], row[i+1], row[i+2]) >= 150 {
+				v = 0xff
+			}
+			row[i], row[i+1], row[i+2], row[i+3] = v, v, v, 0xff
+		}
+	}
 }
 
 func fill(dst *image.RGBA, r image.Rectangle, p paint) {

@@ -3,7 +3,10 @@
 // as the SPI colour TFT facing the shopper.
 package display
 
-import "image"
+import (
+	"image"
+	"time"
+)
 
 // Kind says which of the register's screens to show.
 type Kind string
@@ -30,6 +33,9 @@ type Screen struct {
 	QR      string      // Kind QR: the text to encode (the payment's redirect URL)
 	QRImage image.Image // Kind QR: a ready-made QR image drawn 1:1, thresholded to black/white; wins over QR
 	Message string      // optional sentences, word-wrapped to the panel width
+	// Deadline, on a QR screen, shows the time left as a countdown that
+	// redraws only its own digits; zero shows none.
+	Deadline time.Time
 }
 
 // look is how a Kind is dressed when the caller leaves the details out.

@@ -26,6 +26,9 @@ type item struct {
 	size float64 // text: pixels per em; icon: side in pixels
 	ink  paint
 	icon icon
+	// right sets the text flush right: a keyed amount then changes only
+	// its digits, not the whole line, at each key press.
+	right bool
 }
 
 func (it item) empty() bool { return it.icon == iconNone && strings.TrimSpace(it.text) == "" }
@@ -96,6 +99,12 @@ func (t *typesetter) draw(dst *image.RGBA, rect image.Rectangle, items []item) {
 		for _, line := range p.lines {
 			x := rect.Min.X + (rect.Dx()-measure(p.face, line))/2
 			d.Dot = fixed.P(x, y+p.ascent)
+			if p.right {
+				// Unrounded, so the line's right edge sits at the same
+				// sub-pixel spot whatever its length: an unchanged tail
+				// ("kr") is drawn identically and never resent.
+				d.Dot.X = fixed.I(rect.Max.X) - font.MeasureString(p.face, line)
+			}
 			d.DrawString(line)
 			y += p.lineH
 		}

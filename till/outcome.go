@@ -1,9 +1,15 @@
 package till
 
 import (
+	"time"
+
 	"kasse/display"
 	"kasse/payment"
 )
+
+// qrLife is how long a payment waits to be opened (the provider's 5 of its
+// 10 minutes); the QR screen counts it down.
+const qrLife = 5 * time.Minute
 
 // outcome moves the till on with what the engine reports, and shows the
 // shopper what it means in people's words.
@@ -24,7 +30,9 @@ func (t *Till) outcome(o payment.Outcome) {
 		t.state = StateWaiting
 		switch o.Kind {
 		case payment.ShowQR:
-			t.show(display.Screen{Kind: display.QR, Amount: a, QR: o.QR, QRImage: o.QRImage})
+			// The QR opens the payment for 5 minutes from its creation.
+			t.show(display.Screen{Kind: display.QR, Amount: a, QR: o.QR, QRImage: o.QRImage,
+				Deadline: o.Sale.Created.Add(qrLife)})
 		case payment.Preparing:
 			t.show(display.Screen{Kind: display.Working, Title: "Preparing the QR code…", Amount: a})
 		default:

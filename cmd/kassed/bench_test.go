@@ -26,17 +26,17 @@ func (w *world) press(keys ...device.Key) {
 	}
 }
 
-// waitScreen waits for the framebuffer to complete a frame of kind k and
+// waitScreen waits for the panel to complete a frame of kind k and
 // returns when that frame was done.
 func (w *world) waitScreen(k display.Kind) time.Time {
 	w.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	fb, panel := w.reg.hw.fb, w.reg.hw.panel
-	n := fb.Frames()
+	panel := w.reg.hw.panel
+	n := panel.Frames()
 	for panel.Current().Kind != k {
 		var err error
-		if n, err = fb.Wait(ctx, n); err != nil {
+		if n, err = panel.Wait(ctx, n); err != nil {
 			w.t.Fatalf("waiting for the %s screen: %v (showing %s)", k, err, panel.Current().Kind)
 		}
 	}

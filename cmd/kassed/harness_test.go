@@ -261,6 +261,10 @@ func (w *world) simPayment(ref string) simPayment {
 // decodes the QR on it with a real decoder.
 func (w *world) screenQR() string {
 	w.t.Helper()
+	// The status says what the till handed the renderer; wait until it is drawn.
+	if err := w.reg.hw.display.Sync(context.Background()); err != nil {
+		w.t.Fatal(err)
+	}
 	var buf bytes.Buffer
 	if err := w.ctl.Screen(context.Background(), &buf); err != nil {
 		w.t.Fatal(err)

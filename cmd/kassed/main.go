@@ -86,6 +86,9 @@ type register struct {
 }
 
 func openRegister(cfg config.Config, secrets config.Secrets, sim bool, logf func(string, ...any)) (*register, error) {
+	if cfg.Display.Kind == config.DisplaySim && !sim {
+		return nil, errSimDisplay // before anything is created
+	}
 	if err := control.MakeDataDir(cfg.DataDir); err != nil {
 		return nil, err
 	}
@@ -130,7 +133,7 @@ func openRegister(cfg config.Config, secrets config.Secrets, sim bool, logf func
 	}, client, hw.printer, db)
 	t := till.New(till.Config{Store: cfg.Store.Prefix, Lane: cfg.Store.Lane, StoreName: cfg.Store.Name,
 		Currency: cfg.Vipps.Currency, CountryCode: cfg.Vipps.CountryCode, PushOnly: cfg.Vipps.Flow == "push", Logf: logf},
-		eng, hw.panel)
+		eng, hw.display)
 	return &register{cfg: cfg, db: db, hw: hw, engine: eng, till: t, logf: logf}, nil
 }
 
@@ -154,7 +157,19 @@ func (r *register) run(ctx context.Context) error {
 	if err := control.Reachable(sock); err != nil {
 		r.logf("warning: %v", err) // root and kassed's user still get in
 	}
-	srv := &http.Server{Handler: control.Handler(r.till, r.hw.screen, r.db, filepath.Join(r.cfg.DataDir, "archive")), ReadHeaderTimeout: 5 * time.Second}
+	// The renderer owns the panel: the till hands it screens and never
+	// waits for the bus; a quarter-second tick keeps the countdown true.
+	ticks := time.NewTicker(250 * time.Millisecond)
+	defer ticks.Stop()
+	rendered := make(chan struct{})
+	go func() {
+		defer close(rendered)
+		r.hw.display.Run(ctx, ticks.C)
+	}()
+	// The renderer stops before close halts the panel: a driver is not
+	// drawn on and halted at once.
+	defer func() { stop(); <-rendered }()
+	srv := &http.Server{Handler: control.Handler(r.till, r.hw.panel, r.db, filepath.Join(r.cfg.DataDir, "archive")), ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			r.logf("control socket: %v", err)
@@ -173,9 +188,9 @@ func (r *register) run(ctx context.Context) error {
 
 // hardware is the register's display and printer, real or simulated.
 type hardware struct {
-	panel   *display.Panel
+	panel   *display.Panel           // its last frame is kassectl screen's PNG, for every kind
+	display *display.Async           // what the till shows screens on
 	fb      *displaytest.Framebuffer // the simulated panel, nil on real hardware
-	screen  control.Screen
 	printer *printer.Printer
 	closers []io.Closer
 }
@@ -186,19 +201,20 @@ func (h *hardware) close() {
 	}
 }
 
-func openHardware(cfg config.Config, sim bool, logf func(string, ...any)) (*hardware, error) {
+func openHardware(cfg config.Config, sim bool, logf func(string, ...any)) (_ *hardware, err error) {
 	h := &hardware{}
-	switch {
-	case sim || cfg.Display.Driver == "sim":
-		fb := displaytest.NewFramebuffer(cfg.Display.Width, cfg.Display.Height)
-		p, err := display.NewPanel(fb)
+	defer func() {
 		if err != nil {
-			return nil, err
+			h.close() // a half-opened register leaves no port held
 		}
-		h.panel, h.screen, h.fb = p, fb, fb
-	default:
-		return nil, fmt.Errorf("display.driver %q is not available in this build: use \"sim\" (or run kassed --sim)", cfg.Display.Driver)
+	}()
+	ph, err := openDisplay(cfg.Display, sim, logf)
+	if err != nil {
+		return nil, err
 	}
+	h.panel, h.fb = ph.panel, ph.fb
+	h.closers = append(h.closers, closerFunc(ph.close))
+	h.display = display.NewAsync(h.panel, logf)
 
 	var port io.Writer
 	switch {
@@ -222,6 +238,10 @@ func openHardware(cfg config.Config, sim bool, logf func(string, ...any)) (*hard
 	h.printer = printer.New(port, receipt.Options{Columns: cfg.Printer.Columns})
 	return h, nil
 }
+
+type closerFunc func() error
+
+func (f closerFunc) Close() error { return f() }
 
 // buildVersion is the module version for the Vipps-System-Version header.
 func buildVersion() string {

@@ -90,7 +90,11 @@ func TestCrossStoreRefund(t *testing.T) {
 	if st, err := b.ctl.Status(context.Background()); err != nil || st.State != till.StateRefundScan || st.Reference != "" {
 		t.Fatalf("after digits following a refund error: %+v, %v; want refund-scan and no sale", st, err)
 	}
-	// The display says it in people's words, never the API's.
+	// The display says it in people's words, never the API's (once the
+	// renderer has drawn what the till handed it).
+	if err := b.reg.hw.display.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	if scr := b.reg.hw.panel.Current(); strings.Contains(scr.Message, "vipps") || strings.Contains(scr.Message, ref) {
 		t.Errorf("customer display after a refund error: %q", scr.Message)
 	}

@@ -110,11 +110,62 @@ type Store struct {
 
 // Display is the [display] table: the customer display showing the QR code.
 type Display struct {
-	// Driver is "sim" (in memory, the only one in this build).
-	Driver string `toml:"driver,omitempty,omitzero"`
-	// Width and Height in pixels, 64–1024; default 240×320.
+	// Kind is the panel: st7789 or ili9341 (colour TFT), ssd1306 (128×64
+	// OLED: no QR, so vipps.flow must be push), epd2in13 (Waveshare 2.13"
+	// e-paper, V2), or sim (in memory; only with kassed --sim).
+	Kind string `toml:"kind,omitempty,omitzero"`
+	// Driver is the older name of Kind, still read (not in example.toml).
+	Driver string `toml:"driver,omitempty,omitzero" deprecated:"kind"`
+	// SPI is the port the panel is wired to: "/dev/spidev0.0" or periph's
+	// "SPI0.0".
+	SPI string `toml:"spi,omitempty,omitzero"`
+	// SpeedHz is the SPI clock of the colour TFTs, 1–80 MHz; default 32 MHz.
+	// The OLED and e-paper drivers choose their own.
+	SpeedHz int `toml:"speed_hz,omitempty,omitzero"`
+	// DC, RST, Backlight, CS and Busy are GPIO names as periph knows them,
+	// e.g. "GPIO25" (BCM numbering). DC is required on every panel; RST
+	// on the e-paper (and recommended on the TFTs); CS and Busy on the
+	// e-paper only; Backlight where it is wired to a GPIO.
+	DC        string `toml:"dc,omitempty,omitzero"`
+	RST       string `toml:"rst,omitempty,omitzero"`
+	Backlight string `toml:"backlight,omitempty,omitzero"`
+	CS        string `toml:"cs,omitempty,omitzero"`
+	Busy      string `toml:"busy,omitempty,omitzero"`
+	// Rotation turns the picture clockwise: 0, 90, 180 or 270 (the OLED: 0
+	// or 180).
+	Rotation int `toml:"rotation,omitempty,omitzero"`
+	// Width and Height are the glass's pixels in its native orientation;
+	// default 240×320, 128×64 for ssd1306, 122×250 for epd2in13.
 	Width  int `toml:"width,omitempty,omitzero"`
 	Height int `toml:"height,omitempty,omitzero"`
+	// XOffset and YOffset place a smaller glass in the controller's
+	// memory (ST7789 135×240 modules: 52 and 40); rotation moves them.
+	XOffset int `toml:"x_offset,omitempty,omitzero"`
+	YOffset int `toml:"y_offset,omitempty,omitzero"`
+	// Language of the screens: nb (Norwegian, default), da, fi or en.
+	Language string `toml:"language,omitempty,omitzero"`
+}
+
+// The panel kinds.
+const (
+	DisplaySim      = "sim"
+	DisplayST7789   = "st7789"
+	DisplayILI9341  = "ili9341"
+	DisplaySSD1306  = "ssd1306"
+	DisplayEPD2in13 = "epd2in13"
+)
+
+// kindSize is each panel's default glass, native orientation.
+func kindSize(kind string) (w, h int, ok bool) {
+	switch kind {
+	case DisplaySim, DisplayST7789, DisplayILI9341:
+		return 240, 320, true
+	case DisplaySSD1306:
+		return 128, 64, true
+	case DisplayEPD2in13:
+		return 122, 250, true
+	}
+	return 0, 0, false
 }
 
 // Printer is the [printer] table: the ESC/POS receipt printer.
@@ -160,7 +211,7 @@ func defaults() Config {
 			Flow:               "qr",
 			CountryCode:        "47",
 		},
-		Display: Display{Driver: "sim", Width: 240, Height: 320},
+		Display: Display{Kind: DisplaySim, Width: 240, Height: 320, SpeedHz: 32_000_000, Language: "nb"},
 		Printer: Printer{Baud: 19200, Columns: 42},
 		Keys:    Keys{Source: "socket"},
 	}
@@ -221,6 +272,9 @@ func load(path string, uid int) (Config, error) {
 		return Config{}, errors.Join(errs...)
 	}
 	c.file = path
+	if err := c.Display.settle(md); err != nil {
+		return Config{}, fmt.Errorf("config %s: %w", path, err)
+	}
 
 	// Paths are relative to the file, not to wherever kassed was started.
 	c.DataDir = resolve(dir, c.DataDir)
@@ -334,16 +388,7 @@ func (c Config) Validate() error {
 		bad("store.tax_rate %d is out of range: use basis points from 0 to 10000, e.g. 2500 for 25 %% VAT", s.TaxRate)
 	}
 
-	d := c.Display
-	if d.Driver != "sim" {
-		bad("display.driver %q is not supported by this build: use \"sim\"", d.Driver)
-	}
-	if d.Width < 64 || d.Width > 1024 {
-		bad("display.width %d is out of range: use 64 to 1024 pixels, e.g. 240", d.Width)
-	}
-	if d.Height < 64 || d.Height > 1024 {
-		bad("display.height %d is out of range: use 64 to 1024 pixels, e.g. 320", d.Height)
-	}
+	c.Display.validate(bad, c.Vipps.Flow)
 
 	p := c.Printer
 	if !bauds[p.Baud] {

@@ -147,8 +147,9 @@ func checkConfig(t *testing.T, c config.Config) {
 		}
 	}
 	d, pr := c.Display, c.Printer
-	if d.Driver != "sim" || d.Width < 64 || d.Width > 1024 || d.Height < 64 || d.Height > 1024 ||
-		pr.Columns < 24 || pr.Columns > 64 || pr.Baud < 1200 || pr.Baud > 115200 || c.Keys.Source != "socket" {
+	panel := d.Driver == "" && (d.Kind == "sim" && d.Width >= 64 && d.Width <= 1024 && d.Height >= 64 && d.Height <= 1024 ||
+		d.Kind != "sim" && strings.Contains(d.SPI, "spi") != strings.HasPrefix(d.SPI, "SPI") && d.DC != "" && d.Width > 0 && d.Height > 0)
+	if !panel || pr.Columns < 24 || pr.Columns > 64 || pr.Baud < 1200 || pr.Baud > 115200 || c.Keys.Source != "socket" {
 		bad("hardware", fmt.Sprintf("%+v %+v %+v", d, pr, c.Keys))
 	}
 }
