@@ -35,7 +35,7 @@ func fileIdentity(fi fs.FileInfo) string {
 // of them.
 func changedSince(fi fs.FileInfo, t time.Time) bool {
 	st, ok := fi.Sys().(*syscall.Stat_t)
-	return ok && time.Unix(st.Ctim.Sec, st.Ctim.Nsec).After(t)
+	return ok && time.Unix(int64(st.Ctim.Sec), int64(st.Ctim.Nsec)).After(t) // int32 fields on 32-bit ARM
 }
 
 // releaseMapped drops the pages of bbolt's mapping [data, data+size) from
