@@ -58,6 +58,7 @@ func phrases() []phrase {
 		{"Preparing the QR code…", "Lager QR-koden…", "Laver QR-koden…", "Valmistellaan QR-koodia…"},
 		{"Approve in the app", "Godkjenn i appen", "Godkend i appen", "Hyväksy sovelluksessa"},
 		{"Cancelling…", "Avbryter…", "Annullerer…", "Perutaan…"},
+		{"Updating – back soon", "Oppdaterer – straks tilbake", "Opdaterer – straks tilbage", "Päivitetään – palaamme pian"},
 		{"Approved – completing…", "Godkjent – fullfører…", "Godkendt – gennemfører…", "Hyväksytty – viimeistellään…"},
 		{"Approved – waiting for network", "Godkjent – venter på nettverket", "Godkendt – venter på netværket", "Hyväksytty – odotetaan verkkoa"},
 		{"Payment stopped", "Betalingen ble stoppet", "Betalingen blev stoppet", "Maksu keskeytettiin"},

@@ -33,6 +33,8 @@ func (t *Till) handleKey(k device.Key) error {
 		return errors.New("the refund is on its way: wait for its result")
 	case StateStarting:
 		return errors.New("the till is starting: try again in a moment")
+	case StateLocked:
+		return errors.New("the register is being updated: it takes keys again after the restart")
 	case StateCreating, StateWaiting:
 		if k == device.KeyCancel {
 			t.engine.Cancel()

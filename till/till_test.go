@@ -54,7 +54,7 @@ type fakeScreen struct {
 func (f *fakeScreen) Show(s display.Screen) error { f.last, f.shown = s, f.shown+1; return nil }
 
 var allStates = []string{StateIdle, StateKeying, StatePhone, StateCreating, StateWaiting, StateCancelling,
-	StateCapturing, StateDone, StateRefundScan, StateRefundRead, StateRefundAmount, StateRefunding, StateStarting}
+	StateCapturing, StateDone, StateRefundScan, StateRefundRead, StateRefundAmount, StateRefunding, StateStarting, StateLocked}
 
 var lookup = payment.Lookup{Reference: "OSLO1-2-k7f3-17", OriginStore: "OSLO1", OriginLane: "2",
 	Refundable: money.Amount{Value: 20000, Currency: "NOK"}}

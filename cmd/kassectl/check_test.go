@@ -13,7 +13,7 @@ import (
 	"github.com/creack/pty"
 )
 
-func exitCode(err error) int {
+func processExit(err error) int {
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
 		return ee.ExitCode()
@@ -32,14 +32,14 @@ func TestCheckCommand(t *testing.T) {
 	db := filepath.Join(r.data, "kasse.db")
 	cmd, died := r.kassed()
 	out, err := ctl(t, r.bin.kassectl, r.data, "check")
-	if exitCode(err) != 0 || !strings.Contains(out, "whole") || !strings.Contains(out, "by kassed") {
-		t.Fatalf("kassectl check through kassed: exit %d, output %q; want 0 and whole", exitCode(err), out)
+	if processExit(err) != 0 || !strings.Contains(out, "whole") || !strings.Contains(out, "by kassed") {
+		t.Fatalf("kassectl check through kassed: exit %d, output %q; want 0 and whole", processExit(err), out)
 	}
 	cmd.Process.Signal(syscall.SIGTERM)
 	<-died
 	out, err = ctl(t, r.bin.kassectl, r.data, "check")
-	if exitCode(err) != 0 || !strings.Contains(out, "whole") || !strings.Contains(out, "read only") {
-		t.Fatalf("kassectl check without kassed: exit %d, output %q; want 0 and whole", exitCode(err), out)
+	if processExit(err) != 0 || !strings.Contains(out, "whole") || !strings.Contains(out, "read only") {
+		t.Fatalf("kassectl check without kassed: exit %d, output %q; want 0 and whole", processExit(err), out)
 	}
 	// kassed's log says which check a start ran: light after a clean stop,
 	// full after a SIGKILL. Each run is stopped by stop; want is what its
@@ -77,8 +77,8 @@ func TestCheckCommand(t *testing.T) {
 	f.WriteAt(junk, 2*4096)
 	f.Close()
 	out, err = ctl(t, r.bin.kassectl, r.data, "check")
-	if exitCode(err) != 1 || !strings.Contains(out, "damaged") || !strings.Contains(out, db) || !strings.Contains(out, "restore the latest backup") {
-		t.Fatalf("kassectl check of a damaged file through kassed: exit %d, output %q; want 1, the file and what to do", exitCode(err), out)
+	if processExit(err) != 1 || !strings.Contains(out, "damaged") || !strings.Contains(out, db) || !strings.Contains(out, "restore the latest backup") {
+		t.Fatalf("kassectl check of a damaged file through kassed: exit %d, output %q; want 1, the file and what to do", processExit(err), out)
 	}
 	cmd.Process.Signal(syscall.SIGTERM)
 	<-died
@@ -87,8 +87,8 @@ func TestCheckCommand(t *testing.T) {
 	}
 	before, _ := os.ReadFile(db)
 	out, err = ctl(t, r.bin.kassectl, r.data, "check")
-	if exitCode(err) != 1 || !strings.Contains(out, "damaged") || !strings.Contains(out, db) || !strings.Contains(out, "restore the latest backup") {
-		t.Fatalf("kassectl check of a damaged file: exit %d, output %q; want 1, the file and what to do", exitCode(err), out)
+	if processExit(err) != 1 || !strings.Contains(out, "damaged") || !strings.Contains(out, db) || !strings.Contains(out, "restore the latest backup") {
+		t.Fatalf("kassectl check of a damaged file: exit %d, output %q; want 1, the file and what to do", processExit(err), out)
 	}
 	if after, _ := os.ReadFile(db); string(before) != string(after) {
 		t.Error("kassectl check changed the file")

@@ -28,6 +28,8 @@ func (idleTill) Press(context.Context, device.Key) error { return nil }
 func (idleTill) Status() till.Status                     { return till.Status{} }
 func (idleTill) Reprint(context.Context, string) error   { return nil }
 func (idleTill) Scan(context.Context, string) error      { return nil }
+func (idleTill) Lock(context.Context, string) error      { return nil }
+func (idleTill) Unlock(context.Context) error            { return nil }
 func (idleTill) WritePNG(io.Writer) error                { return nil }
 
 // journalRow is what every format of kassectl journal must agree on.

@@ -55,21 +55,28 @@ commands:
                        check): through kassed when it runs, else directly, read
                        only; exit status 0 whole, 1 damaged, 2 could not check
   init                 create the database in DIR at provisioning (kassed not running)
+  config check [--config FILE] [--json]
+                       validate kassed's config and secrets, permissions included,
+                       without starting it
+  update install [--keyring FILE] [--wait 15m] [--no-reboot] [--json] BUNDLE
+                       verify a signed RAUC bundle, wait until no sale is in
+                       flight, lock the till ("updating"), install, reboot
+  update status [--json]
+                       the A/B slots: booted, next, marked good
+  mark-good [--wait 2m] [--json]
+                       mark the booted slot good once kassed is healthy
   keys                 list the key names
   receipt FILE         show an ESC/POS print file (the simulated printer's
                        receipt.escpos, or a capture of a serial port) as text
 
 The socket is DIR/kassed.sock; DIR defaults to $KASSE_DATA or /var/lib/kasse.
+Exit status: 0 ok, 1 failed, 2 usage, 3 busy or not possible now (try later).
 `
 
 func main() {
 	if err := run(os.Args[1:], os.Stdout); err != nil {
 		fmt.Fprintf(os.Stderr, "kassectl: %v\n", err)
-		var nc notChecked
-		if errors.As(err, &nc) {
-			os.Exit(2)
-		}
-		os.Exit(1)
+		os.Exit(exitCode(err))
 	}
 }
 
@@ -83,14 +90,14 @@ func run(args []string, out io.Writer) error {
 	data := fs.String("data", dataDir, "kassed's data directory")
 	socket := fs.String("socket", "", "control socket (default DATA/kassed.sock)")
 	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("%v\n%s", err, usage)
+		return usagef("%v\n%s", err, usage)
 	}
 	if *socket == "" {
 		*socket = filepath.Join(*data, "kassed.sock")
 	}
 	rest := fs.Args()
 	if len(rest) == 0 {
-		return errors.New("no command given\n" + usage)
+		return usagef("no command given\n%s", usage)
 	}
 	switch rest[0] {
 	case "receipt":
@@ -99,12 +106,25 @@ func run(args []string, out io.Writer) error {
 		return initDB(*data, out)
 	case "check":
 		if len(rest) > 1 {
-			return errors.New("check takes no arguments: kassectl --data DIR check")
+			return usagef("check takes no arguments: kassectl --data DIR check")
 		}
 		// No deadline: a cold full check of a large file takes a while.
 		return checkDB(context.Background(), control.NewClient(*socket), filepath.Join(*data, "kasse.db"), out)
 	}
 	c := control.NewClient(*socket)
+	switch {
+	case rest[0] == "update" && len(rest) > 1 && rest[1] == "install":
+		// No deadline: waiting for the till to be free is --wait's job.
+		return newFleet(c, out).install(context.Background(), rest[2:])
+	case rest[0] == "update" && len(rest) > 1 && rest[1] == "status":
+		return newFleet(c, out).status(context.Background(), rest[2:])
+	case rest[0] == "update":
+		return usagef("update needs install BUNDLE or status")
+	case rest[0] == "mark-good":
+		return newFleet(c, out).markGood(context.Background(), rest[1:])
+	case rest[0] == "config":
+		return configCheck(rest[1:], out)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd, cargs := rest[0], rest[1:]
@@ -112,7 +132,7 @@ func run(args []string, out io.Writer) error {
 	case "key", "keys":
 		if cmd == "keys" || len(cargs) == 0 {
 			if cmd == "key" {
-				return errors.New("key needs key names, e.g. kassectl key 1 2 5 0 0 pay; kassectl keys lists them")
+				return usagef("key needs key names, e.g. kassectl key 1 2 5 0 0 pay; kassectl keys lists them")
 			}
 			fmt.Fprintln(out, strings.Join(device.Names(), " "))
 			return nil
@@ -128,7 +148,7 @@ func run(args []string, out io.Writer) error {
 		sf.SetOutput(io.Discard)
 		asJSON := sf.Bool("json", false, "print JSON")
 		if err := sf.Parse(cargs); err != nil {
-			return fmt.Errorf("status: %v", err)
+			return usagef("status: %v", err)
 		}
 		st, err := c.Status(ctx)
 		if err != nil {
@@ -144,7 +164,7 @@ func run(args []string, out io.Writer) error {
 		sf.SetOutput(io.Discard)
 		file := sf.String("png", "", "PNG file to write")
 		if err := sf.Parse(cargs); err != nil || *file == "" {
-			return errors.New("screen needs --png FILE (- for stdout)")
+			return usagef("screen needs --png FILE (- for stdout)")
 		}
 		if *file == "-" {
 			return c.Screen(ctx, out)
@@ -156,7 +176,7 @@ func run(args []string, out io.Writer) error {
 			sf.SetOutput(io.Discard)
 			before := sf.String("before", "", "archive final sales created before this date")
 			if err := sf.Parse(cargs[1:]); err != nil || *before == "" {
-				return errors.New("journal archive needs --before DATE, e.g. --before 2026-01-01")
+				return usagef("journal archive needs --before DATE, e.g. --before 2026-01-01")
 			}
 			a, err := c.Archive(ctx, *before)
 			if err != nil {
@@ -173,14 +193,14 @@ func run(args []string, out io.Writer) error {
 		sf.StringVar(&q.Since, "since", "", "only sales from this date or time on")
 		sf.StringVar(&q.Store, "store", "", "only this store prefix")
 		if err := sf.Parse(cargs); err != nil {
-			return fmt.Errorf("journal: %v", err)
+			return usagef("journal: %v", err)
 		}
 		switch {
 		case *asJSON:
 		case *format == "json" || *format == "csv":
 			return c.Export(ctx, q, *format, out)
 		case *format != "table":
-			return fmt.Errorf("journal --format %q: use table, json or csv", *format)
+			return usagef("journal --format %q: use table, json or csv", *format)
 		}
 		// The table and --json show the rows --format json and csv stream,
 		// one row at a time: a log of any length fits in a few kB.
@@ -198,7 +218,7 @@ func run(args []string, out io.Writer) error {
 		return t.flush()
 	case "scan":
 		if len(cargs) != 1 {
-			return errors.New("scan needs one code, e.g. kassectl scan OSLO1-2-k7f3-17 (a receipt's barcode)")
+			return usagef("scan needs one code, e.g. kassectl scan OSLO1-2-k7f3-17 (a receipt's barcode)")
 		}
 		st, err := c.Scan(ctx, cargs[0])
 		if err != nil {
@@ -208,7 +228,7 @@ func run(args []string, out io.Writer) error {
 		return nil
 	case "reprint":
 		if len(cargs) != 1 {
-			return errors.New("reprint needs one reference, e.g. kassectl reprint OSLO1-2-k7f3-17")
+			return usagef("reprint needs one reference, e.g. kassectl reprint OSLO1-2-k7f3-17")
 		}
 		if err := c.Reprint(ctx, cargs[0]); err != nil {
 			return err
@@ -216,7 +236,7 @@ func run(args []string, out io.Writer) error {
 		fmt.Fprintf(out, "copy of %s queued\n", cargs[0])
 		return nil
 	}
-	return fmt.Errorf("unknown command %q\n%s", cmd, usage)
+	return usagef("unknown command %q\n%s", cmd, usage)
 }
 
 // journalTable prints rows for people as they stream in: local time, and

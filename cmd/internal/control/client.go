@@ -19,6 +19,21 @@ import (
 // ErrUnreachable is wrapped when kassed's socket does not answer.
 var ErrUnreachable = errors.New("cannot reach kassed")
 
+// ErrBusy is wrapped when kassed refuses for now (409 Conflict): a sale is
+// in flight; try again later.
+var ErrBusy = errors.New("kassed is busy")
+
+// ReplyError is kassed's refusal: its HTTP status and its message.
+type ReplyError struct {
+	Status  int
+	Message string
+}
+
+func (e *ReplyError) Error() string { return e.Message }
+
+// Is makes a 409 match ErrBusy.
+func (e *ReplyError) Is(target error) bool { return target == ErrBusy && e.Status == http.StatusConflict }
+
 // Client talks to kassed's control socket.
 type Client struct {
 	socket string
@@ -56,9 +71,9 @@ func (c *Client) do(ctx context.Context, method, path string, body any, out any)
 		var e ErrorReply
 		data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 		if json.Unmarshal(data, &e) == nil && e.Error != "" {
-			return fmt.Errorf("%s", e.Error)
+			return &ReplyError{Status: resp.StatusCode, Message: e.Error}
 		}
-		return fmt.Errorf("kassed answered %s", resp.Status)
+		return &ReplyError{Status: resp.StatusCode, Message: "kassed answered " + resp.Status}
 	}
 	if w, ok := out.(io.Writer); ok {
 		if _, err := io.Copy(w, resp.Body); err != nil {
@@ -202,4 +217,15 @@ func (c *Client) Scan(ctx context.Context, code string) (till.Status, error) {
 	var st till.Status
 	err := c.do(ctx, http.MethodPost, "/v1/scan?code="+url.QueryEscape(code), nil, &st)
 	return st, err
+}
+
+// Lock asks the till to stop taking sales for reason (an update). It fails
+// with ErrBusy while a sale or refund is in progress.
+func (c *Client) Lock(ctx context.Context, reason string) error {
+	return c.do(ctx, http.MethodPost, "/v1/lock", LockRequest{Reason: reason}, nil)
+}
+
+// Unlock lets the till take sales again.
+func (c *Client) Unlock(ctx context.Context) error {
+	return c.do(ctx, http.MethodPost, "/v1/unlock", nil, nil)
 }

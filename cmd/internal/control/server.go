@@ -28,6 +28,8 @@ type Till interface {
 	Status() till.Status
 	Reprint(ctx context.Context, ref string) error
 	Scan(ctx context.Context, code string) error
+	Lock(ctx context.Context, reason string) error
+	Unlock(ctx context.Context) error
 }
 
 // Screen renders the customer display as PNG.
@@ -52,6 +54,11 @@ const (
 // KeysRequest is the body of POST /v1/keys.
 type KeysRequest struct {
 	Keys []string `json:"keys"`
+}
+
+// LockRequest is the body of POST /v1/lock.
+type LockRequest struct {
+	Reason string `json:"reason"`
 }
 
 // ErrorReply is every non-2xx body.
@@ -85,6 +92,29 @@ func Handler(t Till, s Screen, j Journal, archiveDir string) http.Handler {
 				reply(w, http.StatusConflict, ErrorReply{fmt.Sprintf("key %d (%s): %v", i+1, k, err)})
 				return
 			}
+		}
+		reply(w, http.StatusOK, t.Status())
+	})
+	mux.HandleFunc("POST /v1/lock", func(w http.ResponseWriter, r *http.Request) {
+		var req LockRequest
+		if err := json.NewDecoder(io.LimitReader(r.Body, 4<<10)).Decode(&req); err != nil || strings.TrimSpace(req.Reason) == "" {
+			reply(w, http.StatusBadRequest, ErrorReply{"lock needs a reason, e.g. {\"reason\": \"update to 1.4.0\"}"})
+			return
+		}
+		if err := t.Lock(r.Context(), req.Reason); err != nil {
+			status := http.StatusInternalServerError
+			if errors.Is(err, till.ErrBusy) {
+				status = http.StatusConflict
+			}
+			reply(w, status, ErrorReply{err.Error()})
+			return
+		}
+		reply(w, http.StatusOK, t.Status())
+	})
+	mux.HandleFunc("POST /v1/unlock", func(w http.ResponseWriter, r *http.Request) {
+		if err := t.Unlock(r.Context()); err != nil {
+			reply(w, http.StatusInternalServerError, ErrorReply{err.Error()})
+			return
 		}
 		reply(w, http.StatusOK, t.Status())
 	})

@@ -1,0 +1,52 @@
+package till
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"kasse/display"
+)
+
+// StateLocked: the till takes no sale while an update is installed.
+const StateLocked = "locked"
+
+// ErrBusy is wrapped by Lock's error when a sale or refund is in progress:
+// try again when the cashier is done.
+var ErrBusy = errors.New("a sale or refund is in progress")
+
+// Lock stops the till taking sales, for an update: only between sales (idle,
+// or a result on screen), so no payment is ever interrupted. The display
+// says the register is updating; keys are refused until Unlock.
+func (t *Till) Lock(ctx context.Context, reason string) error {
+	return t.onLoop(ctx, func() error { return t.lock(reason) })
+}
+
+func (t *Till) lock(reason string) error {
+	switch t.state {
+	case StateLocked:
+		return nil
+	case StateIdle, StateDone:
+	default:
+		return fmt.Errorf("%w (the till is %s): try again when it is idle", ErrBusy, t.state)
+	}
+	if t.state == StateDone {
+		t.engine.Dismiss()
+	}
+	t.digits, t.lastErr = "", ""
+	t.state = StateLocked
+	t.cfg.Logf("till locked: %s", reason)
+	t.show(display.Screen{Kind: display.Waiting, Title: "Updating – back soon"})
+	return nil
+}
+
+// Unlock lets the till take sales again (an update that did not install).
+func (t *Till) Unlock(ctx context.Context) error {
+	return t.onLoop(ctx, func() error {
+		if t.state == StateLocked {
+			t.cfg.Logf("till unlocked")
+			t.idle()
+		}
+		return nil
+	})
+}
