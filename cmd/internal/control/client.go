@@ -32,7 +32,9 @@ type ReplyError struct {
 func (e *ReplyError) Error() string { return e.Message }
 
 // Is makes a 409 match ErrBusy.
-func (e *ReplyError) Is(target error) bool { return target == ErrBusy && e.Status == http.StatusConflict }
+func (e *ReplyError) Is(target error) bool {
+	return target == ErrBusy && e.Status == http.StatusConflict
+}
 
 // Client talks to kassed's control socket.
 type Client struct {
