@@ -110,6 +110,15 @@ func (t *Till) startSale(phone string) error {
 		t.show(display.Screen{Kind: display.Error, Title: "Check the amount", Message: sayBadAmount})
 		return err
 	}
+	if t.cfg.ClockSynced != nil {
+		// Receipt times, token expiry and TLS need the right time: a Pi
+		// without a real-time clock boots in 1970 until NTP answers.
+		if ok, why := t.cfg.ClockSynced(); !ok {
+			t.state, t.lastErr = StateDone, "no sale until the clock is set: "+why
+			t.show(display.Screen{Kind: display.Error, Title: "Waiting for the clock", Amount: a.String(), Message: sayClock})
+			return errors.New(t.lastErr)
+		}
+	}
 	err := t.engine.Sell(a, phone)
 	switch {
 	case errors.Is(err, payment.ErrBelowMinimum):

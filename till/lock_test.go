@@ -2,6 +2,7 @@ package till
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"kasse/device"
@@ -43,5 +44,23 @@ func TestLockOnlyBetweenSales(t *testing.T) {
 		if tl.state != StateIdle || s.last.Kind != display.Idle {
 			t.Errorf("unlocked: state %s, screen %+v", tl.state, s.last)
 		}
+	}
+}
+
+// No sale starts before the clock is set; once it is, the same keys sell.
+func TestNoSaleBeforeTheClockIsSet(t *testing.T) {
+	tl, e, s := tillIn(StateKeying, true)
+	synced := false
+	tl.cfg.ClockSynced = func() (bool, string) { return synced, "NTP has not answered yet" }
+	if err := tl.handleKey(device.KeyPay); err == nil || !strings.Contains(err.Error(), "clock") {
+		t.Fatalf("pay before the clock is set: %v", err)
+	}
+	if len(e.calls) != 0 || s.last.Title != "Waiting for the clock" || !strings.Contains(tl.lastErr, "NTP") {
+		t.Fatalf("engine calls %v, screen %+v, last error %q", e.calls, s.last, tl.lastErr)
+	}
+	synced = true
+	tl.handleKey(device.Key1) // the next sale starts from a fresh amount
+	if err := tl.handleKey(device.KeyPay); err != nil || len(e.calls) == 0 || !strings.HasPrefix(e.calls[len(e.calls)-1], "sell 1") {
+		t.Fatalf("pay once the clock is set: %v, calls %v", err, e.calls)
 	}
 }

@@ -53,6 +53,12 @@ type Config struct {
 	// PushOnly makes pay ask for the shopper's phone number (flow "push").
 	PushOnly bool
 	Logf     func(format string, args ...any)
+	// ClockSynced says whether the system clock is set (NTP); nil: it is.
+	// No sale starts until it is.
+	ClockSynced func() (ok bool, why string)
+	// Alive is called from the till's loop a few times a second (the
+	// service watchdog): when the loop is stuck, it stops.
+	Alive func()
 }
 
 // The till's states, as kassectl status shows them.
@@ -220,6 +226,9 @@ func (t *Till) Run(ctx context.Context) error {
 			fn()
 		case <-tick.C:
 			t.engine.Tick()
+			if t.cfg.Alive != nil {
+				t.cfg.Alive()
+			}
 		}
 		t.publish()
 	}

@@ -12,6 +12,7 @@ const (
 	sayNotCompleted   = "The payment could not be completed. " + sayNothingCharged
 	sayUnreachable    = "Vipps MobilePay is unreachable – use another payment method."
 	sayBadAmount      = "This amount cannot be paid with Vipps MobilePay."
+	sayClock          = "The register is setting its clock. Try again in a minute, or use another payment method."
 	sayRefunded       = "The money is on its way back to the shopper."
 	sayRefundRefused  = "Vipps MobilePay did not accept the refund. Nothing was refunded."
 	sayRefundNoSale   = "This sale could not be found. Check the receipt."

@@ -22,6 +22,7 @@ import (
 
 	"kasse/cmd/internal/config"
 	"kasse/cmd/internal/control"
+	"kasse/cmd/internal/service"
 	"kasse/display"
 	"kasse/display/displaytest"
 	"kasse/payment"
@@ -82,6 +83,7 @@ type register struct {
 	hw     *hardware
 	engine *payment.Engine
 	till   *till.Till
+	sup    *supervisor
 	logf   func(string, ...any)
 }
 
@@ -90,6 +92,10 @@ func openRegister(cfg config.Config, secrets config.Secrets, sim bool, logf func
 		return nil, errSimDisplay // before anything is created
 	}
 	if err := control.MakeDataDir(cfg.DataDir); err != nil {
+		return nil, err
+	}
+	notifier, err := service.FromEnv(os.Getenv)
+	if err != nil {
 		return nil, err
 	}
 	version := buildVersion()
@@ -131,10 +137,19 @@ func openRegister(cfg config.Config, secrets config.Secrets, sim bool, logf func
 		PollInterval: cfg.Vipps.PollInterval.Duration,
 		Logf:         logf,
 	}, client, hw.printer, db)
+	// A simulated register takes the machine's clock as set; a real one
+	// waits for the kernel to say NTP set it.
+	var clock func() (service.ClockState, error)
+	if !sim {
+		clock = service.KernelClock{}.State
+	}
+	sup := newSupervisor(notifier, clock, logf)
+	sup.ready = readyLine(cfg.Store.Prefix, cfg.Store.Lane)
 	t := till.New(till.Config{Store: cfg.Store.Prefix, Lane: cfg.Store.Lane, StoreName: cfg.Store.Name,
-		Currency: cfg.Vipps.Currency, CountryCode: cfg.Vipps.CountryCode, PushOnly: cfg.Vipps.Flow == "push", Logf: logf},
+		Currency: cfg.Vipps.Currency, CountryCode: cfg.Vipps.CountryCode, PushOnly: cfg.Vipps.Flow == "push", Logf: logf,
+		ClockSynced: sup.clockSynced, Alive: sup.alive},
 		eng, hw.display)
-	return &register{cfg: cfg, db: db, hw: hw, engine: eng, till: t, logf: logf}, nil
+	return &register{cfg: cfg, db: db, hw: hw, engine: eng, till: t, sup: sup, logf: logf}, nil
 }
 
 func (r *register) close() {
@@ -179,6 +194,7 @@ func (r *register) run(ctx context.Context) error {
 	c := r.cfg
 	r.logf("ready: store %s lane %s, MSN %s, Vipps %s, control socket %s", c.Store.Prefix, c.Store.Lane, c.Vipps.MSN, c.Vipps.BaseURL, sock)
 	err = r.till.Run(ctx)
+	r.sup.stopping()
 	shut, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	_ = srv.Shutdown(shut)
