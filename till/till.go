@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -56,6 +57,8 @@ type Config struct {
 	// ClockSynced says whether the system clock is set (NTP); nil: it is.
 	// No sale starts until it is.
 	ClockSynced func() (ok bool, why string)
+	// System describes the register for status; nil: nothing.
+	System func() System
 	// Alive is called from the till's loop a few times a second (the
 	// service watchdog): when the loop is stuck, it stops.
 	Alive func()
@@ -104,6 +107,22 @@ type Status struct {
 	PrintQueue int         `json:"printQueue"`        // receipts not yet printed
 	Printer    string      `json:"printer,omitempty"` // the last printer error
 	Refund     *RefundInfo `json:"refund,omitempty"`
+	// System is the register around the till, for fleet managers.
+	System *System `json:"system,omitempty"`
+	// Health is "ok", or what needs attention, in one line.
+	Health string `json:"health"`
+}
+
+// System is what a fleet manager asks of a register besides its till.
+type System struct {
+	Version     string `json:"version"`
+	Slot        string `json:"slot,omitempty"` // the A/B slot booted (RAUC), "" outside an image
+	UptimeS     int64  `json:"uptimeSeconds"`
+	ClockSynced bool   `json:"clockSynced"`
+	Clock       string `json:"clock,omitempty"` // why the clock is not set
+	Display     string `json:"display"`         // the panel kind
+	Printer     string `json:"printerPort"`     // the serial port, "" for the file of --sim
+	Keys        string `json:"keys"`            // where keys come from
 }
 
 // RefundInfo is the refund on the till, for kassectl status.
@@ -251,6 +270,11 @@ func (t *Till) publish() {
 		LastError: t.lastErr, Store: t.cfg.Store, Lane: t.cfg.Lane,
 		Online: es.Online, Outbox: es.Outbox, PrintQueue: es.PrintQueue, Printer: es.Printer,
 		Refund: t.refundInfo(es.Refund)}
+	if t.cfg.System != nil {
+		sys := t.cfg.System()
+		s.System = &sys
+	}
+	s.Health = health(s)
 	if sale := es.Sale; sale != nil {
 		s.Reference, s.SaleState, s.VippsState = sale.Reference, sale.State, sale.VippsState
 		s.Value, s.Amount = sale.Amount.Value, sale.Amount.String()
@@ -278,4 +302,28 @@ func (t *Till) show(s display.Screen) {
 func (t *Till) idle() {
 	t.state = StateIdle
 	t.show(display.Screen{Kind: display.Idle, Title: t.cfg.StoreName})
+}
+
+// health says in one line what needs attention, for a fleet's dashboard.
+func health(s Status) string {
+	var why []string
+	switch s.State {
+	case StateStarting:
+		why = append(why, "starting")
+	case StateLocked:
+		why = append(why, "locked for an update")
+	}
+	if !s.Online && s.State != StateStarting {
+		why = append(why, "Vipps MobilePay unreachable")
+	}
+	if s.Printer != "" {
+		why = append(why, "printer: "+s.Printer)
+	}
+	if s.System != nil && !s.System.ClockSynced {
+		why = append(why, "clock not set")
+	}
+	if len(why) == 0 {
+		return "ok"
+	}
+	return strings.Join(why, "; ")
 }

@@ -153,6 +153,13 @@ func TestMarkGood(t *testing.T) {
 		t.Fatalf("mark-good without kassed: exit %d, %q, calls %q", code, out, calls(t, log))
 	}
 	r.kassed()
+	// One status call says what a fleet manager needs.
+	out, code = kassectlEnv(t, r.bin.kassectl, r.data, nil, "status", "--json")
+	for _, want := range []string{`"health": "ok"`, `"clockSynced": true`, `"version": "`, `"uptimeSeconds": `, `"online": true`, `"display": "sim"`} {
+		if code != exitOK || !strings.Contains(out, want) {
+			t.Errorf("status --json: exit %d, %s lacks %s", code, out, want)
+		}
+	}
 	out, code = kassectlEnv(t, r.bin.kassectl, r.data, env, "mark-good", "--json")
 	if code != exitOK || !strings.Contains(calls(t, log), "status mark-good") {
 		t.Fatalf("mark-good with kassed healthy: exit %d, %q, calls %q", code, out, calls(t, log))

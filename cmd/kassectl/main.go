@@ -353,6 +353,17 @@ func printStatus(out io.Writer, st till.Status) {
 	if st.LastError != "" {
 		fmt.Fprintf(out, "error: %s\n", st.LastError)
 	}
+	if sys := st.System; sys != nil {
+		slot := sys.Slot
+		if slot == "" {
+			slot = "-"
+		}
+		fmt.Fprintf(out, "kassed %s  slot %s  up %s  clock set: %v  vipps online: %v  outbox %d  print queue %d\n",
+			sys.Version, slot, time.Duration(sys.UptimeS)*time.Second, sys.ClockSynced, st.Online, st.Outbox, st.PrintQueue)
+	}
+	if st.Health != "" {
+		fmt.Fprintf(out, "health: %s\n", st.Health)
+	}
 }
 
 func writeJSON(out io.Writer, v any) error {

@@ -147,7 +147,8 @@ func openRegister(cfg config.Config, secrets config.Secrets, sim bool, logf func
 	sup.ready = readyLine(cfg.Store.Prefix, cfg.Store.Lane)
 	t := till.New(till.Config{Store: cfg.Store.Prefix, Lane: cfg.Store.Lane, StoreName: cfg.Store.Name,
 		Currency: cfg.Vipps.Currency, CountryCode: cfg.Vipps.CountryCode, PushOnly: cfg.Vipps.Flow == "push", Logf: logf,
-		ClockSynced: sup.clockSynced, Alive: sup.alive},
+		ClockSynced: sup.clockSynced, Alive: sup.alive,
+		System: systemInfo(version, cfg.Display.Kind, cfg.Printer.Port, cfg.Keys.Source, sup)},
 		eng, hw.display)
 	return &register{cfg: cfg, db: db, hw: hw, engine: eng, till: t, sup: sup, logf: logf}, nil
 }
@@ -169,6 +170,11 @@ func (r *register) run(ctx context.Context) error {
 		return err
 	}
 	defer os.Remove(sock)
+	if g := r.cfg.Control.Group; g != "" {
+		if err := control.GiveToGroup(sock, r.cfg.DataDir, g); err != nil {
+			return err
+		}
+	}
 	if err := control.Reachable(sock); err != nil {
 		r.logf("warning: %v", err) // root and kassed's user still get in
 	}

@@ -2,10 +2,13 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"strings"
 	"sync"
 	"time"
 
 	"kasse/cmd/internal/service"
+	"kasse/till"
 )
 
 // supervisor ties kassed to its service manager and to the clock: READY
@@ -96,3 +99,29 @@ func (s *supervisor) stopping() {
 
 // readyLine is READY's status, as systemctl status shows it.
 func readyLine(store, lane string) string { return fmt.Sprintf("ready: store %s lane %s", store, lane) }
+
+// bootedSlot is the RAUC slot the bootloader started ("rauc.slot=A" on the
+// kernel command line), "" when kassed does not run from an A/B image.
+func bootedSlot(cmdline string) string {
+	for _, f := range strings.Fields(cmdline) {
+		if v, ok := strings.CutPrefix(f, "rauc.slot="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// systemInfo returns what kassectl status shows of the register around the
+// till; the fixed parts are read once.
+func systemInfo(version, display, printerPort, keys string, sup *supervisor) func() till.System {
+	cmdline, _ := os.ReadFile("/proc/cmdline")
+	slot, start := bootedSlot(string(cmdline)), time.Now()
+	return func() till.System {
+		ok, why := sup.clockSynced()
+		if ok {
+			why = ""
+		}
+		return till.System{Version: version, Slot: slot, UptimeS: int64(time.Since(start).Seconds()),
+			ClockSynced: ok, Clock: why, Display: display, Printer: printerPort, Keys: keys}
+	}
+}

@@ -35,6 +35,7 @@ type Config struct {
 	Printer Printer `toml:"printer,omitempty,omitzero"`
 	Keys    Keys    `toml:"keys,omitempty,omitzero"`
 	Chain   Chain   `toml:"chain,omitempty,omitzero"`
+	Control Control `toml:"control,omitempty,omitzero"`
 
 	file string // named in errors; empty for a Config built in code
 }
@@ -77,6 +78,14 @@ type Vipps struct {
 	// logged or printed. Turning it on makes the merchant a controller of
 	// that personal data under the GDPR (see README).
 	KeepPhoneNumbers bool `toml:"keep_phone_numbers,omitempty,omitzero"`
+}
+
+// Control is the [control] table: who may use the control socket.
+type Control struct {
+	// Group gets the socket (0660) and the data directory (0750): the
+	// fleet managers' admin group, e.g. "kasseadm". Empty: kassed's own
+	// group.
+	Group string `toml:"group,omitempty,omitzero"`
 }
 
 // Chain is the [chain] table: the other stores whose sales this register
@@ -293,6 +302,8 @@ func resolve(dir, p string) string {
 	return filepath.Join(dir, p)
 }
 
+var groupName = regexp.MustCompile(`^[a-z_][a-z0-9_-]{0,31}$`)
+
 var countryCode = regexp.MustCompile(`^[1-9][0-9]{0,2}$`)
 
 // Standard serial rates; anything else is almost certainly a typo.
@@ -356,6 +367,9 @@ func (c Config) Validate() error {
 		bad("vipps.timeout %q is out of range: use 1s to 2m, e.g. \"10s\"", v.Timeout)
 	}
 
+	if g := c.Control.Group; g != "" && !groupName.MatchString(g) {
+		bad("control.group %q is not a group name: use a Unix group, e.g. \"kasseadm\"", g)
+	}
 	for _, p := range c.Chain.Stores {
 		if err := store.CheckPrefix(p); err != nil {
 			bad("chain.stores: %v", err)

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/user"
 	"path/filepath"
+	"strconv"
 	"syscall"
 )
 
@@ -63,4 +65,25 @@ func Reachable(path string) error {
 			return nil
 		}
 	}
+}
+
+// GiveToGroup hands the socket and the data directory to group (the fleet
+// managers' admin group), so its members reach the socket over SSH with
+// kassectl, while the modes (0660, 0750) keep everyone else out. kassed's
+// user must be in the group (SupplementaryGroups= in kassed.service).
+func GiveToGroup(sock, dataDir, group string) error {
+	g, err := user.LookupGroup(group)
+	if err != nil {
+		return fmt.Errorf("control.group %q: %w: create it (groupadd %s) or fix control.group", group, err, group)
+	}
+	gid, err := strconv.Atoi(g.Gid)
+	if err != nil {
+		return fmt.Errorf("control.group %q has gid %q: %w", group, g.Gid, err)
+	}
+	for _, p := range []string{dataDir, sock} {
+		if err := os.Chown(p, -1, gid); err != nil {
+			return fmt.Errorf("giving %s to group %s: %w: add kassed's user to the group (SupplementaryGroups=%s in kassed.service)", p, group, err, group)
+		}
+	}
+	return nil
 }

@@ -2,7 +2,9 @@ package control
 
 import (
 	"os"
+	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -52,5 +54,36 @@ func TestMakeDataDirLetsTheGroupReachTheSocket(t *testing.T) {
 	}
 	if fi, _ := os.Stat(data); fi.Mode().Perm() != 0o700 {
 		t.Errorf("MakeDataDir changed an existing directory to %04o", fi.Mode().Perm())
+	}
+}
+
+// The socket and the data directory go to the admin group; an unknown
+// group is refused with what to do.
+func TestGiveToGroup(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	if err := MakeDataDir(dir); err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(dir, "kassed.sock")
+	l, err := Listen(sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	g, err := user.LookupGroupId(strconv.Itoa(os.Getgid()))
+	if err != nil {
+		t.Skip("this user's group has no name:", err)
+	}
+	if err := GiveToGroup(sock, dir, g.Name); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{dir, sock} {
+		var st syscall.Stat_t
+		if err := syscall.Stat(p, &st); err != nil || int(st.Gid) != os.Getgid() {
+			t.Errorf("%s: gid %d, %v; want %d", p, st.Gid, err, os.Getgid())
+		}
+	}
+	if err := GiveToGroup(sock, dir, "no-such-group-kasse"); err == nil || !strings.Contains(err.Error(), "groupadd") {
+		t.Errorf("an unknown group: %v", err)
 	}
 }
