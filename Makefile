@@ -13,7 +13,7 @@ SIMADDR ?= 127.0.0.1:8089
 all: build
 
 build:
-	$(GO) build -o $(BIN)/ ./cmd/kassed ./cmd/kassectl ./cmd/vippssim
+	$(GO) build -o $(BIN)/ ./cmd/kassed ./cmd/kassectl ./cmd/vippssim ./cmd/kassehq
 
 # The tests need nothing beyond Go: QR codes are decoded with gozxing, the
 # printer is a real pty, the database a real file, Vipps the simulator.
