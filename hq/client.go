@@ -58,6 +58,11 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
+// Denied reports whether kassehq does not let this register in: its
+// certificate refused in the handshake, or revoked since the connection
+// opened (403).
+func (e *Error) Denied() bool { return e.Refused || e.Status == http.StatusForbidden }
+
 // Temporary reports whether the same request may succeed later: no answer,
 // a refused certificate (head office may issue a new one), 429 or 5xx.
 func (e *Error) Temporary() bool {

@@ -281,7 +281,7 @@ func (p PKI) ServerTLS(logf func(string, ...any)) (*tls.Config, error) {
 				return errors.New("the register sent no client certificate: set refund.hq_cert and refund.hq_key on it")
 			}
 			leaf := cs.PeerCertificates[0]
-			err := p.checkRevoked(leaf)
+			err := p.CheckRevoked(leaf)
 			if err == nil {
 				_, err = IdentityOf(leaf)
 			}
@@ -293,9 +293,9 @@ func (p PKI) ServerTLS(logf func(string, ...any)) (*tls.Config, error) {
 	}, nil
 }
 
-// checkRevoked refuses a revoked certificate, and every certificate when
+// CheckRevoked refuses a revoked certificate, and every certificate when
 // the list cannot be read: a broken list must not let a revoked register in.
-func (p PKI) checkRevoked(c *x509.Certificate) error {
+func (p PKI) CheckRevoked(c *x509.Certificate) error {
 	var revoked []Revocation
 	if err := readJSON(p.path(FileRevoked), &revoked); err != nil {
 		return fmt.Errorf("refusing every register until the revocation list can be read: %w", err)

@@ -1,6 +1,7 @@
 package hq
 
 import (
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"io"
@@ -12,8 +13,21 @@ import (
 const maxBody = 64 << 10
 
 // Handler serves the registers' API. It must sit behind ServerTLS: the
-// verified client certificate says which register and store asks.
-func Handler(svc *Service) http.Handler {
+// verified client certificate says which register and store asks. revoked
+// checks it again at every request (PKI.CheckRevoked): a connection kept
+// alive from before a revoke must not outlive it.
+func Handler(svc *Service, revoked func(*x509.Certificate) error) http.Handler {
+	identify := func(w http.ResponseWriter, r *http.Request) (Identity, bool) {
+		who, ok := identify(w, r)
+		if ok {
+			if err := revoked(r.TLS.VerifiedChains[0][0]); err != nil {
+				svc.logf("refused a request: %v", err)
+				writeProblem(w, problem(http.StatusForbidden, "%v", err))
+				return Identity{}, false
+			}
+		}
+		return who, ok
+	}
 	m := http.NewServeMux()
 	m.HandleFunc("POST "+PathRefunds, func(w http.ResponseWriter, r *http.Request) {
 		who, ok := identify(w, r)

@@ -115,18 +115,21 @@ func (e *Engine) centralAnswered(op store.Op, r hq.Refund, err error) {
 		e.finishRefund(op, nil)
 	case err == nil:
 		e.finishRefund(op, fmt.Errorf("kassehq refused the refund: %s", r.Error))
-	case errors.As(err, &he) && he.Refused && op.Attempts == 0:
-		// The first attempt never got past the handshake: nothing reached
-		// kassehq, so nothing can have been refunded.
+	case errors.As(err, &he) && he.Denied() && op.Attempts == 0:
+		// kassehq turned the first attempt away at the door: nothing
+		// reached its journal, so nothing can have been refunded.
 		e.finishRefund(op, err)
-	case errors.As(err, &he) && he.Temporary():
+	case errors.As(err, &he) && (he.Temporary() || he.Denied()):
+		// A later attempt may follow one whose answer was lost: kassehq
+		// may have refunded, so the refund waits (for a new certificate)
+		// rather than being recorded as failed.
 		e.later(op, err)
 		if o := e.out.ops[op.ID]; he.RetryAfter > 0 && o.NextAttempt.Before(e.cfg.Now().Add(he.RetryAfter)) {
 			o.NextAttempt = e.cfg.Now().Add(he.RetryAfter)
 			e.out.ops[op.ID] = o
 		}
+		e.cfg.Logf("refund %s: %v: resent with the same key", op.IdempotencyKey, err)
 		if e.isRefunding(op.IdempotencyKey) {
-			e.fail("refund %s: %v", op.IdempotencyKey, err)
 			e.report(Outcome{Kind: RefundWaiting, Refund: store.Refund{ID: e.rf.id, Amount: e.rf.amount}})
 		}
 	default:

@@ -240,7 +240,7 @@ func serve(ctx context.Context, pki hq.PKI, data string, args []string, logf fun
 	os.Chmod(sock, 0o600)
 
 	errLog := log.New(logWriter(logf), "", 0)
-	api := &http.Server{Handler: hq.Handler(hq.NewService(units, j, logf)), TLSConfig: conf,
+	api := &http.Server{Handler: hq.Handler(hq.NewService(units, j, logf), pki.CheckRevoked), TLSConfig: conf,
 		ReadHeaderTimeout: 10 * time.Second, ErrorLog: errLog}
 	local := &http.Server{Handler: hq.JournalHandler(j), ReadHeaderTimeout: 10 * time.Second, ErrorLog: errLog}
 	errc := make(chan error, 2)
