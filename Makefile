@@ -8,12 +8,12 @@ PKGS    := ./...
 DEMO    ?= $(CURDIR)/demo
 SIMADDR ?= 127.0.0.1:8089
 
-.PHONY: all build test bench demo cross vet fmt-check clean soak soak-short test-arm fuzz golden
+.PHONY: demo-hq all build test bench demo cross vet fmt-check clean soak soak-short test-arm fuzz golden
 
 all: build
 
 build:
-	$(GO) build -o $(BIN)/ ./cmd/kassed ./cmd/kassectl ./cmd/vippssim
+	$(GO) build -o $(BIN)/ ./cmd/kassed ./cmd/kassectl ./cmd/vippssim ./cmd/kassehq
 
 # The tests need nothing beyond Go: QR codes are decoded with gozxing, the
 # printer is a real pty, the database a real file, Vipps the simulator.
@@ -131,6 +131,18 @@ demo: build
 	  VIPPSSIM_CLIENT_ID=0f5b6a4e-1c2d-4e3f-8a9b-0c1d2e3f4a5b $(BIN)/vippssim --listen $(SIMADDR) --msn 123456 \
 	    --client-secret demo-client-secret --subscription-key demo-subscription-key $(VIPPSSIM_FLAGS) & sim=$$!; \
 	  sleep 0.5; $(BIN)/kassed --config $(DEMO)/kassed.toml --sim
+
+# Option B beside make demo: how to run kassehq against the demo's
+# simulator (start vippssim with VIPPSSIM_FLAGS="--unit 222222").
+demo-hq: build
+	@echo "kassehq beside make demo (option B; see README, Refunds through head office):"
+	@echo "  make demo VIPPSSIM_FLAGS='--unit 222222'       # the simulator with a second sales unit"
+	@echo "  $(BIN)/kassehq --dir $(DEMO)/hq init --host 127.0.0.1"
+	@echo "  install -d -m 700 $(DEMO)/hq/stores; write $(DEMO)/hq/stores/DEMO1.toml (msn 123456, the demo keys) and"
+	@echo "    DEMO2.toml (msn 222222, demo-client-id-222222, demo-client-secret-222222, demo-subscription-key-222222), mode 0600"
+	@echo "  $(BIN)/kassehq --dir $(DEMO)/hq register DEMO2-1 --store DEMO2 --out $(DEMO)/hq/DEMO2-1"
+	@echo "  $(BIN)/kassehq --dir $(DEMO)/hq --data $(DEMO)/hq/data serve --listen 127.0.0.1:8443 --vipps http://$(SIMADDR)"
+	@echo "  a second kassed for DEMO2 with [refund] via = \"central\", hq_url = \"https://127.0.0.1:8443\" and those files"
 
 clean:
 	rm -rf $(BIN) $(DEMO)

@@ -79,6 +79,9 @@ type Config struct {
 	// refund; ChainMSN their MSNs where the chain uses partner keys (A).
 	ChainStores []string
 	ChainMSN    map[string]string
+	// Central is kassehq (option B: refund.via = "central"): other stores'
+	// sales are read and refunded through it. nil: straight to Vipps.
+	Central Central
 	// Flow is "qr" (draw TEXT/TARGETURL), "qr-image" (fetch IMAGE/PNG of
 	// QRSize pixels), "push" (pay asks for the shopper's phone number) or
 	// "ecom" (eCom v2 with the QR API's one-time QR of its landing page).
@@ -157,6 +160,7 @@ type Engine struct {
 	qrImg   image.Image // or Vipps's QR image (flow qr-image)
 	netWait bool        // cur's screen says it waits for the network
 	rf      *refundCtx  // the cashier's refund
+	cashier string      // who approves refunds (SetCashier)
 	logged  failLog     // repeats of the last error, counted rather than logged
 	out     outbox
 	prn     printQueue

@@ -153,6 +153,10 @@ type reply struct {
 }
 
 func (e *Engine) send(op store.Op) {
+	if op.API == apiCentral {
+		e.sendCentral(op)
+		return
+	}
 	e.out.inflight[op.ID] = true
 	e.cfg.Crash("sent:" + op.Kind)
 	r := vipps.Request{Method: op.Method, Path: op.Path, IdempotencyKey: op.IdempotencyKey, Body: op.Body, Header: http.Header{}}

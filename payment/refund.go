@@ -54,6 +54,10 @@ func (e *Engine) LookUp(code string) error {
 	rf := &refundCtx{ref: ref, msn: e.cfg.ChainMSN[ref.Prefix]}
 	e.rf, e.cur, e.phase = rf, nil, PhaseNone
 	e.report(Outcome{Kind: RefundReading, Lookup: rf.lookup()})
+	if e.viaCentral(ref) {
+		e.lookUpCentral(rf)
+		return nil
+	}
 	r := vipps.Request{Method: http.MethodGet, Path: "/epayment/v1/payments/" + code}
 	if rf.msn != "" {
 		r.Header = http.Header{"Merchant-Serial-Number": {rf.msn}}
@@ -85,6 +89,8 @@ func (e *Engine) LookUp(code string) error {
 				return // the cashier left this refund, or began another
 			}
 			rf.api = api
+			e.noteNetwork(err)
+			e.logUnusable(err)
 			e.refundRead(rf, p, err)
 		}
 	})
@@ -95,8 +101,6 @@ func (e *Engine) LookUp(code string) error {
 // not yet refunded, whichever register did either.
 func (e *Engine) refundRead(rf *refundCtx, p vipps.Payment, err error) {
 	code := rf.ref.String()
-	e.noteNetwork(err)
-	e.logUnusable(err)
 	if err != nil {
 		kind, msg := RefundNoReply, explain(err)
 		if vipps.StatusOf(err) == 404 {
@@ -145,7 +149,12 @@ func (e *Engine) Refund(a money.Amount) error {
 	}
 	ref := rf.ref.String()
 	var op store.Op
-	if rf.api == apiECom {
+	if rf.api == apiCentral {
+		rf.amount, rf.id = a, "refund-"+id
+		if op, err = e.centralOp(rf); err != nil {
+			return err
+		}
+	} else if rf.api == apiECom {
 		msn := cmp.Or(rf.msn, e.cfg.ECommMSN)
 		rf.amount, rf.id = a, "ref-"+id // an X-Request-Id: at most 40 characters
 		r, err := vipps.ECommActionRequest(msn, opRefund, ref, rf.id, a.Value)

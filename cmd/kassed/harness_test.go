@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -64,8 +65,10 @@ type worldOpts struct {
 	msn          string // vipps.msn, default testMSN
 	chainMSN     map[string]string
 	logs         *logLines
-	dir          string        // holds kassed.toml, secrets.toml and data; default t.TempDir()
-	rtt          time.Duration // round-trip latency between kassed and Vipps
+	dir          string          // holds kassed.toml, secrets.toml and data; default t.TempDir()
+	rtt          time.Duration   // round-trip latency between kassed and Vipps
+	secrets      *config.Secrets // default the test keys
+	refund       config.Refund   // [refund]; default straight to Vipps
 }
 
 // logLines keeps kassed's log lines for tests that check what is logged.
@@ -129,7 +132,8 @@ func newWorld(t testing.TB, o worldOpts) *world {
 			Lines: []string{"Jernbanetorget 1, 0154 Oslo"}, TaxRate: 2500},
 		Printer: config.Printer{Port: w.printer.Path()},
 		Chain:   config.Chain{Stores: o.chain, MSN: o.chainMSN},
-	}, config.Secrets{ClientID: testClientID, ClientSecret: testSecret, SubscriptionKey: testSubKey})
+		Refund:  o.refund,
+	}, *cmp.Or(o.secrets, &config.Secrets{ClientID: testClientID, ClientSecret: testSecret, SubscriptionKey: testSubKey}))
 	if err != nil {
 		t.Fatal(err)
 	}

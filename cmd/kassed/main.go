@@ -25,6 +25,7 @@ import (
 	"kasse/cmd/internal/service"
 	"kasse/display"
 	"kasse/display/displaytest"
+	"kasse/hq"
 	"kasse/payment"
 	"kasse/payment/vipps"
 	"kasse/printer"
@@ -111,6 +112,10 @@ func openRegister(cfg config.Config, secrets config.Secrets, sim bool, logf func
 	if err != nil {
 		return nil, err
 	}
+	central, err := openCentral(cfg)
+	if err != nil {
+		return nil, err
+	}
 	db, err := store.Open(filepath.Join(cfg.DataDir, "kasse.db"), store.Options{})
 	if err != nil {
 		return nil, err
@@ -129,7 +134,7 @@ func openRegister(cfg config.Config, secrets config.Secrets, sim bool, logf func
 	eng := payment.New(payment.Config{
 		Store: cfg.Store.Prefix, Lane: cfg.Store.Lane, StoreName: cfg.Store.Name, StoreLines: cfg.Store.Lines,
 		Currency: cfg.Vipps.Currency, Description: cfg.Vipps.PaymentDescription, TaxRate: cfg.Store.TaxRate,
-		ChainStores: cfg.Chain.Stores, ChainMSN: cfg.Chain.MSN,
+		ChainStores: cfg.Chain.Stores, ChainMSN: cfg.Chain.MSN, Central: central,
 		Flow: strings.Replace(cfg.Vipps.Flow, "ecom-image", "ecom", 1), QRSize: hw.panel.QRArea().Dx(),
 		ECommMSN: cfg.Vipps.MSN, ECommCallback: cfg.Vipps.CallbackPrefix, ECommFallBack: cfg.Vipps.FallBack,
 		ECommImage:   cfg.Vipps.Flow == "ecom-image",
@@ -151,6 +156,23 @@ func openRegister(cfg config.Config, secrets config.Secrets, sim bool, logf func
 		System: systemInfo(version, cfg.Display.Kind, cfg.Printer.Port, cfg.Keys.Source, sup)},
 		eng, hw.display)
 	return &register{cfg: cfg, db: db, hw: hw, engine: eng, till: t, sup: sup, logf: logf}, nil
+}
+
+// openCentral connects to kassehq when refund.via is "central" (option B);
+// nil otherwise, and other stores' sales are refunded straight at Vipps.
+func openCentral(cfg config.Config) (payment.Central, error) {
+	if !cfg.Refund.Central() {
+		return nil, nil
+	}
+	files, err := config.LoadHQFiles(cfg.Refund)
+	if err != nil {
+		return nil, err
+	}
+	conf, err := hq.ClientTLS(files.Cert, files.Key, files.CA)
+	if err != nil {
+		return nil, err
+	}
+	return hq.NewClient(cfg.Refund.HQURL, conf, cfg.Vipps.Timeout.Duration)
 }
 
 func (r *register) close() {

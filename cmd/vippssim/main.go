@@ -7,6 +7,13 @@
 // Credentials default to demo values; VIPPSSIM_CLIENT_ID,
 // VIPPSSIM_CLIENT_SECRET and VIPPSSIM_SUBSCRIPTION_KEY override the defaults
 // so that secrets need not appear on a command line.
+//
+// Further sales units (option B: a store per unit, each with its own keys)
+// come with --unit MSN, once per unit; their keys are read from
+// VIPPSSIM_UNIT_<MSN>_CLIENT_ID, _CLIENT_SECRET and _SUBSCRIPTION_KEY, or
+// default to demo-client-id-<MSN> and so on:
+//
+//	vippssim --msn 123456 --unit 222222 --unit 333333
 package main
 
 import (
@@ -41,6 +48,36 @@ func envOr(name, def string) string {
 	return def
 }
 
+// units collects --unit MSN, one per further sales unit.
+type units []string
+
+func (u *units) String() string { return strings.Join(*u, ",") }
+
+func (u *units) Set(msn string) error {
+	if !vippsid.MSN(msn) {
+		return fmt.Errorf("%q is not a merchant serial number: use 4 to 6 digits", msn)
+	}
+	*u = append(*u, msn)
+	return nil
+}
+
+// salesUnits gives each --unit its keys: from the environment, so secrets
+// need not be on a command line, else demo values named after the MSN.
+func salesUnits(msns []string, getenv func(string) string) []vippssim.SalesUnit {
+	var out []vippssim.SalesUnit
+	for _, m := range msns {
+		key := func(name, def string) string {
+			if v := getenv("VIPPSSIM_UNIT_" + m + "_" + name); v != "" {
+				return v
+			}
+			return def + "-" + m
+		}
+		out = append(out, vippssim.SalesUnit{MSN: m, ClientID: key("CLIENT_ID", "demo-client-id"),
+			ClientSecret: key("CLIENT_SECRET", "demo-client-secret"), SubscriptionKey: key("SUBSCRIPTION_KEY", "demo-subscription-key")})
+	}
+	return out
+}
+
 func run(args []string) error {
 	fs := flag.NewFlagSet("vippssim", flag.ContinueOnError)
 	listen := fs.String("listen", "127.0.0.1:8089", "address to listen on")
@@ -52,6 +89,8 @@ func run(args []string) error {
 	tokenTTL := fs.Duration("token-ttl", time.Hour, "access token lifetime")
 	partners := fs.String("partner-msns", "", "comma-separated further MSNs the keys may act for (partner keys, option A)")
 	noLimits := fs.Bool("no-rate-limits", false, "turn off the provider's per-reference rate limits (for load tests)")
+	var extra units
+	fs.Var(&extra, "unit", "a further sales unit's MSN, repeatable (option B); keys from env VIPPSSIM_UNIT_<MSN>_CLIENT_ID, _CLIENT_SECRET, _SUBSCRIPTION_KEY")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -71,6 +110,13 @@ func run(args []string) error {
 		}
 		partnerMSNs = append(partnerMSNs, m)
 	}
+	seen := map[string]bool{*msn: true}
+	for _, m := range append(partnerMSNs, extra...) {
+		if seen[m] {
+			return fmt.Errorf("MSN %s is given twice (--msn, --partner-msns, --unit): every sales unit has its own", m)
+		}
+		seen[m] = true
+	}
 
 	sim := vippssim.New(vippssim.Config{
 		MSN:             *msn,
@@ -81,6 +127,7 @@ func run(args []string) error {
 		AutoApprove:     *autoApprove,
 		PartnerMSNs:     partnerMSNs,
 		NoRateLimits:    *noLimits,
+		Units:           salesUnits(extra, os.Getenv),
 	})
 	defer sim.Close()
 
@@ -94,6 +141,9 @@ func run(args []string) error {
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	fmt.Printf("vippssim listening on http://%s (MSN %s)\n", ln.Addr(), *msn)
+	for _, m := range extra {
+		fmt.Printf("vippssim: sales unit MSN %s\n", m)
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

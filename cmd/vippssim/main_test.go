@@ -42,3 +42,17 @@ func TestLogLineHasNoSecrets(t *testing.T) {
 		t.Errorf("log line leaks a secret: %q", line)
 	}
 }
+
+func TestUnitFlags(t *testing.T) {
+	for _, args := range [][]string{{"--unit", "12"}, {"--unit", "123456"}, {"--unit", "222222", "--unit", "222222"}} {
+		if err := run(args); err == nil {
+			t.Errorf("run(%q) succeeded", args)
+		}
+	}
+	env := map[string]string{"VIPPSSIM_UNIT_222222_CLIENT_SECRET": "from-env"}
+	got := salesUnits([]string{"222222"}, func(k string) string { return env[k] })
+	want := vippssim.SalesUnit{MSN: "222222", ClientID: "demo-client-id-222222", ClientSecret: "from-env", SubscriptionKey: "demo-subscription-key-222222"}
+	if len(got) != 1 || got[0].MSN != want.MSN || got[0].ClientID != want.ClientID || got[0].ClientSecret != want.ClientSecret || got[0].SubscriptionKey != want.SubscriptionKey {
+		t.Fatalf("units %+v, want %+v", got, want)
+	}
+}

@@ -36,6 +36,7 @@ type Config struct {
 	Keys    Keys    `toml:"keys,omitempty,omitzero"`
 	Chain   Chain   `toml:"chain,omitempty,omitzero"`
 	Control Control `toml:"control,omitempty,omitzero"`
+	Refund  Refund  `toml:"refund,omitempty,omitzero"`
 
 	file string // named in errors; empty for a Config built in code
 }
@@ -100,6 +101,25 @@ type Chain struct {
 	// the store that made the sale. Empty: one MSN, vipps.msn (option C).
 	MSN map[string]string `toml:"msn,omitempty,omitzero"`
 }
+
+// Refund is the [refund] table: where refunds of other stores' sales go.
+type Refund struct {
+	// Via is "vipps" (the default: straight to Vipps with this register's
+	// keys, options A and C) or "central" (option B: each store is its own
+	// sales unit, and kassehq at head office refunds other stores' sales
+	// with their keys, which this register never holds).
+	Via string `toml:"via,omitempty,omitzero"`
+	// HQURL is kassehq's https address; HQCert and HQKey the client
+	// certificate and key kassehq register issued for this register, HQCA
+	// kassehq's CA. The files are held to the secrets file's rules.
+	HQURL  string `toml:"hq_url,omitempty,omitzero"`
+	HQCert string `toml:"hq_cert,omitempty,omitzero"`
+	HQKey  string `toml:"hq_key,omitempty,omitzero"`
+	HQCA   string `toml:"hq_ca,omitempty,omitzero"`
+}
+
+// Central reports whether other stores' sales are refunded through kassehq.
+func (r Refund) Central() bool { return r.Via == "central" }
 
 // Store is the [store] table: who the register belongs to.
 type Store struct {
@@ -288,6 +308,7 @@ func load(path string, uid int) (Config, error) {
 	// Paths are relative to the file, not to wherever kassed was started.
 	c.DataDir = resolve(dir, c.DataDir)
 	c.Vipps.SecretsFile = resolve(dir, c.Vipps.SecretsFile)
+	c.Refund.HQCert, c.Refund.HQKey, c.Refund.HQCA = resolve(dir, c.Refund.HQCert), resolve(dir, c.Refund.HQKey), resolve(dir, c.Refund.HQCA)
 
 	if err := c.Validate(); err != nil {
 		return Config{}, err
@@ -382,6 +403,21 @@ func (c Config) Validate() error {
 		if !vippsid.MSN(m) {
 			bad("chain.msn.%s %q is not valid: use that store's merchant serial number (4–6 digits)", p, m)
 		}
+	}
+
+	switch rf := c.Refund; rf.Via {
+	case "", "vipps":
+	case "central":
+		if u, err := url.Parse(rf.HQURL); rf.HQURL == "" || err != nil || u.Scheme != "https" || u.Host == "" {
+			bad("refund.hq_url %q: refund.via = \"central\" needs kassehq's https address, e.g. https://hq.example.no:8443", rf.HQURL)
+		}
+		for key, f := range map[string]string{"hq_cert": rf.HQCert, "hq_key": rf.HQKey, "hq_ca": rf.HQCA} {
+			if f == "" {
+				bad("refund.%s is missing: refund.via = \"central\" needs the files kassehq register wrote for this register", key)
+			}
+		}
+	default:
+		bad("refund.via %q is not known: use \"vipps\" (default) or \"central\" (kassehq, option B)", rf.Via)
 	}
 
 	s := c.Store

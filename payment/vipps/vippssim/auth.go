@@ -3,6 +3,7 @@ package vippssim
 import (
 	"encoding/base64"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -102,23 +103,27 @@ func (s *Server) apiError(w http.ResponseWriter, r *http.Request, status int, ki
 	}
 }
 
-// accessToken serves POST /accesstoken/get.
+// accessToken serves POST /accesstoken/get: the client_id names the sales
+// unit, whose secret and subscription key must come with it.
 func (s *Server) accessToken(w http.ResponseWriter, r *http.Request) {
 	h := r.Header
+	unit := slices.IndexFunc(s.units, func(u SalesUnit) bool { return u.ClientID == h.Get("client_id") })
 	var wrong []string
-	if h.Get("client_id") != s.cfg.ClientID {
+	if unit < 0 {
 		wrong = append(wrong, "client_id")
-	}
-	if h.Get("client_secret") != s.cfg.ClientSecret {
-		wrong = append(wrong, "client_secret")
-	}
-	if h.Get("Ocp-Apim-Subscription-Key") != s.cfg.SubscriptionKey {
-		wrong = append(wrong, "Ocp-Apim-Subscription-Key")
-	}
-	// accesstoken.yaml makes Merchant-Serial-Number optional here; when
-	// sent it must be this merchant's.
-	if msn := h.Get("Merchant-Serial-Number"); msn != "" && !s.knownMSN(msn) {
-		wrong = append(wrong, "Merchant-Serial-Number")
+	} else {
+		u := s.units[unit]
+		if h.Get("client_secret") != u.ClientSecret {
+			wrong = append(wrong, "client_secret")
+		}
+		if h.Get("Ocp-Apim-Subscription-Key") != u.SubscriptionKey {
+			wrong = append(wrong, "Ocp-Apim-Subscription-Key")
+		}
+		// accesstoken.yaml makes Merchant-Serial-Number optional here;
+		// when sent it must be this unit's.
+		if msn := h.Get("Merchant-Serial-Number"); msn != "" && !u.knows(msn) {
+			wrong = append(wrong, "Merchant-Serial-Number")
+		}
 	}
 	if len(wrong) > 0 {
 		s.problem(w, r, http.StatusUnauthorized, probUnauthorized, "Unauthorized",
@@ -131,7 +136,7 @@ func (s *Server) accessToken(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	now := s.clock.Now()
 	expires := now.Add(s.cfg.TokenTTL)
-	s.tokens[token] = expires
+	s.tokens[token] = grant{unit: unit, expires: expires}
 	s.mu.Unlock()
 
 	ttl := strconv.FormatInt(int64(s.cfg.TokenTTL.Seconds()), 10)
@@ -153,9 +158,10 @@ func (s *Server) authed(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		token, bearer := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		s.mu.Lock()
-		expires, known := s.tokens[token]
+		g, known := s.tokens[token]
 		now := s.clock.Now()
 		s.mu.Unlock()
+		expires, unit := g.expires, s.units[g.unit]
 		switch {
 		case !bearer || token == "":
 			s.apiError(w, r, http.StatusUnauthorized, probUnauthorized,
@@ -166,10 +172,10 @@ func (s *Server) authed(next http.HandlerFunc) http.HandlerFunc {
 		case !now.Before(expires):
 			s.apiError(w, r, http.StatusUnauthorized, probUnauthorized,
 				"the access token expired at "+expires.UTC().Format(timeFormat)+": fetch a new one from POST /accesstoken/get")
-		case r.Header.Get("Ocp-Apim-Subscription-Key") != s.cfg.SubscriptionKey:
+		case r.Header.Get("Ocp-Apim-Subscription-Key") != unit.SubscriptionKey:
 			s.apiError(w, r, http.StatusForbidden, probForbidden,
 				"wrong or missing Ocp-Apim-Subscription-Key: use the subscription key of this sales unit")
-		case !s.knownMSN(r.Header.Get("Merchant-Serial-Number")):
+		case !unit.knows(r.Header.Get("Merchant-Serial-Number")):
 			s.apiError(w, r, http.StatusForbidden, probForbidden,
 				"Merchant-Serial-Number "+strconv.Quote(r.Header.Get("Merchant-Serial-Number"))+
 					" is not the sales unit these API keys belong to: check the MSN in the register's config")

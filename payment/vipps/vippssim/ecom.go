@@ -143,7 +143,7 @@ func (s *Server) initiateECom(w http.ResponseWriter, r *http.Request) {
 		s.ecomError(w, http.StatusBadRequest, groupInvalid, "InvalidRequest", "the body is not a valid InitiatePaymentCommand: "+err.Error())
 		return
 	}
-	if msg := s.validateInitiate(&req); msg != "" {
+	if msg := s.validateInitiate(&req, s.unitOf(r)); msg != "" {
 		s.ecomError(w, http.StatusBadRequest, groupInvalid, "InvalidRequest", msg)
 		return
 	}
@@ -176,14 +176,14 @@ func (s *Server) initiateECom(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, ecomJSON, map[string]string{"orderId": p.orderID, "url": p.url})
 }
 
-func (s *Server) validateInitiate(req *ecomInitiateRequest) string {
+func (s *Server) validateInitiate(req *ecomInitiateRequest, unit SalesUnit) string {
 	var bad []string
 	add := func(format string, args ...any) { bad = append(bad, fmt.Sprintf(format, args...)) }
 	mi, tx := req.MerchantInfo, req.Transaction
 	if mi == nil {
 		add("merchantInfo is required")
 	} else {
-		if !s.knownMSN(mi.MerchantSerialNumber) {
+		if !unit.knows(mi.MerchantSerialNumber) {
 			add("merchantInfo.merchantSerialNumber %q is not a sales unit these API keys may act for", mi.MerchantSerialNumber)
 		}
 		for name, u := range map[string]string{"callbackPrefix": mi.CallbackPrefix, "fallBack": mi.FallBack} {

@@ -70,7 +70,7 @@ func (s *Server) ecomAction(op string) http.HandlerFunc {
 		if p == nil {
 			return
 		}
-		scope := idemScope{op: "ecom-" + op, reference: p.orderID, key: reqID}
+		scope := idemScope{msn: r.Header.Get("Merchant-Serial-Number"), op: "ecom-" + op, reference: p.orderID, key: reqID}
 		if reqID != "" {
 			if e := s.idem[scope]; e != nil {
 				if e.body != canon {

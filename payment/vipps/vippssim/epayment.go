@@ -177,7 +177,7 @@ func (s *Server) createPayment(w http.ResponseWriter, r *http.Request) {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	scope := idemScope{op: opCreate, key: key}
+	scope := idemScope{msn: r.Header.Get("Merchant-Serial-Number"), op: opCreate, key: key}
 	if s.replay(w, r, scope, canon) {
 		return
 	}

@@ -57,7 +57,7 @@ func (s *Server) modify(op string) http.HandlerFunc {
 		if p == nil {
 			return
 		}
-		scope := idemScope{op: op, reference: p.reference, key: key}
+		scope := idemScope{msn: r.Header.Get("Merchant-Serial-Number"), op: op, reference: p.reference, key: key}
 		if s.replay(w, r, scope, canon) {
 			return
 		}

@@ -12,9 +12,9 @@ import (
 	"net/http"
 )
 
-// idemScope is where an Idempotency-Key is remembered: per operation, and
-// for adjustments per payment.
-type idemScope struct{ op, reference, key string }
+// idemScope is where an Idempotency-Key is remembered: per merchant and
+// operation, and for adjustments per payment.
+type idemScope struct{ msn, op, reference, key string }
 
 // idemEntry is a remembered success. Failures are not remembered, so a
 // retry with the same key may succeed once its cause is gone (a capture

@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -41,12 +42,33 @@ type Config struct {
 	// is looked at and by a background ticker; Close stops the ticker.
 	AutoApprove time.Duration
 
+	// Units are further sales units (option B: each store its own), each
+	// with its own keys and MSN. A token works only for the unit whose keys
+	// fetched it, and a payment is visible only under the MSN that made it,
+	// so one unit's keys never see or refund another's payments.
+	Units []SalesUnit
+
 	// Rand supplies tokens, PSP references and trace ids; nil: crypto/rand.
 	Rand io.Reader
 
 	// NoRateLimits turns off the provider's rate limits (429), for load
 	// benchmarks. It is a negative so that the zero Config is faithful.
 	NoRateLimits bool
+}
+
+// SalesUnit is one merchant's API keys and MSN in the merchant portal.
+type SalesUnit struct {
+	MSN             string
+	ClientID        string
+	ClientSecret    string
+	SubscriptionKey string
+	// PartnerMSNs are further MSNs these keys may act for (option A).
+	PartnerMSNs []string
+}
+
+// knows reports whether these keys may act for msn.
+func (u SalesUnit) knows(msn string) bool {
+	return msn != "" && (msn == u.MSN || slices.Contains(u.PartnerMSNs, msn))
 }
 
 // PaymentLifetime is how long a payment waits for the shopper before it
@@ -75,8 +97,10 @@ type Server struct {
 	randMu sync.Mutex // Config.Rand need not be safe for concurrent use
 	rand   io.Reader
 
+	units []SalesUnit // the Config's own keys first, then Config.Units
+
 	mu       sync.Mutex
-	tokens   map[string]time.Time // access token -> expiry
+	tokens   map[string]grant // access token -> its unit and expiry
 	payments map[string]*payment
 	ecom     map[string]*ecomPayment
 	landing  map[string]string // landing-page token -> eCom orderId
@@ -103,7 +127,7 @@ func New(cfg Config) *Server {
 		cfg:      cfg,
 		clock:    cfg.Clock,
 		rand:     cfg.Rand,
-		tokens:   map[string]time.Time{},
+		tokens:   map[string]grant{},
 		payments: map[string]*payment{},
 		ecom:     map[string]*ecomPayment{},
 		landing:  map[string]string{},
@@ -115,6 +139,8 @@ func New(cfg Config) *Server {
 		stop:        make(chan struct{}),
 		done:        make(chan struct{}),
 	}
+	s.units = append([]SalesUnit{{MSN: cfg.MSN, ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret,
+		SubscriptionKey: cfg.SubscriptionKey, PartnerMSNs: cfg.PartnerMSNs}}, cfg.Units...)
 	if s.clock == nil {
 		s.clock = SystemClock{}
 	}
@@ -130,12 +156,23 @@ func New(cfg Config) *Server {
 	return s
 }
 
-// Close stops the background ticker. The handler keeps working.
-// knownMSN reports whether these keys may act for msn.
-func (s *Server) knownMSN(msn string) bool {
-	return msn == s.cfg.MSN || slices.Contains(s.cfg.PartnerMSNs, msn)
+// grant is what an access token was issued for.
+type grant struct {
+	unit    int // index in s.units
+	expires time.Time
 }
 
+// unitOf is the sales unit whose token authorised r; only for requests
+// that passed authed.
+func (s *Server) unitOf(r *http.Request) SalesUnit {
+	token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	s.mu.Lock()
+	g := s.tokens[token]
+	s.mu.Unlock()
+	return s.units[g.unit]
+}
+
+// Close stops the background ticker. The handler keeps working.
 func (s *Server) Close() {
 	s.closeOnce.Do(func() { close(s.stop) })
 	<-s.done

@@ -25,6 +25,15 @@ const (
 	SubscriptionKey = "test-subscription-key"
 )
 
+// A second sales unit with keys of its own (option B: each store is its
+// own sales unit); the simulator knows it in every Env.
+const (
+	UnitMSN             = "222222"
+	UnitClientID        = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+	UnitClientSecret    = "unit-b-client-secret-do-not-log"
+	UnitSubscriptionKey = "unit-b-subscription-key"
+)
+
 // Options shape an Env; the zero value is a plain simulator.
 type Options struct {
 	// Spec checks every request and response against the provider's
@@ -56,7 +65,8 @@ func New(t testing.TB, o Options) *Env {
 	}
 	e := &Env{Clock: vippssim.NewManualClock(start)}
 	cfg := vippssim.Config{MSN: MSN, ClientID: ClientID, ClientSecret: ClientSecret, SubscriptionKey: SubscriptionKey,
-		Clock: e.Clock, PartnerMSNs: []string{PartnerMSN}}
+		Clock: e.Clock, PartnerMSNs: []string{PartnerMSN},
+		Units: []vippssim.SalesUnit{{MSN: UnitMSN, ClientID: UnitClientID, ClientSecret: UnitClientSecret, SubscriptionKey: UnitSubscriptionKey}}}
 	if o.Sim != nil {
 		o.Sim(&cfg)
 	}
