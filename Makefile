@@ -8,7 +8,8 @@ PKGS    := ./...
 DEMO    ?= $(CURDIR)/demo
 SIMADDR ?= 127.0.0.1:8089
 
-.PHONY: demo-hq all build test bench demo cross vet fmt-check clean soak soak-short test-arm fuzz golden
+.PHONY: demo-hq all build test bench demo cross vet fmt-check clean soak soak-short test-arm fuzz golden \
+	buildroot-check image bundle
 
 all: build
 
@@ -95,6 +96,47 @@ cross:
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -o $(BIN)/arm64/ ./cmd/kassed ./cmd/kassectl
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm GOARM=7 $(GO) build -o $(BIN)/armv7/ ./cmd/kassed ./cmd/kassectl
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm GOARM=6 $(GO) build -o $(BIN)/armv6/ ./cmd/kassed ./cmd/kassectl
+
+# The register's image, built by Buildroot from the BR2_EXTERNAL tree in
+# buildroot/ (buildroot/README.md). BUILDROOT is a Buildroot checkout,
+# 2025.02.16 or newer (its Go must be at least go.mod's); BOARD is rpi4_64,
+# rpi3 or rpi0w. The build output stays out of the repository.
+BOARD  ?= rpi4_64
+BR_OUT ?= $(HOME)/.cache/kasse/buildroot/$(BOARD)
+BR_MAKE = $(MAKE) -C $(BUILDROOT) O=$(BR_OUT)
+define need-buildroot
+	@test -n "$(BUILDROOT)" -a -f "$(BUILDROOT)/Makefile" || { echo "give BUILDROOT=dir, a Buildroot checkout (buildroot/README.md)"; exit 2; }
+endef
+
+# No downloads: Buildroot's check-package and the defconfig round trips,
+# then the Ansible playbook's syntax check.
+buildroot-check:
+	$(need-buildroot)
+	buildroot/check.sh $(BUILDROOT)
+	buildroot/ansible/check.sh
+
+# sdcard.img where Buildroot and its downloads (and the Go module proxy)
+# are reachable. KEYRING=ca.pem: the certificate bundles are signed with;
+# AUTHORIZED_KEYS=file: root's SSH keys. Without them the image refuses
+# every bundle and every SSH login.
+image:
+	$(need-buildroot)
+	$(BR_MAKE) BR2_EXTERNAL=$(CURDIR)/buildroot kasse_$(BOARD)_defconfig
+	$(if $(KEYRING),$(BUILDROOT)/utils/config --file $(BR_OUT)/.config --set-str BR2_KASSE_RAUC_KEYRING $(abspath $(KEYRING)))
+	$(if $(AUTHORIZED_KEYS),$(BUILDROOT)/utils/config --file $(BR_OUT)/.config --set-str BR2_KASSE_AUTHORIZED_KEYS $(abspath $(AUTHORIZED_KEYS)))
+	$(BR_MAKE) olddefconfig
+	$(BR_MAKE)
+	@echo "image: $(BR_OUT)/images/sdcard.img"
+
+# A signed update bundle from the last make image: make bundle
+# BUILDROOT=dir BOARD=rpi4_64 VERSION=1.4.0 CERT=signer.pem KEY=signer.key
+# (KEY may be a PKCS#11 URI). Uses Buildroot's host rauc.
+bundle:
+	$(need-buildroot)
+	@test -n "$(VERSION)" -a -n "$(CERT)" -a -n "$(KEY)" || { echo "give VERSION=, CERT= and KEY="; exit 2; }
+	PATH="$(BR_OUT)/host/bin:$$PATH" buildroot/bundle.sh --cert $(CERT) --key $(KEY) \
+	  --compatible $$(sed -n 's/^BR2_KASSE_RAUC_COMPATIBLE="\(.*\)"$$/\1/p' $(BR_OUT)/.config) \
+	  --version $(VERSION) $(BR_OUT)/images/rootfs.ext4 $(BR_OUT)/images/kasse-$(BOARD)-$(VERSION).raucb
 
 # A register with simulated hardware against vippssim, in $(DEMO).
 demo: build
