@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"kasse/buildroot/bundletest"
 )
 
 // fakeRAUC writes a rauc stand-in that answers info from infoJSON (or fails
@@ -186,5 +188,39 @@ func TestConfigCheck(t *testing.T) {
 	out, code = kassectlEnv(t, bin.kassectl, data, nil, "config", "check", "--config", cfg, "--json")
 	if code != exitFailed || !strings.Contains(out, `"ok": false`) || !strings.Contains(out, "chmod") || strings.Contains(out, "s3cret-value") {
 		t.Fatalf("config check of world-readable secrets: exit %d, %q", code, out)
+	}
+}
+
+// A real RAUC bundle (Debian's rauc, a throwaway key): kassectl verifies it
+// with the real `rauc info` against the keyring; only RAUC's install step is
+// a recording stand-in, since nothing can be installed here.
+func TestUpdateInstallRealBundle(t *testing.T) {
+	bundletest.Tools(t)
+	realRAUC, err := exec.LookPath("rauc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	bundle, keyring := bundletest.Bundle(t, dir)
+	wrong, _ := bundletest.Cert(t, dir, "someone-else")
+	log := filepath.Join(dir, "calls")
+	script := filepath.Join(dir, "rauc")
+	os.WriteFile(script, []byte(`#!/bin/sh
+if [ "$1" = install ]; then echo "$@" >> `+log+`; exit 0; fi
+exec `+realRAUC+` "$@"
+`), 0o755)
+	r := newRig(t)
+	r.kassed()
+	env := []string{"KASSE_RAUC=" + script, "KASSE_REBOOT=true"}
+	out, code := kassectlEnv(t, r.bin.kassectl, r.data, env, "update", "install", "--keyring", wrong, bundle)
+	if code != exitFailed || !strings.Contains(out, "not signed") || calls(t, log) != "" || r.status().State != "idle" {
+		t.Fatalf("a bundle for another keyring: exit %d, %q, calls %q", code, out, calls(t, log))
+	}
+	out, code = kassectlEnv(t, r.bin.kassectl, r.data, env, "update", "install", "--keyring", keyring, "--json", bundle)
+	if code != exitOK || !strings.Contains(out, `"version": "`+bundletest.Version+`"`) || !strings.Contains(out, `"compatible": "`+bundletest.Compatible+`"`) {
+		t.Fatalf("the right keyring: exit %d, %s", code, out)
+	}
+	if c := calls(t, log); !strings.Contains(c, "install "+bundle) {
+		t.Fatalf("install calls %q", c)
 	}
 }
