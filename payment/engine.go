@@ -161,6 +161,7 @@ type Engine struct {
 	out     outbox
 	prn     printQueue
 	pollAt  time.Time // the current poll's slot on the cashier's sale's beat
+	cashier string    // the logged-in cashier, put on every sale and its receipt
 }
 
 // New returns an engine; nothing happens until Start.
@@ -192,6 +193,10 @@ func New(cfg Config, p Vipps, pr Printer, j Journal) *Engine {
 	return &Engine{cfg: cfg, pay: p, printer: pr, journal: j,
 		events: make(chan func(), 16), out: newOutbox(), prn: printQueue{mine: map[uint64]bool{}}}
 }
+
+// SetCashier names the cashier of the sales the till starts from now on
+// ("" when nobody is logged in). Call it on the loop.
+func (e *Engine) SetCashier(id string) { e.cashier = id }
 
 // SetCrash installs the soak test's crash hook (see Config.Crash); call it
 // before Start.

@@ -13,15 +13,28 @@ import (
 
 func (t *Till) handleKey(k device.Key) error {
 	t.result = money.Amount{}
+	t.lastKey = t.cfg.Now()
 	switch t.state {
+	case StateLogin:
+		return t.loginKey(k)
+	case StateLocked:
+		return t.unlockKey(k)
 	case StateIdle, StateKeying, StateDone:
-		if k == device.KeyRefund {
-			t.startRefund()
-			return nil
+		switch k {
+		case device.KeyRefund:
+			return t.startRefund()
+		case device.KeyLogout:
+			return t.logout()
+		case device.KeyLock:
+			return t.lock()
+		case device.KeyCopy:
+			return t.copyLast()
 		}
 		return t.keyAmount(k)
 	case StateRefundScan, StateRefundRead, StateRefundAmount:
 		return t.refundKey(k)
+	case StateRefundPIN:
+		return t.refundPINKey(k)
 	case StatePhone:
 		return t.phoneKey(k)
 	case StateRefunding:
