@@ -56,6 +56,8 @@ commands:
                        only; exit status 0 whole, 1 damaged, 2 could not check
   init                 create the database in DIR at provisioning (kassed not running)
   keys                 list the key names
+  pin hash             read a PIN (not echoed) and print its argon2id hash for
+                       pin_hash in [[keys.cashiers]]
   receipt FILE         show an ESC/POS print file (the simulated printer's
                        receipt.escpos, or a capture of a serial port) as text
 
@@ -93,6 +95,8 @@ func run(args []string, out io.Writer) error {
 		return errors.New("no command given\n" + usage)
 	}
 	switch rest[0] {
+	case "pin":
+		return pinHash(rest[1:], os.Stdin, out, os.Stderr)
 	case "receipt":
 		return showReceipt(rest[1:], out)
 	case "init":

@@ -30,6 +30,7 @@ import (
 	"kasse/printer/receipt"
 	"kasse/store"
 	"kasse/till"
+	"kasse/till/eventlog"
 )
 
 func main() {
@@ -83,6 +84,8 @@ type register struct {
 	engine *payment.Engine
 	till   *till.Till
 	logf   func(string, ...any)
+	inputs inputs // key hardware; tests swap in fakes before run
+	sim    bool
 }
 
 func openRegister(cfg config.Config, secrets config.Secrets, sim bool, logf func(string, ...any)) (*register, error) {
@@ -128,10 +131,27 @@ func openRegister(cfg config.Config, secrets config.Secrets, sim bool, logf func
 		PollInterval: cfg.Vipps.PollInterval.Duration,
 		Logf:         logf,
 	}, client, hw.printer, db)
+	pins, err := cashiers(cfg.Keys)
+	if err != nil {
+		hw.close()
+		db.Close()
+		return nil, err
+	}
+	events, err := eventlog.Open(filepath.Join(cfg.DataDir, "events.jsonl"))
+	if err != nil {
+		hw.close()
+		db.Close()
+		return nil, err
+	}
+	hw.closers = append(hw.closers, events)
 	t := till.New(till.Config{Store: cfg.Store.Prefix, Lane: cfg.Store.Lane, StoreName: cfg.Store.Name,
-		Currency: cfg.Vipps.Currency, CountryCode: cfg.Vipps.CountryCode, PushOnly: cfg.Vipps.Flow == "push", Logf: logf},
+		Currency: cfg.Vipps.Currency, CountryCode: cfg.Vipps.CountryCode, PushOnly: cfg.Vipps.Flow == "push", Logf: logf,
+		PINs: pins, Journal: events, LockAfter: cfg.Keys.LockAfter.Duration, Chain: cfg.Chain.Stores},
 		eng, hw.panel)
-	return &register{cfg: cfg, db: db, hw: hw, engine: eng, till: t, logf: logf}, nil
+	if !pins.Login() {
+		logf("no [[keys.cashiers]]: nobody logs in, and refunds are refused (they need a supervisor's PIN)")
+	}
+	return &register{cfg: cfg, db: db, hw: hw, engine: eng, till: t, logf: logf, inputs: realInputs(), sim: sim}, nil
 }
 
 func (r *register) close() {
@@ -161,6 +181,13 @@ func (r *register) run(ctx context.Context) error {
 			stop()
 		}
 	}()
+	srcs, err := keySources(r.cfg.Keys, r.inputs, r.sim, r.logf)
+	if err != nil {
+		return err
+	}
+	for _, s := range srcs {
+		go r.till.Listen(ctx, s)
+	}
 	c := r.cfg
 	r.logf("ready: store %s lane %s, MSN %s, Vipps %s, control socket %s", c.Store.Prefix, c.Store.Lane, c.Vipps.MSN, c.Vipps.BaseURL, sock)
 	err = r.till.Run(ctx)
