@@ -61,7 +61,7 @@ var allStates = []string{StateIdle, StateKeying, StatePhone, StateCreating, Stat
 	StateStarting, StateLogin, StateLocked}
 
 // fakePINs: cashiers 1 (PIN 1111) and 2 (2222), supervisor 9 (9999).
-type fakePINs struct{ checks int }
+type fakePINs struct{ checks, approvals int }
 
 var pins = map[string]string{"1": "1111", "2": "2222", "9": "9999"}
 
@@ -74,7 +74,11 @@ func (f *fakePINs) Check(id, pin string) bool {
 }
 func (f *fakePINs) Supervisor(pin string) (string, bool) {
 	f.checks++
-	return "9", pin == pins["9"]
+	if pin != pins["9"] {
+		return "", false
+	}
+	f.approvals++
+	return "9", true
 }
 
 // fakeJournal keeps the till's events.

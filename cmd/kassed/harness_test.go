@@ -66,8 +66,8 @@ type worldOpts struct {
 	msn          string // vipps.msn, default testMSN
 	chainMSN     map[string]string
 	logs         *logLines
-	dir          string        // holds kassed.toml, secrets.toml and data; default t.TempDir()
-	rtt          time.Duration // round-trip latency between kassed and Vipps
+	dir          string             // holds kassed.toml, secrets.toml and data; default t.TempDir()
+	rtt          time.Duration      // round-trip latency between kassed and Vipps
 	sources      []string           // keys.sources
 	evdev        []config.EvdevKeys // [[keys.evdev]]
 	inputs       func(*inputs)      // swaps key hardware for fakes before run
