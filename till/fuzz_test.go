@@ -34,11 +34,14 @@ type modelEngine struct {
 	refunds int
 }
 
-func (m *modelEngine) Start(_ context.Context, r func(payment.Outcome)) error { m.report = r; return nil }
-func (m *modelEngine) Events() <-chan func()                                 { return nil }
-func (m *modelEngine) Tick()                                                 {}
-func (m *modelEngine) SetCashier(string)                                     {}
-func (m *modelEngine) Reprint(string) error                                  { return nil }
+func (m *modelEngine) Start(_ context.Context, r func(payment.Outcome)) error {
+	m.report = r
+	return nil
+}
+func (m *modelEngine) Events() <-chan func() { return nil }
+func (m *modelEngine) Tick()                 {}
+func (m *modelEngine) SetCashier(string)     {}
+func (m *modelEngine) Reprint(string) error  { return nil }
 
 func (m *modelEngine) Status() payment.Status { return payment.Status{Online: m.online} }
 
