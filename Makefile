@@ -31,7 +31,7 @@ fmt-check:
 # large databases) run once and report their own figures; micro benchmarks
 # run for the usual second.
 SCENARIO_PKGS := ./cmd/... ./store/...
-MICRO_PKGS    := ./display/... ./printer/... ./payment/... ./money/...
+MICRO_PKGS    := ./display/... ./printer/... ./payment/... ./money/... ./till/...
 # BenchmarkFsyncsPerSale counts syncs with strace (installed from Debian
 # when missing). KASSE_BENCH_SALES sets the size of the large journals
 # (default 1,000,000; CI uses 100,000).
@@ -70,6 +70,7 @@ FUZZ_TARGETS := \
 	./store:FuzzReadArchive \
 	./store:FuzzRecord \
 	./store:FuzzReference \
+	./till:FuzzTill \
 	./vippsid:FuzzAgreesWithThePatterns
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; name=$${t##*:}; echo "== fuzz $$name ($$pkg, $(FUZZTIME))"; \

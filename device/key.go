@@ -1,9 +1,9 @@
-// Package device is where the register's input hardware lives. Today it
-// holds the cashier's keys as names and functions only: they arrive through
-// the control socket (kassectl key, and scans through kassectl scan). The
-// drivers for GPIO buttons, a matrix keypad and USB keypads and scanners
-// (evdev) are still to come (issue 12); each will turn its hardware's events
-// into these Keys.
+// Package device is where the register's input hardware lives: the
+// cashier's keys as functions (Key), the events every key source sends
+// (Event), and the key map from physical keys to functions. The drivers
+// are sub-packages, each with a fake beside it: button (GPIO buttons),
+// matrix (a scanned keypad) and evdev (USB keypads and barcode scanners).
+// The control socket (kassectl key, kassectl scan) sends the same Keys.
 package device
 
 import (
@@ -35,9 +35,14 @@ const (
 	KeyCancel Key = "cancel" // cancel the payment in progress
 	KeyRefund Key = "refund" // refund a sale: scan its receipt, key the amount, press pay
 	KeyPhone  Key = "phone"  // key the shopper's phone number for a push payment
+	KeyLogout Key = "logout" // end the cashier's shift
+	KeyLock   Key = "lock"   // lock the till now; the cashier's PIN opens it
+	KeyCopy   Key = "copy"   // reprint the last receipt, marked COPY
+	KeyStore  Key = "store"  // keying a reference: the next store of the chain
+	KeyDash   Key = "-"      // keying a reference: the dash between its parts
 )
 
-var keys = map[Key]string{
+var keys = withLetters(map[Key]string{
 	Key0: "digit", Key1: "digit", Key2: "digit", Key3: "digit", Key4: "digit",
 	Key5: "digit", Key6: "digit", Key7: "digit", Key8: "digit", Key9: "digit",
 	Key00:     "two zeros",
@@ -47,6 +52,21 @@ var keys = map[Key]string{
 	KeyCancel: "cancel the payment in progress",
 	KeyRefund: "refund a sale: scan its receipt, key the amount and press pay (or press pay twice for all)",
 	KeyPhone:  "after the amount: key the shopper's phone number, then pay sends the request to their app",
+	KeyLogout: "end the shift: the next cashier logs in with their number and PIN",
+	KeyLock:   "lock the till; the cashier's PIN opens it again",
+	KeyCopy:   "reprint the last receipt, marked COPY (once per sale)",
+	KeyStore:  "keying a receipt's reference: choose the next store of the chain",
+	KeyDash:   "keying a receipt's reference: the dash between its parts",
+})
+
+// withLetters adds a to z: they key the series tag of a reference (k7f3 in
+// OSLO1-2-k7f3-17) from a USB keyboard or kassectl when a receipt's barcode
+// will not scan.
+func withLetters(m map[Key]string) map[Key]string {
+	for c := 'a'; c <= 'z'; c++ {
+		m[Key(string(c))] = "letter"
+	}
+	return m
 }
 
 // ParseKey returns the key called name, or an error listing the known names.
@@ -76,6 +96,16 @@ func Names() []string {
 		return n[i] < n[j]
 	})
 	return n
+}
+
+// Char reports the character k keys into a reference: a digit, a letter
+// or the dash.
+func (k Key) Char() (byte, bool) {
+	switch keys[k] {
+	case "digit", "letter":
+		return k[0], true
+	}
+	return '-', k == KeyDash
 }
 
 // Digit reports whether k keys digits, and which.

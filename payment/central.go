@@ -35,11 +35,6 @@ func (e *Engine) viaCentral(ref store.Reference) bool {
 	return e.cfg.Central != nil && ref.Prefix != e.cfg.Store
 }
 
-// SetCashier names who approves refunds from now on (the cashier or the
-// supervisor whose PIN the till took); kassehq journals it with each
-// refund it makes for this register.
-func (e *Engine) SetCashier(id string) { e.cashier = id }
-
 // lookUpCentral reads another store's sale through kassehq.
 func (e *Engine) lookUpCentral(rf *refundCtx) {
 	code := rf.ref.String()

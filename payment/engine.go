@@ -160,11 +160,11 @@ type Engine struct {
 	qrImg   image.Image // or Vipps's QR image (flow qr-image)
 	netWait bool        // cur's screen says it waits for the network
 	rf      *refundCtx  // the cashier's refund
-	cashier string      // who approves refunds (SetCashier)
 	logged  failLog     // repeats of the last error, counted rather than logged
 	out     outbox
 	prn     printQueue
 	pollAt  time.Time // the current poll's slot on the cashier's sale's beat
+	cashier string    // the logged-in cashier, put on every sale and its receipt
 }
 
 // New returns an engine; nothing happens until Start.
@@ -196,6 +196,10 @@ func New(cfg Config, p Vipps, pr Printer, j Journal) *Engine {
 	return &Engine{cfg: cfg, pay: p, printer: pr, journal: j,
 		events: make(chan func(), 16), out: newOutbox(), prn: printQueue{mine: map[uint64]bool{}}}
 }
+
+// SetCashier names the cashier of the sales the till starts from now on
+// ("" when nobody is logged in). Call it on the loop.
+func (e *Engine) SetCashier(id string) { e.cashier = id }
 
 // SetCrash installs the soak test's crash hook (see Config.Crash); call it
 // before Start.

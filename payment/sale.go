@@ -56,7 +56,7 @@ func (e *Engine) Sell(a money.Amount, phone string) error {
 	sale, ids, err := e.journal.NewSale(e.cfg.Store, e.cfg.Lane, func(ref string) (store.Sale, []store.Op) {
 		now := e.cfg.Now()
 		s := store.Sale{Reference: ref, Store: e.cfg.Store, Lane: e.cfg.Lane, Amount: a,
-			State: store.StateCreated, Created: now, Updated: now}
+			State: store.StateCreated, Created: now, Updated: now, Cashier: e.cashier}
 		p := vipps.CreatePayment{
 			Amount:              a,
 			PaymentMethod:       vipps.PaymentMethod{Type: "WALLET"},
@@ -480,6 +480,7 @@ func (e *Engine) receipt(s *store.Sale, at time.Time) receipt.Receipt {
 		Lines:         []receipt.Line{{Text: "Sale", Quantity: 1, Amount: s.Amount.Value, TaxRate: e.cfg.TaxRate}},
 		Total:         s.Amount.Value,
 		PaymentMethod: "Vipps MobilePay",
+		Cashier:       s.Cashier,
 	}
 }
 

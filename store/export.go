@@ -35,6 +35,7 @@ type Row struct {
 	State       string `json:"state"`
 	VippsState  string `json:"vipps_state,omitempty"`
 	Printed     *bool  `json:"printed,omitempty"` // sales only
+	Cashier     string `json:"cashier,omitempty"` // sales only: who was logged in (JSON formats)
 
 	at time.Time // Time, for ordering (RFC 3339 strings do not sort as times)
 }
@@ -49,7 +50,7 @@ func saleRow(s Sale) Row {
 	printed := s.Printed
 	return Row{Time: exportTime(s.Created), Type: RowSale, Reference: s.Reference, Store: s.Store,
 		Lane: s.Lane, OriginStore: s.Store, Amount: decimal(s.Amount.Value), Currency: s.Amount.Currency,
-		State: s.State, VippsState: s.VippsState, Printed: &printed, at: s.Created}
+		State: s.State, VippsState: s.VippsState, Printed: &printed, Cashier: s.Cashier, at: s.Created}
 }
 
 func refundRow(r Refund) Row {

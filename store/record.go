@@ -170,7 +170,8 @@ const (
 	saleLane       = flagG // Lane differs from the reference's lane
 	saleError      = flagH
 	salePhone      = flagI
-	saleAll        = zoneMask | flagA | flagB | flagC | flagD | flagE | flagF | flagG | flagH | flagI
+	saleCashier    = flagJ // added after format 2 shipped: older records lack the bit, and read as no cashier
+	saleAll        = zoneMask | flagA | flagB | flagC | flagD | flagE | flagF | flagG | flagH | flagI | flagJ
 )
 
 // Refund flags.
@@ -296,7 +297,8 @@ func (e *encoder) sale(s Sale) {
 	f := zone | flagIf(s.Printed, salePrinted) | flagIf(!s.Updated.IsZero(), saleUpdated) |
 		flagIf(!s.Authorized.IsZero(), saleAuthorized) | flagIf(!s.Captured.IsZero(), saleCaptured) |
 		flagIf(!s.Ended.IsZero(), saleEnded) | flagIf(s.Store != r.Prefix, saleStore) |
-		flagIf(s.Lane != r.Lane, saleLane) | flagIf(s.Error != "", saleError) | flagIf(s.Phone != "", salePhone)
+		flagIf(s.Lane != r.Lane, saleLane) | flagIf(s.Error != "", saleError) | flagIf(s.Phone != "", salePhone) |
+		flagIf(s.Cashier != "", saleCashier)
 	e.uvarint(f)
 	e.code(saleStateCodes, s.State)
 	e.code(vippsStateCodes, s.VippsState)
@@ -314,7 +316,7 @@ func (e *encoder) sale(s Sale) {
 	for _, v := range []struct {
 		flag uint64
 		s    string
-	}{{saleStore, s.Store}, {saleLane, s.Lane}, {saleError, s.Error}, {salePhone, s.Phone}} {
+	}{{saleStore, s.Store}, {saleLane, s.Lane}, {saleError, s.Error}, {salePhone, s.Phone}, {saleCashier, s.Cashier}} {
 		if f&v.flag != 0 {
 			e.str(v.s)
 		}
@@ -564,7 +566,7 @@ func (d *decoder) sale(ref, prefix, lane string) Sale {
 	for _, v := range []struct {
 		flag uint64
 		s    *string
-	}{{saleStore, &s.Store}, {saleLane, &s.Lane}, {saleError, &s.Error}, {salePhone, &s.Phone}} {
+	}{{saleStore, &s.Store}, {saleLane, &s.Lane}, {saleError, &s.Error}, {salePhone, &s.Phone}, {saleCashier, &s.Cashier}} {
 		if f&v.flag != 0 {
 			*v.s = d.str()
 		}

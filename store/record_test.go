@@ -30,7 +30,7 @@ func TestCompactEncodingCoversEveryField(t *testing.T) {
 		typ    reflect.Type
 		fields int
 	}{
-		{reflect.TypeFor[Sale](), 15}, {reflect.TypeFor[Refund](), 11},
+		{reflect.TypeFor[Sale](), 16}, {reflect.TypeFor[Refund](), 11},
 		{reflect.TypeFor[Op](), 14}, {reflect.TypeFor[PrintJob](), 9},
 	} {
 		if n := c.typ.NumField(); n != c.fields {
@@ -94,7 +94,7 @@ func (g gen) sale() Sale {
 		State:      g.pick(saleStateCodes...) + g.pick("", "", "", "?"),
 		VippsState: g.pick(append(vippsStateCodes, "RESERVE")...),
 		Error:      g.text(), Created: g.created(), Printed: g.r.IntN(2) == 0,
-		API: g.pick("", "ecom", "epayment", "qr"), Phone: g.pick("", "4712345678")}
+		API: g.pick("", "ecom", "epayment", "qr"), Phone: g.pick("", "4712345678"), Cashier: g.pick("", "7", "kari-2")}
 	if g.r.IntN(4) == 0 {
 		s.Store = g.pick("", "BERG1")
 	}
@@ -389,5 +389,35 @@ func fuzzDecode[T record](t *testing.T, rec []byte) {
 	got, err := decode[T]("record", again)
 	if err != nil || !same(got, rounded(v)) {
 		t.Fatalf("decoded %+v, re-encoded it reads %+v, %v", v, got, err)
+	}
+}
+
+// The cashier is an optional field of its own bit: a sale without one
+// sets no bit and adds no byte, so it encodes as before the field existed
+// and older records read as no cashier.
+func TestSaleCashierIsOptional(t *testing.T) {
+	s := Sale{Reference: "OSLO1-2-k7f3-17", Store: "OSLO1", Lane: "2", Amount: money.Amount{Value: 12500, Currency: "NOK"},
+		State: StateCaptured, Created: time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)}
+	without, err := encodeSale(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Cashier = "7"
+	with, err := encodeSale(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The id and its length, and the flags' varint grows by two bytes
+	// (the cashier's bit is the sale's highest).
+	if len(with) != len(without)+4 {
+		t.Fatalf("with a cashier %d bytes, without %d: want 4 more", len(with), len(without))
+	}
+	got, err := decodeSale(saleKey(s.Reference), with)
+	if err != nil || got.Cashier != "7" {
+		t.Fatalf("decoded %+v, %v", got, err)
+	}
+	got, err = decodeSale(saleKey(s.Reference), without)
+	if err != nil || got.Cashier != "" {
+		t.Fatalf("decoded %+v, %v", got, err)
 	}
 }

@@ -54,6 +54,9 @@ type Sale struct {
 	// Phone is the shopper's number of a push payment, kept only when the
 	// merchant turned on vipps.keep_phone_numbers.
 	Phone string `json:"phone,omitempty"`
+	// Cashier is the id of the cashier logged in when the sale began
+	// ([[keys.cashiers]]); empty on a till without login.
+	Cashier string `json:"cashier,omitempty"`
 }
 
 // PutSale inserts or updates the sale with s.Reference in one transaction.

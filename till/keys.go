@@ -13,15 +13,28 @@ import (
 
 func (t *Till) handleKey(k device.Key) error {
 	t.result = money.Amount{}
+	t.lastKey = t.cfg.Now()
 	switch t.state {
+	case StateLogin:
+		return t.loginKey(k)
+	case StateLocked:
+		return t.unlockKey(k)
 	case StateIdle, StateKeying, StateDone:
-		if k == device.KeyRefund {
-			t.startRefund()
-			return nil
+		switch k {
+		case device.KeyRefund:
+			return t.startRefund()
+		case device.KeyLogout:
+			return t.logout()
+		case device.KeyLock:
+			return t.lock()
+		case device.KeyCopy:
+			return t.copyLast()
 		}
 		return t.keyAmount(k)
 	case StateRefundScan, StateRefundRead, StateRefundAmount:
 		return t.refundKey(k)
+	case StateRefundPIN:
+		return t.refundPINKey(k)
 	case StatePhone:
 		return t.phoneKey(k)
 	case StateRefunding:
@@ -33,7 +46,7 @@ func (t *Till) handleKey(k device.Key) error {
 		return errors.New("the refund is on its way: wait for its result")
 	case StateStarting:
 		return errors.New("the till is starting: try again in a moment")
-	case StateLocked:
+	case StateUpdating:
 		return errors.New("the register is being updated: it takes keys again after the restart")
 	case StateCreating, StateWaiting:
 		if k == device.KeyCancel {

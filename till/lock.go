@@ -8,25 +8,26 @@ import (
 	"kasse/display"
 )
 
-// StateLocked: the till takes no sale while an update is installed.
-const StateLocked = "locked"
+// StateUpdating: the till takes no sale while an update is installed.
+const StateUpdating = "updating"
 
 // ErrBusy is wrapped by Lock's error when a sale or refund is in progress:
 // try again when the cashier is done.
 var ErrBusy = errors.New("a sale or refund is in progress")
 
 // Lock stops the till taking sales, for an update: only between sales (idle,
-// or a result on screen), so no payment is ever interrupted. The display
+// a result on screen, nobody logged in, or locked by the cashier), so no
+// payment is ever interrupted. The display
 // says the register is updating; keys are refused until Unlock.
 func (t *Till) Lock(ctx context.Context, reason string) error {
-	return t.onLoop(ctx, func() error { return t.lock(reason) })
+	return t.onLoop(ctx, func() error { return t.lockForUpdate(reason) })
 }
 
-func (t *Till) lock(reason string) error {
+func (t *Till) lockForUpdate(reason string) error {
 	switch t.state {
-	case StateLocked:
+	case StateUpdating:
 		return nil
-	case StateIdle, StateDone:
+	case StateIdle, StateDone, StateLogin, StateLocked:
 	default:
 		return fmt.Errorf("%w (the till is %s): try again when it is idle", ErrBusy, t.state)
 	}
@@ -34,7 +35,7 @@ func (t *Till) lock(reason string) error {
 		t.engine.Dismiss()
 	}
 	t.digits, t.lastErr = "", ""
-	t.state = StateLocked
+	t.beforeUpdate, t.state = t.state, StateUpdating
 	t.cfg.Logf("till locked: %s", reason)
 	t.show(display.Screen{Kind: display.Waiting, Title: "Updating – back soon"})
 	return nil
@@ -42,11 +43,22 @@ func (t *Till) lock(reason string) error {
 
 // Unlock lets the till take sales again (an update that did not install).
 func (t *Till) Unlock(ctx context.Context) error {
-	return t.onLoop(ctx, func() error {
-		if t.state == StateLocked {
-			t.cfg.Logf("till unlocked")
-			t.idle()
-		}
+	return t.onLoop(ctx, t.unlockFromUpdate)
+}
+
+func (t *Till) unlockFromUpdate() error {
+	if t.state != StateUpdating {
 		return nil
-	})
+	}
+	t.cfg.Logf("till unlocked")
+	switch t.beforeUpdate {
+	case StateLogin:
+		t.toLogin("")
+	case StateLocked:
+		t.state = StateLocked
+		t.showLocked("")
+	default:
+		t.idle()
+	}
+	return nil
 }

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"kasse/device"
-	"kasse/display"
 )
 
 // An update locks the till only between sales; a locked till takes no key
@@ -14,9 +13,9 @@ import (
 func TestLockOnlyBetweenSales(t *testing.T) {
 	for _, state := range allStates {
 		tl, e, s := tillIn(state, true)
-		err := tl.lock("update to 1.2.3")
+		err := tl.lockForUpdate("update to 1.2.3")
 		switch state {
-		case StateIdle, StateDone, StateLocked:
+		case StateIdle, StateDone, StateLogin, StateLocked, StateUpdating:
 			if err != nil {
 				t.Errorf("lock while %s: %v", state, err)
 				continue
@@ -27,7 +26,7 @@ func TestLockOnlyBetweenSales(t *testing.T) {
 			}
 			continue
 		}
-		if tl.state != StateLocked || (state != StateLocked && s.last.Title != "Updating – back soon") {
+		if tl.state != StateUpdating || (state != StateUpdating && s.last.Title != "Updating – back soon") {
 			t.Errorf("locked from %s: state %s, screen %+v", state, tl.state, s.last)
 		}
 		before := len(e.calls)
@@ -36,13 +35,18 @@ func TestLockOnlyBetweenSales(t *testing.T) {
 				t.Errorf("locked till took key %s", k)
 			}
 		}
-		if len(e.calls) != before || tl.state != StateLocked {
+		if len(e.calls) != before || tl.state != StateUpdating {
 			t.Errorf("keys on a locked till: engine calls %v, state %s", e.calls[before:], tl.state)
 		}
-		tl.state = StateLocked // Unlock's work, without the loop
-		tl.idle()
-		if tl.state != StateIdle || s.last.Kind != display.Idle {
-			t.Errorf("unlocked: state %s, screen %+v", tl.state, s.last)
+		if err := tl.unlockFromUpdate(); err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]string{StateLogin: StateLogin, StateLocked: StateLocked}[state]
+		if want == "" {
+			want = StateIdle
+		}
+		if state != StateUpdating && tl.state != want {
+			t.Errorf("unlocked after a lock from %s: state %s, want %s", state, tl.state, want)
 		}
 	}
 }

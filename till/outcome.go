@@ -52,6 +52,7 @@ func (t *Till) outcome(o payment.Outcome) {
 		t.show(display.Screen{Kind: display.Waiting, Title: "Approved – waiting for network", Amount: a,
 			Message: "The payment is approved and completes when Vipps MobilePay answers."})
 	case payment.Paid:
+		t.lastPaid = o.Sale.Reference
 		t.done(display.Screen{Kind: display.Paid, Amount: a})
 	case payment.Cancelled:
 		t.done(display.Screen{Kind: display.Cancelled, Amount: a, Message: sayCancelled})

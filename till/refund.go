@@ -3,6 +3,8 @@ package till
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"kasse/device"
 	"kasse/display"
@@ -15,6 +17,7 @@ const (
 	StateRefundScan   = "refund-scan"   // waiting for the receipt's barcode
 	StateRefundRead   = "refund-read"   // reading the sale from Vipps
 	StateRefundAmount = "refund-amount" // the cashier keys how much
+	StateRefundPIN    = "refund-pin"    // a supervisor keys their PIN to approve it
 	StateRefunding    = "refunding"     // the refund is on its way
 )
 
@@ -23,32 +26,120 @@ type refundKeys struct {
 	sale       payment.Lookup // what Vipps says can be refunded
 	keyed      bool           // digits were keyed (a keyed 0 is not "all")
 	confirmAll bool           // pay with nothing keyed asked to refund all; pay again confirms
+	amount     money.Amount   // what the supervisor approves
+	typed      string         // a reference keyed after the store's prefix
+	store      int            // the chosen store: 0 this one, then Config.Chain
 }
 
-func (t *Till) startRefund() {
+// startRefund waits for the receipt: scanned, or its reference keyed.
+func (t *Till) startRefund() error {
+	if err := t.refundsAllowed(); err != nil {
+		t.digits = ""
+		t.done(display.Screen{Kind: display.Error, Title: "Refund not possible", Message: err.Error()})
+		return err
+	}
 	t.engine.Dismiss()
 	t.digits, t.lastErr, t.refund = "", "", refundKeys{}
 	t.state = StateRefundScan
-	t.show(display.Screen{Kind: display.Working, Title: "Refund", Message: "Scan the barcode on the sale's receipt."})
+	t.showRefundScan()
+	return nil
+}
+
+// refundsAllowed: a refund needs a supervisor's PIN, and none is taken
+// for a minute after three wrong ones.
+func (t *Till) refundsAllowed() error {
+	if t.cfg.PINs == nil || !t.cfg.PINs.Supervisors() {
+		return errors.New("Refunds need a supervisor's PIN, and none is configured: add a cashier with supervisor = true to [[keys.cashiers]].")
+	}
+	if left := t.noRefund.Sub(t.cfg.Now()); left > 0 {
+		return fmt.Errorf("Refunds are locked for %d s after %d wrong supervisor PINs.", int(left.Seconds()+0.999), t.cfg.RefundTries)
+	}
+	return nil
+}
+
+// prefixes are the stores a keyed reference may belong to, this one first.
+func (t *Till) prefixes() []string {
+	p := []string{t.cfg.Store}
+	for _, s := range t.cfg.Chain {
+		if !slices.Contains(p, s) {
+			p = append(p, s)
+		}
+	}
+	return p
+}
+
+func (t *Till) showRefundScan() {
+	msg := "Scan the barcode on the sale's receipt, or key its reference (store: choose the store) and pay."
+	ref := ""
+	if t.refund.typed != "" || t.refund.store != 0 {
+		ref = t.prefixes()[t.refund.store] + "-" + t.refund.typed
+		msg = "Key the reference as printed on the receipt, then pay. Store: the next store."
+	}
+	t.show(display.Screen{Kind: display.Working, Title: "Refund", Amount: ref, Message: msg})
 }
 
 func (t *Till) scanned(code string) error {
-	if t.state != StateRefundScan {
-		return fmt.Errorf("a scanned code is only used for refunds: press refund first")
+	switch t.state {
+	case StateIdle, StateDone:
+		// A receipt scanned at rest starts its refund: one step less.
+		if err := t.startRefund(); err != nil {
+			return err
+		}
+	case StateRefundScan:
+	default:
+		return fmt.Errorf("a scanned code is only used for refunds: finish or cancel what is on the till, then scan")
 	}
+	t.refund.typed, t.refund.store = "", 0
 	return t.engine.LookUp(code) // its outcomes move the till on
+}
+
+// referenceKey keys a receipt's reference when its barcode will not scan:
+// the store from the chooser, then lane, tag and number as printed.
+func (t *Till) referenceKey(k device.Key) error {
+	rk := &t.refund
+	switch c, char := k.Char(); {
+	case k == device.Key00 || char:
+		add := string(k)
+		if k != device.Key00 {
+			add = string(c)
+		}
+		if len(rk.typed)+len(add) > 40 {
+			return errors.New("the reference is too long: press back or clear")
+		}
+		rk.typed += add
+	case k == device.KeyStore:
+		rk.store = (rk.store + 1) % len(t.prefixes())
+	case k == device.KeyBack && rk.typed != "":
+		rk.typed = rk.typed[:len(rk.typed)-1]
+	case k == device.KeyClear && (rk.typed != "" || rk.store != 0):
+		rk.typed, rk.store = "", 0
+	case k == device.KeyPay && rk.typed != "":
+		code := t.prefixes()[rk.store] + "-" + rk.typed
+		rk.typed, rk.store = "", 0
+		return t.engine.LookUp(code)
+	case k == device.KeyPay:
+		return errors.New("key the receipt's reference first, or scan it")
+	default:
+		return fmt.Errorf("key %q does nothing now: scan the receipt or key its reference, or press cancel", k)
+	}
+	t.showRefundScan()
+	return nil
 }
 
 // refundKey handles keys during a refund.
 func (t *Till) refundKey(k device.Key) error {
-	if k == device.KeyCancel || (k == device.KeyClear && t.state != StateRefundAmount) {
+	typing := t.state == StateRefundScan && (t.refund.typed != "" || t.refund.store != 0)
+	if k == device.KeyCancel || (k == device.KeyClear && t.state != StateRefundAmount && !typing) {
 		t.engine.Dismiss()
 		t.digits, t.refund = "", refundKeys{}
 		t.idle()
 		return nil
 	}
+	if t.state == StateRefundScan {
+		return t.referenceKey(k)
+	}
 	if t.state != StateRefundAmount {
-		return fmt.Errorf("key %q does nothing now: scan the receipt, or press cancel", k)
+		return fmt.Errorf("key %q does nothing now: wait for the sale to be read, or press cancel", k)
 	}
 	rk := &t.refund
 	if k != device.KeyPay {
@@ -106,14 +197,92 @@ func (t *Till) showRefund(problem string) {
 	t.show(display.Screen{Kind: display.Amount, Title: "Refund", Amount: t.refundAmount().String(), Message: msg})
 }
 
-// confirmRefund asks the engine for the refund; it is stored with its
-// request before it is sent.
+// confirmRefund checks the amount and asks for a supervisor's PIN.
 func (t *Till) confirmRefund() error {
-	err := t.engine.Refund(t.refundAmount())
-	if errors.Is(err, payment.ErrRefundAmount) {
-		t.showRefund(fmt.Sprintf("At most %s can be refunded. Key another amount.", t.refund.sale.Refundable))
+	a, left := t.refundAmount(), t.refund.sale.Refundable
+	switch {
+	case a.Value <= 0:
+		t.showRefund("Key an amount above zero, or clear and pay to refund all.")
+		return fmt.Errorf("a refund of %s is nothing: key an amount above zero", a)
+	case a.Value > left.Value:
+		t.showRefund(fmt.Sprintf("At most %s can be refunded. Key another amount.", left))
+		return fmt.Errorf("refund of %s is %w: at most %s is left", a, payment.ErrRefundAmount, left)
 	}
-	return err
+	t.refund.amount, t.pin = a, ""
+	t.state = StateRefundPIN
+	t.showRefundPIN("")
+	return nil
+}
+
+func (t *Till) showRefundPIN(problem string) {
+	msg := fmt.Sprintf("Refund %s. Supervisor: key your PIN, then pay.", t.refund.amount)
+	if problem != "" {
+		msg = problem
+	}
+	t.show(display.Screen{Kind: display.Amount, Title: "Supervisor PIN", Amount: strings.Repeat("•", len(t.pin)), Message: msg})
+}
+
+// refundPINKey takes the supervisor's PIN; a right one sends the refund
+// (stored with its request before it leaves). Errors never carry a digit.
+func (t *Till) refundPINKey(k device.Key) error {
+	switch d, digit := k.Digit(); {
+	case digit:
+		if len(t.pin)+len(d) > maxPIN {
+			return errors.New("too many digits: press back or clear")
+		}
+		t.pin += d
+	case k == device.KeyBack && t.pin != "":
+		t.pin = t.pin[:len(t.pin)-1]
+	case k == device.KeyClear:
+		t.pin = ""
+	case k == device.KeyCancel:
+		t.pin, t.state = "", StateRefundAmount // back to the amount
+		t.showRefund("")
+		return nil
+	case k == device.KeyPay:
+		pin := t.pin
+		t.pin = ""
+		who, ok := t.cfg.PINs.Supervisor(pin)
+		if !ok {
+			return t.wrongSupervisorPIN()
+		}
+		t.pinFails = 0
+		a := t.refund.amount
+		t.record(EventRefundApproved, who, fmt.Sprintf("%s of %s, at the till of cashier %s", a, t.refund.sale.Reference, t.cashier))
+		err := t.engine.Refund(a)
+		if err != nil && t.state == StateRefundPIN {
+			t.state = StateRefundAmount
+			if errors.Is(err, payment.ErrRefundAmount) {
+				t.showRefund(fmt.Sprintf("At most %s can be refunded. Key another amount.", t.refund.sale.Refundable))
+			} else {
+				t.showRefund("The refund could not be stored. Try again, or call support.")
+			}
+		}
+		return err
+	default:
+		return fmt.Errorf("a supervisor keys their PIN and pay, or cancel goes back to the amount (key %q does nothing here)", k)
+	}
+	t.showRefundPIN("")
+	return nil
+}
+
+// wrongSupervisorPIN journals the refusal; the last allowed try locks
+// refunds and leaves the refund.
+func (t *Till) wrongSupervisorPIN() error {
+	t.pinFails++
+	t.record(EventRefundPINRefused, t.cashier, fmt.Sprintf("try %d of %d, refund of %s", t.pinFails, t.cfg.RefundTries, t.refund.sale.Reference))
+	if left := t.cfg.RefundTries - t.pinFails; left > 0 {
+		t.showRefundPIN(fmt.Sprintf("Wrong PIN. %d tries left.", left))
+		return fmt.Errorf("wrong supervisor PIN: %d tries left", left)
+	}
+	t.pinFails = 0
+	t.noRefund = t.cfg.Now().Add(t.cfg.RefundLockout)
+	t.record(EventRefundsLocked, t.cashier, fmt.Sprintf("for %v", t.cfg.RefundLockout))
+	t.engine.Dismiss()
+	t.digits, t.refund = "", refundKeys{}
+	msg := fmt.Sprintf("Refunds are locked for %v after %d wrong supervisor PINs.", t.cfg.RefundLockout, t.cfg.RefundTries)
+	t.done(display.Screen{Kind: display.Error, Title: "Refunds locked", Message: msg})
+	return errors.New(strings.TrimSuffix(msg, "."))
 }
 
 func (t *Till) refundInfo(l *payment.Lookup) *RefundInfo {

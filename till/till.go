@@ -38,6 +38,15 @@ type Engine interface {
 	Refund(a money.Amount) error
 	Reprint(ref string) error
 	Status() payment.Status
+	SetCashier(id string) // put on every sale started from now on
+}
+
+// Source is key hardware (GPIO buttons, a matrix keypad, a USB keypad or
+// scanner): it sends key functions and scanned codes to the till until
+// ctx ends. The drivers in device/ are Sources; so is a test's fake.
+type Source interface {
+	Name() string
+	Run(ctx context.Context, events chan<- device.Event) error
 }
 
 // Screen is the customer display.
@@ -54,6 +63,23 @@ type Config struct {
 	// PushOnly makes pay ask for the shopper's phone number (flow "push").
 	PushOnly bool
 	Logf     func(format string, args ...any)
+
+	// PINs checks cashiers' and supervisors' PINs; nil: no login, and no
+	// refund (a refund needs a supervisor's PIN).
+	PINs PINs
+	// Journal keeps logins, locks and refused PINs; nil keeps none.
+	Journal Journal
+	// LockAfter locks the till after that long without a key while
+	// nothing runs; 0 never.
+	LockAfter time.Duration
+	// Chain lists the other stores' prefixes, for the store chooser when
+	// a reference is keyed (this store's own comes first).
+	Chain []string
+	// RefundTries wrong supervisor PINs lock refunds for RefundLockout;
+	// defaults 3 and one minute.
+	RefundTries   int
+	RefundLockout time.Duration
+	Now           func() time.Time
 	// ClockSynced says whether the system clock is set (NTP); nil: it is.
 	// No sale starts until it is.
 	ClockSynced func() (ok bool, why string)
@@ -107,6 +133,7 @@ type Status struct {
 	PrintQueue int         `json:"printQueue"`        // receipts not yet printed
 	Printer    string      `json:"printer,omitempty"` // the last printer error
 	Refund     *RefundInfo `json:"refund,omitempty"`
+	Cashier    string      `json:"cashier,omitempty"` // the logged-in cashier's id
 	// System is the register around the till, for fleet managers.
 	System *System `json:"system,omitempty"`
 	// Health is "ok", or what needs attention, in one line.
@@ -141,7 +168,8 @@ type Till struct {
 	screen Screen
 
 	keys    chan keyPress
-	calls   chan func() // work from other goroutines (scan, reprint), run on the loop
+	input   chan device.Event // from the key sources
+	calls   chan func()       // work from other goroutines (scan, reprint), run on the loop
 	status  atomic.Pointer[Status]
 	running atomic.Bool
 
@@ -153,6 +181,19 @@ type Till struct {
 	shown   display.Kind
 	result  money.Amount // the amount of a refund's result screen, for status
 	refund  refundKeys
+
+	cashier  string    // logged in; "" for nobody
+	entry    string    // a cashier number being keyed
+	pin      string    // a PIN being keyed; never logged, shown only as dots
+	pinStage bool      // login: the number is keyed, the PIN is next
+	lastKey  time.Time // for the idle lock
+	lastPaid string    // the last sale paid on this till, for the copy key
+	copied   string    // the sale whose copy was printed
+	pinFails int       // wrong supervisor PINs in a row
+	noRefund time.Time // refunds locked until then
+	notice   string    // the idle screen's word on Vipps or the printer
+
+	beforeUpdate string // the state an update's lock came from, for Unlock
 }
 
 type keyPress struct {
@@ -165,7 +206,16 @@ func New(cfg Config, e Engine, s Screen) *Till {
 	if cfg.Logf == nil {
 		cfg.Logf = func(string, ...any) {}
 	}
-	t := &Till{cfg: cfg, engine: e, screen: s,
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.RefundTries <= 0 {
+		cfg.RefundTries = 3
+	}
+	if cfg.RefundLockout <= 0 {
+		cfg.RefundLockout = time.Minute
+	}
+	t := &Till{cfg: cfg, engine: e, screen: s, input: make(chan device.Event, 64),
 		keys: make(chan keyPress), calls: make(chan func(), 4), state: StateStarting}
 	t.publish()
 	return t
@@ -215,6 +265,16 @@ func (t *Till) onLoop(ctx context.Context, fn func() error) error {
 	}
 }
 
+// Input is where key sources send their events; see Source.
+func (t *Till) Input() chan<- device.Event { return t.input }
+
+// Listen runs a key source until ctx ends, logging why it stopped early.
+func (t *Till) Listen(ctx context.Context, s Source) {
+	if err := s.Run(ctx, t.input); err != nil && ctx.Err() == nil {
+		t.cfg.Logf("keys: %s stopped: %v", s.Name(), err)
+	}
+}
+
 // Status returns the latest snapshot; safe from any goroutine.
 func (t *Till) Status() Status { return *t.status.Load() }
 
@@ -227,7 +287,12 @@ func (t *Till) Run(ctx context.Context) error {
 	if err := t.engine.Start(ctx, t.outcome); err != nil {
 		return err
 	}
-	t.state = StateIdle
+	t.lastKey = t.cfg.Now()
+	if t.loginRequired() {
+		t.toLogin("")
+	} else {
+		t.idle()
+	}
 	t.publish()
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
@@ -239,6 +304,8 @@ func (t *Till) Run(ctx context.Context) error {
 			err := t.handleKey(kp.key)
 			t.publish() // before the presser reads the status
 			kp.done <- err
+		case ev := <-t.input:
+			t.event(ev)
 		case fn := <-t.calls:
 			fn()
 		case fn := <-t.engine.Events():
@@ -248,8 +315,24 @@ func (t *Till) Run(ctx context.Context) error {
 			if t.cfg.Alive != nil {
 				t.cfg.Alive()
 			}
+			t.idleLock()
+			t.refreshNotice()
 		}
 		t.publish()
+	}
+}
+
+// event handles a key source's event. A refusal goes to the status only:
+// never to the log, as the key may be a digit of a PIN.
+func (t *Till) event(ev device.Event) {
+	var err error
+	if ev.Scan != "" {
+		err = t.scanned(ev.Scan)
+	} else {
+		err = t.handleKey(ev.Key)
+	}
+	if err != nil {
+		t.lastErr = err.Error()
 	}
 }
 
@@ -269,7 +352,7 @@ func (t *Till) publish() {
 	s := Status{State: t.state, Currency: t.cfg.Currency, Screen: string(t.shown),
 		LastError: t.lastErr, Store: t.cfg.Store, Lane: t.cfg.Lane,
 		Online: es.Online, Outbox: es.Outbox, PrintQueue: es.PrintQueue, Printer: es.Printer,
-		Refund: t.refundInfo(es.Refund)}
+		Refund: t.refundInfo(es.Refund), Cashier: t.cashier}
 	if t.cfg.System != nil {
 		sys := t.cfg.System()
 		s.System = &sys
@@ -301,7 +384,31 @@ func (t *Till) show(s display.Screen) {
 
 func (t *Till) idle() {
 	t.state = StateIdle
-	t.show(display.Screen{Kind: display.Idle, Title: t.cfg.StoreName})
+	t.notice = t.noticeNow()
+	t.show(display.Screen{Kind: display.Idle, Title: t.cfg.StoreName, Message: t.notice})
+}
+
+// noticeNow is what the idle screen says about Vipps or the printer, so
+// the cashier knows before the next sale; it never blocks a key.
+func (t *Till) noticeNow() string {
+	if !t.running.Load() || t.state == StateStarting {
+		return ""
+	}
+	es := t.engine.Status()
+	switch {
+	case !es.Online:
+		return sayUnreachable
+	case es.Printer != "":
+		return sayPrinter
+	}
+	return ""
+}
+
+// refreshNotice redraws the idle screen when its notice changed.
+func (t *Till) refreshNotice() {
+	if t.state == StateIdle && t.noticeNow() != t.notice {
+		t.idle()
+	}
 }
 
 // health says in one line what needs attention, for a fleet's dashboard.
@@ -310,7 +417,7 @@ func health(s Status) string {
 	switch s.State {
 	case StateStarting:
 		why = append(why, "starting")
-	case StateLocked:
+	case StateUpdating:
 		why = append(why, "locked for an update")
 	}
 	if !s.Online && s.State != StateStarting {

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"kasse/device"
 	"kasse/display"
@@ -23,6 +24,7 @@ type fakeEngine struct {
 	refundErr error
 	lookUpErr error
 	status    payment.Status
+	cashier   string
 }
 
 func (f *fakeEngine) Start(context.Context, func(payment.Outcome)) error { return nil }
@@ -43,6 +45,7 @@ func (f *fakeEngine) Refund(a money.Amount) error {
 	return f.refundErr
 }
 func (f *fakeEngine) Reprint(ref string) error { f.calls = append(f.calls, "reprint "+ref); return nil }
+func (f *fakeEngine) SetCashier(id string)     { f.cashier = id }
 func (f *fakeEngine) Status() payment.Status   { return f.status }
 
 // fakeScreen keeps what the till last showed.
@@ -54,7 +57,42 @@ type fakeScreen struct {
 func (f *fakeScreen) Show(s display.Screen) error { f.last, f.shown = s, f.shown+1; return nil }
 
 var allStates = []string{StateIdle, StateKeying, StatePhone, StateCreating, StateWaiting, StateCancelling,
-	StateCapturing, StateDone, StateRefundScan, StateRefundRead, StateRefundAmount, StateRefunding, StateStarting, StateLocked}
+	StateCapturing, StateDone, StateRefundScan, StateRefundRead, StateRefundAmount, StateRefundPIN, StateRefunding,
+	StateStarting, StateLogin, StateLocked, StateUpdating}
+
+// fakePINs: cashiers 1 (PIN 1111) and 2 (2222), supervisor 9 (9999).
+type fakePINs struct{ checks, approvals int }
+
+var pins = map[string]string{"1": "1111", "2": "2222", "9": "9999"}
+
+func (f *fakePINs) Login() bool       { return true }
+func (f *fakePINs) Supervisors() bool { return true }
+func (f *fakePINs) Check(id, pin string) bool {
+	f.checks++
+	p, ok := pins[id]
+	return ok && p == pin
+}
+func (f *fakePINs) Supervisor(pin string) (string, bool) {
+	f.checks++
+	if pin != pins["9"] {
+		return "", false
+	}
+	f.approvals++
+	return "9", true
+}
+
+// fakeJournal keeps the till's events.
+type fakeJournal struct{ events []Event }
+
+func (f *fakeJournal) Record(ev Event) error { f.events = append(f.events, ev); return nil }
+
+func (f *fakeJournal) kinds() []string {
+	var k []string
+	for _, ev := range f.events {
+		k = append(k, ev.Kind)
+	}
+	return k
+}
 
 var lookup = payment.Lookup{Reference: "OSLO1-2-k7f3-17", OriginStore: "OSLO1", OriginLane: "2",
 	Refundable: money.Amount{Value: 20000, Currency: "NOK"}}
@@ -62,10 +100,18 @@ var lookup = payment.Lookup{Reference: "OSLO1-2-k7f3-17", OriginStore: "OSLO1", 
 // tillIn returns a till as it stands in state, with what that state holds
 // keyed (an amount, a phone number, a looked-up sale).
 func tillIn(state string, online bool) (*Till, *fakeEngine, *fakeScreen) {
+	t, e, s, _ := tillAt(state, online, time.Now)
+	return t, e, s
+}
+
+// tillAt is tillIn with the till's clock and its event record.
+func tillAt(state string, online bool, now func() time.Time) (*Till, *fakeEngine, *fakeScreen, *fakeJournal) {
 	e := &fakeEngine{status: payment.Status{Online: online}}
 	s := &fakeScreen{}
-	t := New(Config{Store: "OSLO1", Lane: "2", StoreName: "Butikken", Currency: "NOK", CountryCode: "47"}, e, s)
-	t.state = state
+	j := &fakeJournal{}
+	t := New(Config{Store: "OSLO1", Lane: "2", StoreName: "Butikken", Currency: "NOK", CountryCode: "47",
+		PINs: &fakePINs{}, Journal: j, Now: now, Chain: []string{"BERGEN", "TROMSO"}, LockAfter: 5 * time.Minute}, e, s)
+	t.state, t.cashier = state, "1"
 	switch state {
 	case StateKeying:
 		t.digits = "12500"
@@ -73,8 +119,12 @@ func tillIn(state string, online bool) (*Till, *fakeEngine, *fakeScreen) {
 		t.digits, t.phone = "12500", "9123456"
 	case StateRefundAmount:
 		t.refund = refundKeys{sale: lookup}
+	case StateRefundPIN:
+		t.refund = refundKeys{sale: lookup, amount: money.Amount{Value: 5000, Currency: "NOK"}}
+	case StateLogin:
+		t.cashier = ""
 	}
-	return t, e, s
+	return t, e, s, j
 }
 
 // Every key in every state: the till never panics, stays in a state it
@@ -108,7 +158,7 @@ func TestEveryKeyInEveryState(t *testing.T) {
 							t.Errorf("%s: a sale was started (%s)", where, c)
 						}
 					case strings.HasPrefix(c, "refund"):
-						if state != StateRefundAmount {
+						if state != StateRefundPIN {
 							t.Errorf("%s: a refund was asked for (%s)", where, c)
 						}
 					case c == "cancel":
@@ -151,12 +201,22 @@ func TestKeys(t *testing.T) {
 		{StateDone, true, []string{"7"}, StateKeying, []string{"dismiss"}, false},
 		{StateDone, true, []string{"clear"}, StateIdle, []string{"dismiss"}, false},
 		{StateIdle, true, []string{"refund"}, StateRefundScan, []string{"dismiss"}, false},
-		{StateRefundScan, true, []string{"5"}, StateRefundScan, nil, true}, // digits never start a sale here
+		{StateRefundScan, true, []string{"5"}, StateRefundScan, nil, false}, // digits key a reference here, never a sale
+		{StateRefundScan, true, []string{"pay"}, StateRefundScan, nil, true},
+		{StateRefundScan, true, []string{"2", "-", "k", "7", "f", "3", "-", "1", "7", "pay"}, StateRefundScan, []string{"lookup OSLO1-2-k7f3-17"}, false},
+		{StateRefundScan, true, []string{"store", "store", "7", "-", "a", "b", "c", "d", "-", "00", "back", "pay"}, StateRefundScan, []string{"lookup TROMSO-7-abcd-0"}, false},
+		{StateRefundScan, true, []string{"store", "store", "store", "1", "pay"}, StateRefundScan, []string{"lookup OSLO1-1"}, false}, // the chooser wraps round
+		{StateRefundScan, true, []string{"7", "clear", "clear"}, StateIdle, []string{"dismiss"}, false},                              // clear the typing, then leave
 		{StateRefundScan, true, []string{"clear"}, StateIdle, []string{"dismiss"}, false},
-		{StateRefundAmount, true, []string{"pay"}, StateRefundAmount, nil, false},                             // asks to confirm
-		{StateRefundAmount, true, []string{"pay", "pay"}, StateRefundAmount, []string{"refund 20000"}, false}, // all
-		{StateRefundAmount, true, []string{"pay", "5", "pay"}, StateRefundAmount, []string{"refund 5"}, false},
-		{StateRefundAmount, true, []string{"0", "pay"}, StateRefundAmount, []string{"refund 0"}, false}, // a keyed 0 is zero
+		{StateRefundAmount, true, []string{"pay"}, StateRefundAmount, nil, false},                                                     // asks to confirm
+		{StateRefundAmount, true, []string{"pay", "pay"}, StateRefundPIN, nil, false},                                                 // all, once a supervisor approves
+		{StateRefundAmount, true, []string{"pay", "pay", "9", "9", "9", "9", "pay"}, StateRefundPIN, []string{"refund 20000"}, false}, // approved
+		{StateRefundAmount, true, []string{"pay", "5", "pay", "9", "9", "9", "9", "pay"}, StateRefundPIN, []string{"refund 5"}, false},
+		{StateRefundAmount, true, []string{"0", "pay"}, StateRefundAmount, nil, true},                     // a keyed 0 is zero: refused
+		{StateRefundAmount, true, []string{"2", "0", "0", "0", "1", "pay"}, StateRefundAmount, nil, true}, // above what is left
+		{StateRefundPIN, true, []string{"1", "1", "1", "1", "pay"}, StateRefundPIN, nil, true},            // a cashier's PIN is no supervisor's
+		{StateRefundPIN, true, []string{"cancel"}, StateRefundAmount, nil, false},
+		{StateRefundPIN, true, []string{"9", "9", "9", "back", "9", "9", "pay"}, StateRefundPIN, []string{"refund 5000"}, false},
 		{StateRefundAmount, true, []string{"cancel"}, StateIdle, []string{"dismiss"}, false},
 		{StateRefunding, true, []string{"clear"}, StateRefunding, nil, true},
 		{StateRefunding, false, []string{"clear"}, StateIdle, []string{"dismiss"}, false},

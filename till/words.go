@@ -20,4 +20,5 @@ const (
 	sayNotOurReceipt  = "This code is not a receipt from this chain."
 	sayRefundedInFull = "This sale has been refunded in full."
 	sayStartAgain     = "Please wait – the cashier starts the payment again."
+	sayPrinter        = "The printer needs attention: check its paper and cover."
 )

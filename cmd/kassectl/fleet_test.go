@@ -81,7 +81,7 @@ func TestUpdateInstall(t *testing.T) {
 	if code != exitBusy || !strings.Contains(out, "busy") || calls(t, log) != "" {
 		t.Fatalf("update during a sale: exit %d, %q, rauc calls %q; want 3 and nothing installed", code, out, calls(t, log))
 	}
-	if st := r.status(); st.State == "locked" {
+	if st := r.status(); st.State == "updating" {
 		t.Fatal("a busy update left the till locked")
 	}
 	// It waits while the sale goes on, and goes ahead once it is over.
@@ -110,7 +110,7 @@ func TestUpdateInstall(t *testing.T) {
 	if _, err := os.Stat(rebootLog); err != nil {
 		t.Fatal("no reboot after the install")
 	}
-	if st := r.status(); st.State != "locked" || st.Screen != "waiting" {
+	if st := r.status(); st.State != "updating" || st.Screen != "waiting" {
 		t.Fatalf("till after the install: %+v, want locked until the reboot", st)
 	}
 	out, _ = ctl(t, r.bin.kassectl, r.data, "key", "1")

@@ -66,6 +66,8 @@ commands:
   mark-good [--wait 2m] [--json]
                        mark the booted slot good once kassed is healthy
   keys                 list the key names
+  pin hash             read a PIN (not echoed) and print its argon2id hash for
+                       pin_hash in [[keys.cashiers]]
   receipt FILE         show an ESC/POS print file (the simulated printer's
                        receipt.escpos, or a capture of a serial port) as text
 
@@ -100,6 +102,8 @@ func run(args []string, out io.Writer) error {
 		return usagef("no command given\n%s", usage)
 	}
 	switch rest[0] {
+	case "pin":
+		return pinHash(rest[1:], os.Stdin, out, os.Stderr)
 	case "receipt":
 		return showReceipt(rest[1:], out)
 	case "init":

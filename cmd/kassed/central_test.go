@@ -123,6 +123,10 @@ func refund(w *world, ref string, digits ...string) till.Status {
 	}
 	w.waitFor("the refundable amount", func(s till.Status) bool { return s.State == till.StateRefundAmount })
 	w.keys(append(digits, "pay")...)
+	w.waitFor("the supervisor's PIN", func(s till.Status) bool { return s.State == till.StateRefundPIN })
+	if _, err := w.supervisor(); err != nil {
+		w.t.Fatalf("supervisor PIN: %v", err)
+	}
 	return w.waitFor("the refund's end", func(s till.Status) bool { return s.State == till.StateDone })
 }
 

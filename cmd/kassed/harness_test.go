@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"image"
@@ -27,6 +28,7 @@ import (
 	"kasse/payment/vipps/vippstest"
 	"kasse/printer/printertest"
 	"kasse/till"
+	"kasse/till/pin"
 )
 
 const (
@@ -65,10 +67,13 @@ type worldOpts struct {
 	msn          string // vipps.msn, default testMSN
 	chainMSN     map[string]string
 	logs         *logLines
-	dir          string          // holds kassed.toml, secrets.toml and data; default t.TempDir()
-	rtt          time.Duration   // round-trip latency between kassed and Vipps
-	secrets      *config.Secrets // default the test keys
-	refund       config.Refund   // [refund]; default straight to Vipps
+	dir          string             // holds kassed.toml, secrets.toml and data; default t.TempDir()
+	rtt          time.Duration      // round-trip latency between kassed and Vipps
+	secrets      *config.Secrets    // default the test keys
+	refund       config.Refund      // [refund]; default straight to Vipps
+	sources      []string           // keys.sources
+	evdev        []config.EvdevKeys // [[keys.evdev]]
+	inputs       func(*inputs)      // swaps key hardware for fakes before run
 }
 
 // logLines keeps kassed's log lines for tests that check what is logged.
@@ -133,6 +138,7 @@ func newWorld(t testing.TB, o worldOpts) *world {
 		Printer: config.Printer{Port: w.printer.Path()},
 		Chain:   config.Chain{Stores: o.chain, MSN: o.chainMSN},
 		Refund:  o.refund,
+		Keys:    config.Keys{Sources: o.sources, Evdev: o.evdev, Cashiers: []config.Cashier{{ID: testCashier, PINHash: testPINHash(t), Supervisor: true}}},
 	}, *cmp.Or(o.secrets, &config.Secrets{ClientID: testClientID, ClientSecret: testSecret, SubscriptionKey: testSubKey}))
 	if err != nil {
 		t.Fatal(err)
@@ -157,6 +163,9 @@ func newWorld(t testing.TB, o worldOpts) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if o.inputs != nil {
+		o.inputs(&w.reg.inputs)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	w.stop, w.stopped = cancel, make(chan error, 1)
 	go func() { w.stopped <- w.reg.run(ctx) }()
@@ -175,8 +184,38 @@ func newWorld(t testing.TB, o worldOpts) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.waitFor("the control socket", func(st till.Status) bool { return st.State == till.StateIdle })
+	w.waitFor("the control socket", func(st till.Status) bool { return st.State == till.StateLogin })
+	if _, err := w.keys(testCashier, "pay", testPIN[0:1], testPIN[1:2], testPIN[2:3], testPIN[3:4], "pay"); err != nil {
+		t.Fatalf("login: %v", err)
+	}
+	w.waitFor("the login", func(st till.Status) bool { return st.State == till.StateIdle && st.Cashier == testCashier })
 	return w
+}
+
+// The cashier every world logs in as; also the supervisor who approves
+// refunds with testPIN.
+const (
+	testCashier = "7"
+	testPIN     = "4711"
+)
+
+var pinHashes sync.Map // one hash per test binary: argon2id costs 19 MiB and some milliseconds
+
+func testPINHash(t testing.TB) string {
+	if h, ok := pinHashes.Load(testPIN); ok {
+		return h.(string)
+	}
+	h, err := pin.Hash(testPIN, pin.Default, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pinHashes.Store(testPIN, h)
+	return h
+}
+
+// supervisor keys the supervisor's PIN and pay: the refund on the till goes.
+func (w *world) supervisor() (till.Status, error) {
+	return w.keys(testPIN[0:1], testPIN[1:2], testPIN[2:3], testPIN[3:4], "pay")
 }
 
 // waitFor polls kassectl status until cond holds; it fails after 20 s,

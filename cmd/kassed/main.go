@@ -32,6 +32,7 @@ import (
 	"kasse/printer/receipt"
 	"kasse/store"
 	"kasse/till"
+	"kasse/till/eventlog"
 )
 
 func main() {
@@ -86,6 +87,8 @@ type register struct {
 	till   *till.Till
 	sup    *supervisor
 	logf   func(string, ...any)
+	inputs inputs // key hardware; tests swap in fakes before run
+	sim    bool
 }
 
 func openRegister(cfg config.Config, secrets config.Secrets, sim bool, logf func(string, ...any)) (*register, error) {
@@ -142,6 +145,19 @@ func openRegister(cfg config.Config, secrets config.Secrets, sim bool, logf func
 		PollInterval: cfg.Vipps.PollInterval.Duration,
 		Logf:         logf,
 	}, client, hw.printer, db)
+	pins, err := cashiers(cfg.Keys)
+	if err != nil {
+		hw.close()
+		db.Close()
+		return nil, err
+	}
+	events, err := eventlog.Open(filepath.Join(cfg.DataDir, "events.jsonl"))
+	if err != nil {
+		hw.close()
+		db.Close()
+		return nil, err
+	}
+	hw.closers = append(hw.closers, events)
 	// A simulated register takes the machine's clock as set; a real one
 	// waits for the kernel to say NTP set it.
 	var clock func() (service.ClockState, error)
@@ -152,10 +168,14 @@ func openRegister(cfg config.Config, secrets config.Secrets, sim bool, logf func
 	sup.ready = readyLine(cfg.Store.Prefix, cfg.Store.Lane)
 	t := till.New(till.Config{Store: cfg.Store.Prefix, Lane: cfg.Store.Lane, StoreName: cfg.Store.Name,
 		Currency: cfg.Vipps.Currency, CountryCode: cfg.Vipps.CountryCode, PushOnly: cfg.Vipps.Flow == "push", Logf: logf,
+		PINs: pins, Journal: events, LockAfter: cfg.Keys.LockAfter.Duration, Chain: cfg.Chain.Stores,
 		ClockSynced: sup.clockSynced, Alive: sup.alive,
-		System: systemInfo(version, cfg.Display.Kind, cfg.Printer.Port, cfg.Keys.Source, sup)},
+		System: systemInfo(version, cfg.Display.Kind, cfg.Printer.Port, strings.Join(cfg.Keys.Sources, ","), sup)},
 		eng, hw.display)
-	return &register{cfg: cfg, db: db, hw: hw, engine: eng, till: t, sup: sup, logf: logf}, nil
+	if !pins.Login() {
+		logf("no [[keys.cashiers]]: nobody logs in, and refunds are refused (they need a supervisor's PIN)")
+	}
+	return &register{cfg: cfg, db: db, hw: hw, engine: eng, till: t, sup: sup, logf: logf, inputs: realInputs(), sim: sim}, nil
 }
 
 // openCentral connects to kassehq when refund.via is "central" (option B);
@@ -219,6 +239,13 @@ func (r *register) run(ctx context.Context) error {
 			stop()
 		}
 	}()
+	srcs, err := keySources(r.cfg.Keys, r.inputs, r.sim, r.logf)
+	if err != nil {
+		return err
+	}
+	for _, s := range srcs {
+		go r.till.Listen(ctx, s)
+	}
 	c := r.cfg
 	r.logf("ready: store %s lane %s, MSN %s, Vipps %s, control socket %s", c.Store.Prefix, c.Store.Lane, c.Vipps.MSN, c.Vipps.BaseURL, sock)
 	err = r.till.Run(ctx)

@@ -130,6 +130,7 @@ func TestRefundReplyLost(t *testing.T) {
 	w.ctl.Scan(context.Background(), ref)
 	w.waitFor("the refundable amount", func(s till.Status) bool { return s.State == till.StateRefundAmount })
 	w.keys("1", "5", "0", "0", "pay")
+	w.supervisor()
 	w.waitFor("refunded", func(s till.Status) bool { return s.State == till.StateDone && s.Screen == "paid" })
 	w.waitFor("the outbox empty", func(s till.Status) bool { return s.Outbox == 0 })
 	if p, _ := w.sim.Payment(ref); p.Aggregate.Refunded.Value != 1500 {

@@ -39,6 +39,7 @@ func TestCrossStoreRefund(t *testing.T) {
 		t.Fatal("a refund above the refundable amount was accepted") // 250,01 > 200,00
 	}
 	b.keys("clear", "5", "0", "0", "0", "pay")
+	b.supervisor()
 	st = b.waitFor("the refund done", func(s till.Status) bool { return s.State == till.StateDone })
 	if st.Screen != "paid" || st.LastError != "" {
 		t.Fatalf("after the refund: %+v", st)
@@ -67,6 +68,7 @@ func TestCrossStoreRefund(t *testing.T) {
 		t.Fatalf("refunded %d at Vipps before the confirmation, want 5000", p.Aggregate.Refunded.Value)
 	}
 	b.keys("pay")
+	b.supervisor()
 	st = b.waitFor("the second refund done", func(s till.Status) bool { return s.State == till.StateDone && s.Screen == "paid" })
 	if st.Amount != "150,00 kr" {
 		t.Errorf("status after the full refund shows %q, want the refunded 150,00 kr (issue 7, bug 9)", st.Amount)
@@ -161,6 +163,7 @@ func TestRefundCarriesOriginMSN(t *testing.T) {
 	b.ctl.Scan(context.Background(), ref)
 	b.waitFor("the refundable amount", func(s till.Status) bool { return s.State == till.StateRefundAmount })
 	b.keys("pay", "pay")
+	b.supervisor()
 	b.waitFor("refunded", func(s till.Status) bool { return s.State == till.StateDone && s.Screen == "paid" })
 	if p, _ := a.sim.Payment(ref); p.Aggregate.Refunded.Value != 10000 {
 		t.Fatalf("refunded %d, want 10000", p.Aggregate.Refunded.Value)
@@ -192,6 +195,7 @@ func TestRefundECommSale(t *testing.T) {
 		t.Fatalf("refundable: %+v", st.Refund)
 	}
 	a.keys("2", "0", "0", "0", "pay")
+	a.supervisor()
 	a.waitFor("refunded", func(s till.Status) bool { return s.State == till.StateDone && s.Screen == "paid" })
 	if p, _ := a.sim.Payment(ref); p.Aggregate.Refunded.Value != 2000 {
 		t.Fatalf("refunded %d, want 2000", p.Aggregate.Refunded.Value)
@@ -220,6 +224,7 @@ func TestECommRefundCarriesOriginMSN(t *testing.T) {
 		t.Fatalf("store B reading store A's eCom sale: %+v (refund %+v)", st, st.Refund)
 	}
 	b.keys("1", "0", "0", "0", "pay")
+	b.supervisor()
 	b.waitFor("refunded", func(s till.Status) bool { return s.State == till.StateDone && s.Screen == "paid" })
 	if p, _ := a.sim.Payment(ref); p.Aggregate.Refunded.Value != 1000 {
 		t.Fatalf("refunded %d, want 1000", p.Aggregate.Refunded.Value)

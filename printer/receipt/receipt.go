@@ -38,6 +38,7 @@ type Receipt struct {
 	Copy          bool // a reprint: "COPY" at top and bottom
 	Refund        bool // a refund slip: "REFUND" headline, amounts printed negative
 	Footer        []string
+	Cashier       string // the logged-in cashier's id; empty prints no line
 }
 
 // Options fit the layout to the paper.
@@ -195,6 +196,9 @@ func Encode(r Receipt, o Options) ([]byte, error) {
 	}
 	if r.Lane != "" {
 		l.row("Lane", r.Lane)
+	}
+	if r.Cashier != "" {
+		l.row("Cashier", r.Cashier)
 	}
 	l.row("Reference", r.Reference)
 	b.Align(escpos.Center)

@@ -5,6 +5,7 @@ package config
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -12,14 +13,18 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/BurntSushi/toml"
 
+	"kasse/device"
+	"kasse/device/evdev"
 	"kasse/money"
 	"kasse/store"
+	"kasse/till/pin"
 	"kasse/vippsid"
 )
 
@@ -208,10 +213,94 @@ type Printer struct {
 	Columns int `toml:"columns,omitempty,omitzero"`
 }
 
-// Keys is the [keys] table: where the cashier's key presses come from.
+// Keys is the [keys] table: where the cashier's key presses come from,
+// and who may log in and approve refunds.
 type Keys struct {
-	// Source is "socket" (kassectl key), the only one in this build.
+	// Sources are the key hardware kassed reads, any of "gpio",
+	// "matrix" and "evdev", several at once; "socket" (kassectl key and
+	// scan) is always on. Default ["socket"].
+	Sources []string `toml:"sources,omitempty,omitzero"`
+	// Source is the one-source form of Sources, from older configs.
 	Source string `toml:"source,omitempty,omitzero"`
+	// LockAfter locks the till after that long without a key while no
+	// payment runs; the cashier's PIN opens it. "0s" never. Default 5m.
+	LockAfter Duration   `toml:"lock_after,omitempty,omitzero"`
+	GPIO      GPIOKeys   `toml:"gpio,omitempty,omitzero"`
+	Matrix    MatrixKeys `toml:"matrix,omitempty,omitzero"`
+	// Evdev lists USB keypads and barcode scanners ([[keys.evdev]]).
+	Evdev []EvdevKeys `toml:"evdev,omitempty,omitzero"`
+	// Cashiers may log in ([[keys.cashiers]]); with none, nobody logs in,
+	// and no refund can be made (a refund needs a supervisor's PIN).
+	Cashiers []Cashier `toml:"cashiers,omitempty,omitzero"`
+}
+
+// GPIOKeys is [keys.gpio]: push buttons, one GPIO pin each.
+type GPIOKeys struct {
+	// Pull is "up" (the button connects the pin to ground; default) or
+	// "down" (to 3.3 V).
+	Pull string `toml:"pull,omitempty,omitzero"`
+	// Debounce is how long a pin must be quiet before it counts; default 20ms.
+	Debounce Duration `toml:"debounce,omitempty,omitzero"`
+	// Map gives each pin (by its name, e.g. GPIO17) a key's function.
+	Map map[string]string `toml:"map,omitempty,omitzero"`
+}
+
+// MatrixKeys is [keys.matrix]: a keypad wired as rows and columns.
+type MatrixKeys struct {
+	Rows []string `toml:"rows,omitempty,omitzero"` // driven, e.g. ["GPIO5", "GPIO6", "GPIO13", "GPIO19"]
+	Cols []string `toml:"cols,omitempty,omitzero"` // read, pulled up
+	// Layout is each row's functions, one per column ("" for none).
+	Layout [][]string `toml:"layout,omitempty,omitzero"`
+	// Period is the scan beat; default 5ms. Stable is how many scans a
+	// key must hold; default 4.
+	Period Duration `toml:"period,omitempty,omitzero"`
+	Stable int      `toml:"stable,omitempty,omitzero"`
+}
+
+// EvdevKeys is one [[keys.evdev]]: a USB keypad or barcode scanner.
+type EvdevKeys struct {
+	// Path (best a /dev/input/by-id/… link) or Name (the kernel's name
+	// for the device) finds it.
+	Path string `toml:"path,omitempty,omitzero"`
+	Name string `toml:"name,omitempty,omitzero"`
+	// Role is "keypad" (keys are functions by Map) or "scanner" (codes
+	// typed through Layout, Enter-terminated).
+	Role string `toml:"role,omitempty,omitzero"`
+	// Layout is the keyboard layout the scanner is set to: us, no, da,
+	// sv or de. Default us.
+	Layout string `toml:"layout,omitempty,omitzero"`
+	// ScanGap is the longest pause inside one scan; default 300ms.
+	ScanGap Duration `toml:"scan_gap,omitempty,omitzero"`
+	// Map gives a keypad's key codes ("KEY_KP1") their functions; empty:
+	// a standard numeric keypad's (see README).
+	Map map[string]string `toml:"map,omitempty,omitzero"`
+}
+
+// Cashier is one [[keys.cashiers]] entry.
+type Cashier struct {
+	// ID is what the cashier keys to log in, 1–8 digits; it goes into the
+	// journal with each sale and onto the receipt.
+	ID string `toml:"id,omitempty,omitzero"`
+	// Name is for people reading the config.
+	Name string `toml:"name,omitempty,omitzero"`
+	// PINHash is the PIN's argon2id hash from "kassectl pin hash"; never
+	// the PIN itself.
+	PINHash string `toml:"pin_hash,omitempty,omitzero"`
+	// Supervisor may approve refunds with their PIN.
+	Supervisor bool `toml:"supervisor,omitempty,omitzero"`
+}
+
+// KeySources are the sources kassed can read.
+var keySources = []string{"socket", "gpio", "matrix", "evdev"}
+
+// SourceOn reports whether source is configured.
+func (k Keys) SourceOn(source string) bool {
+	for _, s := range k.Sources {
+		if s == source {
+			return true
+		}
+	}
+	return false
 }
 
 // Duration is a time.Duration written as a string with a unit, "1s".
@@ -242,7 +331,7 @@ func defaults() Config {
 		},
 		Display: Display{Kind: DisplaySim, Width: 240, Height: 320, SpeedHz: 32_000_000, Language: "nb"},
 		Printer: Printer{Baud: 19200, Columns: 42},
-		Keys:    Keys{Source: "socket"},
+		Keys:    Keys{LockAfter: Duration{5 * time.Minute}},
 	}
 }
 
@@ -303,6 +392,14 @@ func load(path string, uid int) (Config, error) {
 	c.file = path
 	if err := c.Display.settle(md); err != nil {
 		return Config{}, fmt.Errorf("config %s: %w", path, err)
+	}
+	if len(c.Keys.Sources) == 0 {
+		c.Keys.Sources = []string{cmp.Or(c.Keys.Source, "socket")}
+	}
+	if len(c.Keys.Cashiers) > 0 && fi.Mode().Perm()&0o004 != 0 {
+		// A PIN is a few digits: its hash can be guessed offline by
+		// anyone who reads it.
+		return Config{}, fmt.Errorf("config file %s holds PIN hashes ([[keys.cashiers]]) and is readable by others (mode %04o): run \"chmod 640 %s\" (group: kassed's)", path, fi.Mode().Perm(), path)
 	}
 
 	// Paths are relative to the file, not to wherever kassed was started.
@@ -448,8 +545,102 @@ func (c Config) Validate() error {
 		bad("printer.columns %d is out of range: use 24 to 64, e.g. 42 for 80 mm paper or 32 for 58 mm", p.Columns)
 	}
 
-	if c.Keys.Source != "socket" {
-		bad("keys.source %q is not supported by this build: use \"socket\" (kassectl key)", c.Keys.Source)
-	}
+	c.Keys.validate(bad)
 	return errors.Join(errs...)
+}
+
+var cashierID = regexp.MustCompile(`^[0-9]{1,8}$`)
+
+func (k Keys) validate(bad func(string, ...any)) {
+	sources := k.Sources
+	if len(sources) == 0 && k.Source != "" {
+		sources = []string{k.Source}
+	}
+	for _, s := range sources {
+		if !slices.Contains(keySources, s) {
+			bad("keys.sources: %q is not a key source: use any of gpio, matrix, evdev (socket, kassectl key, is always on)", s)
+		}
+	}
+	if k.LockAfter.Duration < 0 {
+		bad("keys.lock_after %q is negative: use e.g. \"5m\", or \"0s\" never to lock", k.LockAfter)
+	}
+	on := func(s string) bool { return slices.Contains(sources, s) }
+	if on("gpio") {
+		g := k.GPIO
+		if len(g.Map) == 0 {
+			bad("keys.gpio.map is empty: map each button's pin to a key, e.g. GPIO17 = \"pay\"")
+		}
+		if _, err := device.ParseKeyMap("keys.gpio", g.Map); err != nil {
+			bad("%v", err)
+		}
+		if g.Pull != "" && g.Pull != "up" && g.Pull != "down" {
+			bad("keys.gpio.pull %q: use \"up\" (button to ground) or \"down\" (button to 3.3 V)", g.Pull)
+		}
+		if g.Debounce.Duration < 0 || g.Debounce.Duration > time.Second {
+			bad("keys.gpio.debounce %q is out of range: use 0 to 1s, e.g. \"20ms\"", g.Debounce)
+		}
+	}
+	if on("matrix") {
+		m := k.Matrix
+		if len(m.Rows) == 0 || len(m.Cols) == 0 {
+			bad("keys.matrix needs rows and cols: list the GPIO pins, e.g. rows = [\"GPIO5\", \"GPIO6\", \"GPIO13\", \"GPIO19\"]")
+		}
+		if len(m.Layout) != len(m.Rows) {
+			bad("keys.matrix.layout has %d rows, keys.matrix.rows %d pins: give one row of functions per row pin", len(m.Layout), len(m.Rows))
+		}
+		for i, row := range m.Layout {
+			if len(row) != len(m.Cols) {
+				bad("keys.matrix.layout row %d has %d keys, keys.matrix.cols %d pins: one function per column (\"\" for none)", i+1, len(row), len(m.Cols))
+			}
+			for _, fn := range row {
+				if _, err := device.ParseKey(fn); fn != "" && err != nil {
+					bad("keys.matrix.layout row %d: %v", i+1, err)
+				}
+			}
+		}
+		if m.Stable < 0 || m.Period.Duration < 0 || m.Period.Duration > 100*time.Millisecond {
+			bad("keys.matrix.period %q or stable %d is out of range: use a period up to 100ms, e.g. \"5ms\", and stable 1 or more", m.Period, m.Stable)
+		}
+	}
+	if on("evdev") && len(k.Evdev) == 0 {
+		bad("keys.sources has evdev but there is no [[keys.evdev]]: add one per USB keypad or scanner")
+	}
+	for i, e := range k.Evdev {
+		where := fmt.Sprintf("keys.evdev[%d]", i+1)
+		if e.Path == "" && e.Name == "" {
+			bad("%s: set path (a /dev/input/by-id/… link) or name (cat /sys/class/input/event*/device/name)", where)
+		}
+		if e.Role != evdev.RoleKeypad && e.Role != evdev.RoleScanner {
+			bad("%s.role %q: use \"keypad\" or \"scanner\"", where, e.Role)
+		}
+		if e.Layout != "" {
+			if err := evdev.CheckLayout(e.Layout); err != nil {
+				bad("%s.layout: %v", where, err)
+			}
+		}
+		if _, err := device.ParseKeyMap(where, e.Map); err != nil {
+			bad("%v", err)
+		}
+		for code := range e.Map {
+			if _, err := evdev.Code(code); err != nil {
+				bad("%s.map: %v", where, err)
+			}
+		}
+		if e.ScanGap.Duration < 0 || e.ScanGap.Duration > 5*time.Second {
+			bad("%s.scan_gap %q is out of range: use up to 5s, e.g. \"300ms\"", where, e.ScanGap)
+		}
+	}
+	seen := map[string]bool{}
+	for i, c := range k.Cashiers {
+		where := fmt.Sprintf("keys.cashiers[%d]", i+1)
+		if !cashierID.MatchString(c.ID) {
+			bad("%s.id %q: use 1 to 8 digits, what the cashier keys to log in", where, c.ID)
+		} else if seen[c.ID] {
+			bad("%s.id %q is used twice: give each cashier their own", where, c.ID)
+		}
+		seen[c.ID] = true
+		if err := pin.Parse(c.PINHash); err != nil {
+			bad("%s (id %s): %v", where, c.ID, err)
+		}
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -27,10 +28,29 @@ name = "Butikken"
 func writeConfig(t *testing.T, text string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "kassed.toml")
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+	if err := os.WriteFile(path, []byte(text), 0o640); err != nil {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// PIN hashes are short PINs guessed offline by whoever reads them: a
+// config holding them must not be readable by others.
+func TestPINHashesNeedAPrivateConfig(t *testing.T) {
+	text, err := os.ReadFile("example.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := writeConfig(t, string(text))
+	os.Chmod(path, 0o644)
+	if _, err := Load(path); err == nil || !strings.Contains(err.Error(), "chmod 640") {
+		t.Fatalf("a world-readable config with PIN hashes: %v", err)
+	}
+	c, err := Load(writeConfig(t, minimal))
+	os.Chmod(path, 0o644)
+	if err != nil || len(c.Keys.Cashiers) != 0 {
+		t.Fatalf("minimal: %v", err)
+	}
 }
 
 func TestExampleLoads(t *testing.T) {
@@ -67,6 +87,9 @@ func TestExampleDocumentsEveryKey(t *testing.T) {
 				continue
 			}
 			key := append(append([]string(nil), prefix...), tag)
+			if strings.Join(key, ".") == "keys.source" {
+				continue // the old one-source form of keys.sources
+			}
 			if !md.IsDefined(key...) {
 				t.Errorf("example.toml does not show %s", strings.Join(key, "."))
 			}
@@ -96,7 +119,8 @@ func TestDefaultsAndRelativePaths(t *testing.T) {
 	want := defaults()
 	if c.Vipps.Currency != want.Vipps.Currency || c.Vipps.PaymentDescription != "Purchase" ||
 		c.Vipps.PollInterval != want.Vipps.PollInterval || c.Vipps.Timeout != want.Vipps.Timeout ||
-		c.Display != want.Display || c.Printer != want.Printer || c.Keys != want.Keys {
+		c.Display != want.Display || c.Printer != want.Printer || c.Keys.LockAfter != want.Keys.LockAfter ||
+		!slices.Equal(c.Keys.Sources, []string{"socket"}) {
 		t.Errorf("defaults not applied: %+v", c)
 	}
 }
@@ -135,7 +159,16 @@ func TestInvalidValuesNameTheKey(t *testing.T) {
 		{`name = "Butikken"`, "name = \"B\"\n[display]\nheight = 1025", "display.height"},
 		{`name = "Butikken"`, "name = \"B\"\n[printer]\nbaud = 19201", "printer.baud"},
 		{`name = "Butikken"`, "name = \"B\"\n[printer]\ncolumns = 23", "printer.columns"},
-		{`name = "Butikken"`, "name = \"B\"\n[keys]\nsource = \"gpio\"", "keys.source"},
+		{`name = "Butikken"`, "name = \"B\"\n[keys]\nsource = \"bluetooth\"", "keys.sources"},
+		{`name = "Butikken"`, "name = \"B\"\n[keys]\nsources = [\"gpio\"]", "keys.gpio.map is empty"},
+		{`name = "Butikken"`, "name = \"B\"\n[keys]\nsources = [\"gpio\"]\n[keys.gpio]\nmap = {GPIO17 = \"paz\"}", "keys.gpio key map: unknown function in GPIO17"},
+		{`name = "Butikken"`, "name = \"B\"\n[keys]\nsources = [\"gpio\"]\n[keys.gpio]\npull = \"sideways\"\nmap = {GPIO17 = \"pay\"}", "keys.gpio.pull"},
+		{`name = "Butikken"`, "name = \"B\"\n[keys]\nsources = [\"matrix\"]\n[keys.matrix]\nrows = [\"GPIO5\"]\ncols = [\"GPIO6\"]\nlayout = [[\"1\", \"2\"]]", "keys.matrix.layout row 1 has 2 keys"},
+		{`name = "Butikken"`, "name = \"B\"\n[keys]\nsources = [\"evdev\"]", "no [[keys.evdev]]"},
+		{`name = "Butikken"`, "name = \"B\"\n[[keys.evdev]]\npath = \"/dev/input/event0\"\nrole = \"scanner\"\nlayout = \"fr\"", "keys.evdev[1].layout"},
+		{`name = "Butikken"`, "name = \"B\"\n[[keys.evdev]]\nname = \"Scanner\"\nrole = \"keypad\"\nmap = {KEY_NOPE = \"pay\"}", "keys.evdev[1].map: unknown key code"},
+		{`name = "Butikken"`, "name = \"B\"\n[[keys.evdev]]\nrole = \"keypad\"", "keys.evdev[1]: set path"},
+		{`name = "Butikken"`, "name = \"B\"\n[keys]\nlock_after = \"-1m\"", "keys.lock_after"},
 	} {
 		path := writeConfig(t, strings.Replace(minimal, c.old, c.new, 1))
 		_, err := Load(path)
@@ -155,7 +188,7 @@ func TestValidateListsEveryProblem(t *testing.T) {
 	}
 	for _, key := range []string{"data_dir", "vipps.base_url", "vipps.msn", "vipps.currency", "vipps.secrets_file",
 		"vipps.payment_description", "vipps.poll_interval", "vipps.timeout", "store.prefix", "store.lane", "store.name",
-		"display.kind", "printer.baud", "printer.columns", "keys.source"} {
+		"display.kind", "printer.baud", "printer.columns"} {
 		if !strings.Contains(err.Error(), "config: "+key) {
 			t.Errorf("Validate of an empty Config does not mention %s:\n%v", key, err)
 		}

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -149,7 +150,8 @@ func checkConfig(t *testing.T, c config.Config) {
 	d, pr := c.Display, c.Printer
 	panel := d.Driver == "" && (d.Kind == "sim" && d.Width >= 64 && d.Width <= 1024 && d.Height >= 64 && d.Height <= 1024 ||
 		d.Kind != "sim" && strings.Contains(d.SPI, "spi") != strings.HasPrefix(d.SPI, "SPI") && d.DC != "" && d.Width > 0 && d.Height > 0)
-	if !panel || pr.Columns < 24 || pr.Columns > 64 || pr.Baud < 1200 || pr.Baud > 115200 || c.Keys.Source != "socket" {
+	if !panel || pr.Columns < 24 || pr.Columns > 64 || pr.Baud < 1200 || pr.Baud > 115200 || len(c.Keys.Sources) == 0 ||
+		slices.ContainsFunc(c.Keys.Sources, func(s string) bool { return !slices.Contains([]string{"socket", "gpio", "matrix", "evdev"}, s) }) {
 		bad("hardware", fmt.Sprintf("%+v %+v %+v", d, pr, c.Keys))
 	}
 }

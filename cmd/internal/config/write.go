@@ -27,7 +27,7 @@ func WriteFiles(dir string, c Config, s Secrets) (cfgPath string, err error) {
 		path string
 		body []byte
 		mode os.FileMode
-	}{{filepath.Join(dir, "secrets.toml"), sb.Bytes(), 0o600}, {cfgPath, cb.Bytes(), 0o644}} {
+	}{{filepath.Join(dir, "secrets.toml"), sb.Bytes(), 0o600}, {cfgPath, cb.Bytes(), cfgMode(c)}} {
 		if err := os.WriteFile(f.path, f.body, f.mode); err != nil {
 			return "", err
 		}
@@ -36,4 +36,13 @@ func WriteFiles(dir string, c Config, s Secrets) (cfgPath string, err error) {
 		}
 	}
 	return cfgPath, nil
+}
+
+// cfgMode is 0644, or 0640 when the config holds PIN hashes (Load refuses
+// those readable by others).
+func cfgMode(c Config) os.FileMode {
+	if len(c.Keys.Cashiers) > 0 {
+		return 0o640
+	}
+	return 0o644
 }

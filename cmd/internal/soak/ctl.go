@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"kasse/store"
 	"kasse/till"
@@ -61,15 +62,36 @@ func (c *ctl) call(ctx context.Context, method, path string, body, out any) erro
 func (c *ctl) status(ctx context.Context) (till.Status, error) {
 	var st till.Status
 	err := c.call(ctx, http.MethodGet, "/v1/status", nil, &st)
+	if err == nil && st.State == till.StateLogin {
+		// A (re)started till asks for its cashier first.
+		err = c.call(ctx, http.MethodPost, "/v1/keys", map[string][]string{"keys": loginKeys()}, &st)
+	}
 	if err == nil {
 		c.s.seeStatus(c.who, st)
 	}
 	return st, err
 }
 
+// The soak's cashier, also the supervisor who approves refunds.
+const (
+	soakCashier = "1"
+	soakPIN     = "4711"
+)
+
+func pinKeys() []string { return strings.Split(soakPIN, "") }
+
+func loginKeys() []string {
+	return append(append([]string{soakCashier, "pay"}, pinKeys()...), "pay")
+}
+
 func (c *ctl) keys(ctx context.Context, keys ...string) (till.Status, error) {
 	var st till.Status
 	err := c.call(ctx, http.MethodPost, "/v1/keys", map[string][]string{"keys": keys}, &st)
+	if err != nil && strings.Contains(err.Error(), "log in first") {
+		if err = c.call(ctx, http.MethodPost, "/v1/keys", map[string][]string{"keys": loginKeys()}, &st); err == nil {
+			err = c.call(ctx, http.MethodPost, "/v1/keys", map[string][]string{"keys": keys}, &st)
+		}
+	}
 	if err == nil {
 		c.s.seeStatus(c.who, st)
 	}

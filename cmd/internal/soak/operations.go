@@ -160,6 +160,7 @@ func (s *soak) refund(ctx context.Context, r *reg, ref string, rng *rand.Rand) {
 			if rng.IntN(2) == 0 {
 				keys = append(strings.Split(fmt.Sprint(1+rng.IntN(5000)), ""), "pay")
 			}
+			keys = append(append(keys, pinKeys()...), "pay") // the supervisor approves
 			if _, err := r.ctl.keys(ctx, keys...); err != nil {
 				r.ctl.keys(ctx, "cancel")
 			}

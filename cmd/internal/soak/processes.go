@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	crand "crypto/rand"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -13,6 +14,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"kasse/till/pin"
 )
 
 const (
@@ -45,6 +48,7 @@ type soak struct {
 	prx            *proxy
 	sim            *syncBuffer // vippssim's output
 	secret, subKey string
+	pinHash        string // the soak cashier's PIN, hashed once
 
 	mu       sync.Mutex // guards rep, obs, the registers' processes and quiet
 	a, b     *reg       // a: the store under crashes; b: another store of the chain that refunds a's sales
@@ -61,6 +65,11 @@ func newSoak(seed uint64) *soak {
 	rng := s.rng(8)
 	s.secret = fmt.Sprintf("soak-client-secret-%016x", rng.Uint64())
 	s.subKey = fmt.Sprintf("soak-subscription-%016x", rng.Uint64())
+	h, err := pin.Hash(soakPIN, pin.Default, crand.Reader)
+	if err != nil {
+		panic(err) // the system's randomness failed
+	}
+	s.pinHash = h
 	s.a = &reg{prefix: "SOAK1", lane: "1", msn: msnA, crashes: true, spec: crashesA}
 	s.b = &reg{prefix: "SOAK2", lane: "1", msn: msnB, crashes: true, spec: crashesB}
 	return s
@@ -234,8 +243,15 @@ stores = ["SOAK1", "SOAK2"]
 [chain.msn]
 SOAK1 = %q
 SOAK2 = %q
-`, r.data, s.prx.addr, r.msn, r.flow, r.prefix, r.lane, r.prefix, msnA, msnB)
-	return os.WriteFile(r.cfgPath, []byte(cfg), 0o644)
+[keys]
+lock_after = "0s"
+[[keys.cashiers]]
+id = %q
+pin_hash = %q
+supervisor = true
+`, r.data, s.prx.addr, r.msn, r.flow, r.prefix, r.lane, r.prefix, msnA, msnB, soakCashier, s.pinHash)
+	// 0640: Load refuses PIN hashes others may read.
+	return os.WriteFile(r.cfgPath, []byte(cfg), 0o640)
 }
 
 // startKassed starts kassed, with crash points armed if r.crashes.
