@@ -165,6 +165,7 @@ func openRegister(cfg config.Config, secrets config.Secrets, sim bool, logf func
 		clock = service.KernelClock{}.State
 	}
 	sup := newSupervisor(notifier, clock, logf)
+	sup.record = events.Record
 	sup.ready = readyLine(cfg.Store.Prefix, cfg.Store.Lane)
 	t := till.New(till.Config{Store: cfg.Store.Prefix, Lane: cfg.Store.Lane, StoreName: cfg.Store.Name,
 		Currency: cfg.Vipps.Currency, CountryCode: cfg.Vipps.CountryCode, PushOnly: cfg.Vipps.Flow == "push", Logf: logf,

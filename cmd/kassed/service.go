@@ -21,6 +21,7 @@ type supervisor struct {
 	ready string // READY's status line; sent once
 
 	clock   func() (service.ClockState, error) // nil: taken as set (--sim)
+	record  func(till.Event) error             // the event record; nil keeps none
 	jumps   *service.JumpWatch
 	pinged  time.Time
 	checked time.Time
@@ -60,9 +61,14 @@ func (s *supervisor) alive() {
 func (s *supervisor) check(now time.Time) {
 	s.checked = now
 	if d := s.jumps.Check(); d != 0 {
-		// Receipt and journal times around it are suspect; the
-		// electronic journal will record it as an event.
+		// Receipt and journal times around it are suspect: it goes in
+		// the event record, beside logins and refunds.
 		s.logf("the clock jumped by %v (NTP set it, or someone did): times around %s are suspect", d, now.Format(time.RFC3339))
+		if s.record != nil {
+			if err := s.record(till.Event{Time: now, Kind: EventClockJump, Detail: d.String()}); err != nil {
+				s.logf("%v", err)
+			}
+		}
 	}
 	if s.clock == nil {
 		return
@@ -96,6 +102,10 @@ func (s *supervisor) stopping() {
 		s.logf("%v", err)
 	}
 }
+
+// EventClockJump is the event record's kind for a clock that jumped; Detail
+// is by how much (Go's duration, e.g. "-1h0m2s").
+const EventClockJump = "clock-jump"
 
 // readyLine is READY's status, as systemctl status shows it.
 func readyLine(store, lane string) string { return fmt.Sprintf("ready: store %s lane %s", store, lane) }
