@@ -40,6 +40,7 @@ const (
 	KeyCopy   Key = "copy"   // reprint the last receipt, marked COPY
 	KeyStore  Key = "store"  // keying a reference: the next store of the chain
 	KeyDash   Key = "-"      // keying a reference: the dash between its parts
+	KeyABC    Key = "abc"    // keying a reference on a numeric keypad: digits 2–9 type letters, as on a phone
 )
 
 var keys = withLetters(map[Key]string{
@@ -57,6 +58,7 @@ var keys = withLetters(map[Key]string{
 	KeyCopy:   "reprint the last receipt, marked COPY (once per sale)",
 	KeyStore:  "keying a receipt's reference: choose the next store of the chain",
 	KeyDash:   "keying a receipt's reference: the dash between its parts",
+	KeyABC:    "keying a receipt's reference: switch digits 2–9 to letters (press again to go back); press a digit again within a second for its next letter, as on a phone",
 })
 
 // withLetters adds a to z: they key the series tag of a reference (k7f3 in

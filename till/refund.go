@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"kasse/device"
 	"kasse/display"
@@ -29,6 +30,39 @@ type refundKeys struct {
 	amount     money.Amount   // what the supervisor approves
 	typed      string         // a reference keyed after the store's prefix
 	store      int            // the chosen store: 0 this one, then Config.Chain
+	letters    bool           // digits 2–9 type letters (the abc key)
+	tapKey     device.Key     // the digit last tapped for a letter
+	tapAt      time.Time      // when, for the next tap's letter
+}
+
+// phoneLetters are the letters on a phone's digits: a numeric keypad keys
+// a reference's tag (a-z, 0-9) by tapping, the way a phone does.
+var phoneLetters = map[device.Key]string{
+	device.Key2: "abc", device.Key3: "def", device.Key4: "ghi", device.Key5: "jkl",
+	device.Key6: "mno", device.Key7: "pqrs", device.Key8: "tuv", device.Key9: "wxyz",
+}
+
+// tapWindow is how soon a second tap on the same digit gives its next
+// letter instead of a new one.
+const tapWindow = time.Second
+
+// tap types a letter for k in letter mode: a new letter, or the next
+// letter of k when k was tapped a moment ago.
+func (rk *refundKeys) tap(k device.Key, now time.Time) (string, bool) {
+	group, ok := phoneLetters[k]
+	if !rk.letters || !ok {
+		return "", false
+	}
+	if rk.tapKey == k && now.Sub(rk.tapAt) < tapWindow && rk.typed != "" {
+		last := rk.typed[len(rk.typed)-1]
+		if i := strings.IndexByte(group, last); i >= 0 {
+			rk.typed = rk.typed[:len(rk.typed)-1]
+			rk.tapAt = now
+			return string(group[(i+1)%len(group)]), true
+		}
+	}
+	rk.tapKey, rk.tapAt = k, now
+	return group[:1], true
 }
 
 // startRefund waits for the receipt: scanned, or its reference keyed.
@@ -74,6 +108,9 @@ func (t *Till) showRefundScan() {
 	if t.refund.typed != "" || t.refund.store != 0 {
 		ref = t.prefixes()[t.refund.store] + "-" + t.refund.typed
 		msg = "Key the reference as printed on the receipt, then pay. Store: the next store."
+		if t.refund.letters {
+			msg = "Letters: tap 2–9 as on a phone (abc: back to digits), then pay."
+		}
 	}
 	t.show(display.Screen{Kind: display.Working, Title: "Refund", Amount: ref, Message: msg})
 }
@@ -97,7 +134,20 @@ func (t *Till) scanned(code string) error {
 // the store from the chooser, then lane, tag and number as printed.
 func (t *Till) referenceKey(k device.Key) error {
 	rk := &t.refund
+	if k != rk.tapKey {
+		rk.tapKey = "" // another key ends the tapping on a digit
+	}
+	if letter, ok := rk.tap(k, t.cfg.Now()); ok {
+		if len(rk.typed)+1 > 40 {
+			return errors.New("the reference is too long: press back or clear")
+		}
+		rk.typed += letter
+		t.showRefundScan()
+		return nil
+	}
 	switch c, char := k.Char(); {
+	case k == device.KeyABC:
+		rk.letters, rk.tapKey = !rk.letters, ""
 	case k == device.Key00 || char:
 		add := string(k)
 		if k != device.Key00 {
@@ -112,10 +162,10 @@ func (t *Till) referenceKey(k device.Key) error {
 	case k == device.KeyBack && rk.typed != "":
 		rk.typed = rk.typed[:len(rk.typed)-1]
 	case k == device.KeyClear && (rk.typed != "" || rk.store != 0):
-		rk.typed, rk.store = "", 0
+		rk.typed, rk.store, rk.letters = "", 0, false
 	case k == device.KeyPay && rk.typed != "":
 		code := t.prefixes()[rk.store] + "-" + rk.typed
-		rk.typed, rk.store = "", 0
+		rk.typed, rk.store, rk.letters = "", 0, false
 		return t.engine.LookUp(code)
 	case k == device.KeyPay:
 		return errors.New("key the receipt's reference first, or scan it")
