@@ -63,7 +63,7 @@ type Journal interface {
 	FinishRefundPrint(r store.Refund, done []uint64, slip store.PrintJob) (uint64, error)
 	SlipDone(id uint64) error
 	RefundsFor(ref string) ([]store.Refund, error)
-	PrintRetry(id uint64, attempts int, lastErr string) error
+	PrintRetry(id uint64, attempts int, lastErr string, mayHavePrinted bool) error
 	QueuePrint(job store.PrintJob) (uint64, error)
 }
 

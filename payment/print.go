@@ -2,6 +2,7 @@ package payment
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -83,7 +84,7 @@ func (e *Engine) printed(job store.PrintJob, err error) {
 		e.prn.lastErr = fmt.Sprintf("receipt %s not printed: %v", job.Reference, err)
 		e.prn.nextTry = e.cfg.Now().Add(5 * time.Second)
 		e.fail("%s", e.prn.lastErr)
-		if rerr := e.journal.PrintRetry(job.ID, job.Attempts, err.Error()); rerr != nil {
+		if rerr := e.journal.PrintRetry(job.ID, job.Attempts, err.Error(), !nothingPrinted(err)); rerr != nil {
 			e.fail("print queue: %v", rerr)
 		}
 		return
@@ -111,6 +112,15 @@ func (e *Engine) printed(job store.PrintJob, err error) {
 	e.prn.lastErr = ""
 	e.prn.queued--
 	e.kickPrinter()
+}
+
+// nothingPrinted reports whether a print error says no byte of the receipt
+// left for the printer (it was not ready, or not there), so the job may
+// still print as the original. Any other failure may have put some of it
+// on paper: the job then prints again as a copy.
+func nothingPrinted(err error) bool {
+	var np interface{ NothingPrinted() bool }
+	return errors.As(err, &np) && np.NothingPrinted()
 }
 
 // flushPrinted commits the printed marks once the till has had no sale for

@@ -297,7 +297,7 @@ func TestExactlyOneOriginalReceipt(t *testing.T) {
 		!bytes.Equal(jobs[0].Receipt, []byte{1, 2}) {
 		t.Fatalf("print queue %+v", jobs)
 	}
-	if err := db.PrintRetry(orig, 1, "paper out"); err != nil {
+	if err := db.PrintRetry(orig, 1, "paper out", false); err != nil {
 		t.Fatal(err)
 	}
 	if jobs, _ := db.PrintJobs(); jobs[0].Attempts != 1 || jobs[0].LastError != "paper out" {

@@ -266,15 +266,17 @@ func (db *DB) PrintStarted(id uint64) error {
 	return nil
 }
 
-// PrintRetry records a failed attempt to print job id; the job stays queued
-// and is no longer Sent (the printer refused it, so nothing was printed).
-func (db *DB) PrintRetry(id uint64, attempts int, lastErr string) error {
+// PrintRetry records a failed attempt to print job id; the job stays queued.
+// It stays Sent when some of it may have printed (a cable pulled mid-receipt,
+// a printer that stopped answering), so it prints again as a copy; it is no
+// longer Sent when the printer refused it before any byte left.
+func (db *DB) PrintRetry(id uint64, attempts int, lastErr string, mayHavePrinted bool) error {
 	err := db.update(func(tx *bolt.Tx) error {
 		job, err := getJob(tx, id)
 		if err != nil {
 			return err
 		}
-		job.Attempts, job.LastError, job.Sent = attempts, lastErr, false
+		job.Attempts, job.LastError, job.Sent = attempts, lastErr, job.Sent && mayHavePrinted
 		rec, err := encode("print job", job)
 		if err != nil {
 			return err

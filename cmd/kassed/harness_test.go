@@ -127,7 +127,7 @@ func newWorld(t testing.TB, o worldOpts) *world {
 			CallbackPrefix: "https://butikken.example/vipps", FallBack: "https://butikken.example"},
 		Store: config.Store{Prefix: o.prefix, Lane: o.lane, Name: "Butikken Oslo S",
 			Lines: []string{"Jernbanetorget 1, 0154 Oslo"}, TaxRate: 2500},
-		Printer: config.Printer{Port: w.printer.Path()},
+		Printer: config.Printer{Port: w.printer.Path(), ASB: true, PaperCheck: true},
 		Chain:   config.Chain{Stores: o.chain, MSN: o.chainMSN},
 	}, config.Secrets{ClientID: testClientID, ClientSecret: testSecret, SubscriptionKey: testSubKey})
 	if err != nil {

@@ -124,8 +124,26 @@ type Printer struct {
 	Port string `toml:"port,omitempty,omitzero"`
 	// Baud is the serial speed, a standard rate; default 19200.
 	Baud int `toml:"baud,omitempty,omitzero"`
+	// Parity is none (default), even or odd; 8 data bits, 1 stop bit.
+	Parity string `toml:"parity,omitempty,omitzero"`
+	// Flow is the flow control: none (default), rtscts or xonxoff.
+	Flow string `toml:"flow,omitempty,omitzero"`
 	// Columns is the characters per line, 24–64; default 42 (80 mm paper).
 	Columns int `toml:"columns,omitempty,omitzero"`
+	// Status is what the printer must answer before a receipt counts:
+	// "required" (default: a printer that does not answer gets nothing and
+	// the receipts wait), "optional" (an old printer that never answers is
+	// printed to blind) or "off".
+	Status string `toml:"status,omitempty,omitzero"`
+	// StatusTimeout bounds the wait for one status answer, 50ms–5s;
+	// default 500ms.
+	StatusTimeout Duration `toml:"status_timeout,omitempty,omitzero"`
+	// ASB asks the printer to report paper end, an open cover and errors
+	// by itself (Automatic Status Back); default true.
+	ASB bool `toml:"asb"`
+	// PaperCheck reads the roll sensor (paper near end); default true.
+	// Turn it off for a printer without one: paper end still stops it.
+	PaperCheck bool `toml:"paper_check"`
 }
 
 // Keys is the [keys] table: where the cashier's key presses come from.
@@ -161,8 +179,9 @@ func defaults() Config {
 			CountryCode:        "47",
 		},
 		Display: Display{Driver: "sim", Width: 240, Height: 320},
-		Printer: Printer{Baud: 19200, Columns: 42},
-		Keys:    Keys{Source: "socket"},
+		Printer: Printer{Baud: 19200, Parity: "none", Flow: "none", Columns: 42, Status: "required",
+			StatusTimeout: Duration{500 * time.Millisecond}, ASB: true, PaperCheck: true},
+		Keys: Keys{Source: "socket"},
 	}
 }
 
@@ -351,6 +370,24 @@ func (c Config) Validate() error {
 	}
 	if p.Columns < 24 || p.Columns > 64 {
 		bad("printer.columns %d is out of range: use 24 to 64, e.g. 42 for 80 mm paper or 32 for 58 mm", p.Columns)
+	}
+	switch p.Parity {
+	case "none", "even", "odd":
+	default:
+		bad("printer.parity %q is not known: use the printer's setting, none (most printers), even or odd", p.Parity)
+	}
+	switch p.Flow {
+	case "none", "rtscts", "xonxoff":
+	default:
+		bad("printer.flow %q is not known: use the printer's setting, none, rtscts (hardware) or xonxoff (software)", p.Flow)
+	}
+	switch p.Status {
+	case "required", "optional", "off":
+	default:
+		bad("printer.status %q is not known: use required (the printer must say it printed), optional (for an old printer that never answers) or off", p.Status)
+	}
+	if p.StatusTimeout.Duration < 50*time.Millisecond || p.StatusTimeout.Duration > 5*time.Second {
+		bad("printer.status_timeout %q is out of range: use 50ms to 5s, e.g. \"500ms\"", p.StatusTimeout)
 	}
 
 	if c.Keys.Source != "socket" {

@@ -101,6 +101,22 @@ func TestDefaultsAndRelativePaths(t *testing.T) {
 	}
 }
 
+// The printer keys an older kassed refused (paper_check) and the new ones
+// load as written.
+func TestPrinterKeys(t *testing.T) {
+	path := writeConfig(t, minimal+"[printer]\nport = \"/dev/ttyUSB0\"\nparity = \"even\"\nflow = \"rtscts\"\n"+
+		"status = \"optional\"\nstatus_timeout = \"200ms\"\nasb = false\npaper_check = false\n")
+	c, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := c.Printer
+	if p.Parity != "even" || p.Flow != "rtscts" || p.Status != "optional" || p.StatusTimeout.Duration != 200*time.Millisecond ||
+		p.ASB || p.PaperCheck || p.Baud != 19200 {
+		t.Errorf("printer = %+v", p)
+	}
+}
+
 func TestMissingMSN(t *testing.T) {
 	path := writeConfig(t, strings.Replace(minimal, `msn = "123456"`, "", 1))
 	_, err := Load(path)
@@ -134,6 +150,10 @@ func TestInvalidValuesNameTheKey(t *testing.T) {
 		{`name = "Butikken"`, "name = \"B\"\n[display]\nheight = 1025", "display.height"},
 		{`name = "Butikken"`, "name = \"B\"\n[printer]\nbaud = 19201", "printer.baud"},
 		{`name = "Butikken"`, "name = \"B\"\n[printer]\ncolumns = 23", "printer.columns"},
+		{`name = "Butikken"`, "name = \"B\"\n[printer]\nparity = \"mark\"", "printer.parity"},
+		{`name = "Butikken"`, "name = \"B\"\n[printer]\nflow = \"dtrdsr\"", "printer.flow"},
+		{`name = "Butikken"`, "name = \"B\"\n[printer]\nstatus = \"maybe\"", "printer.status"},
+		{`name = "Butikken"`, "name = \"B\"\n[printer]\nstatus_timeout = \"10s\"", "printer.status_timeout"},
 		{`name = "Butikken"`, "name = \"B\"\n[keys]\nsource = \"gpio\"", "keys.source"},
 	} {
 		path := writeConfig(t, strings.Replace(minimal, c.old, c.new, 1))
@@ -154,7 +174,8 @@ func TestValidateListsEveryProblem(t *testing.T) {
 	}
 	for _, key := range []string{"data_dir", "vipps.base_url", "vipps.msn", "vipps.currency", "vipps.secrets_file",
 		"vipps.payment_description", "vipps.poll_interval", "vipps.timeout", "store.prefix", "store.lane", "store.name",
-		"display.driver", "display.width", "display.height", "printer.baud", "printer.columns", "keys.source"} {
+		"display.driver", "display.width", "display.height", "printer.baud", "printer.columns", "printer.parity",
+		"printer.flow", "printer.status", "printer.status_timeout", "keys.source"} {
 		if !strings.Contains(err.Error(), "config: "+key) {
 			t.Errorf("Validate of an empty Config does not mention %s:\n%v", key, err)
 		}
