@@ -102,6 +102,12 @@ type Config struct {
 	Logf  func(format string, args ...any)
 	// Jitter returns a number in [0,1) to spread retries; nil: math/rand.
 	Jitter func() float64
+	// PrinterState reports the printer's condition for the cashier
+	// (printer.State*: "ok", "paper_low", "paper_out", "cover_open",
+	// "error", "offline") and what to do; nil: always "ok". The queue
+	// waits while the printer cannot print and starts by itself when it
+	// can again. Safe to call from the loop.
+	PrinterState func() (state, detail string)
 	// Crash is called at the points where a power cut hurts most
 	// ("sent:create" means the create is committed and about to leave,
 	// "answered:capture" that the answer arrived but is not yet stored,
@@ -133,7 +139,10 @@ type Status struct {
 	Outbox     int    // Vipps operations not yet confirmed
 	PrintQueue int    // receipts not yet printed
 	Printer    string // the last printer error
-	Refund     *Lookup
+	// PrinterState and PrinterDetail are the printer's condition (see
+	// Config.PrinterState).
+	PrinterState, PrinterDetail string
+	Refund                      *Lookup
 }
 
 // Engine drives payments. Create with New; its owner calls Start on its
@@ -189,6 +198,9 @@ func New(cfg Config, p Vipps, pr Printer, j Journal) *Engine {
 	if cfg.Crash == nil {
 		cfg.Crash = func(string) {}
 	}
+	if cfg.PrinterState == nil {
+		cfg.PrinterState = func() (string, string) { return "ok", "" }
+	}
 	return &Engine{cfg: cfg, pay: p, printer: pr, journal: j,
 		events: make(chan func(), 16), out: newOutbox(), prn: printQueue{mine: map[uint64]bool{}}}
 }
@@ -222,6 +234,7 @@ func (e *Engine) Start(ctx context.Context, report func(Outcome)) error {
 // second.
 func (e *Engine) Tick() {
 	e.drain()
+	e.watchPrinter()
 	if e.prn.queued > 0 {
 		e.kickPrinter()
 	}
@@ -237,6 +250,7 @@ const flushAfter = 10 * time.Second
 func (e *Engine) Status() Status {
 	st := Status{Phase: e.phase, Online: e.out.online, Outbox: len(e.out.ops),
 		PrintQueue: e.prn.queued, Printer: e.prn.lastErr}
+	st.PrinterState, st.PrinterDetail = e.cfg.PrinterState()
 	if e.cur != nil {
 		s := *e.cur
 		st.Sale = &s

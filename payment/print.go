@@ -19,18 +19,37 @@ type printQueue struct {
 	mine    map[uint64]bool // jobs this run marked Sent
 	// unflushed is when a printed mark was last left for the next commit.
 	unflushed time.Time
+	// stopped: the printer said it cannot print (paper out, cover open,
+	// offline); the queue waits for it rather than for nextTry.
+	stopped bool
+}
+
+// canPrint reports whether a printer in state prints: paper near end does.
+func canPrint(state string) bool { return state == "ok" || state == "paper_low" }
+
+// watchPrinter follows the printer's condition: while it cannot print the
+// queue waits, and the moment it can the queue goes on by itself.
+func (e *Engine) watchPrinter() {
+	state, _ := e.cfg.PrinterState()
+	stopped := !canPrint(state)
+	if e.prn.stopped && !stopped {
+		e.cfg.Logf("printer: %s again; printing the %d waiting receipts", state, e.prn.queued)
+		e.prn.nextTry = time.Time{}
+	}
+	e.prn.stopped = stopped
 }
 
 // idle reports whether a job queued now would print at once.
 func (q *printQueue) idle(now time.Time) bool {
-	return !q.busy && q.queued == 0 && !now.Before(q.nextTry)
+	return !q.busy && !q.stopped && q.queued == 0 && !now.Before(q.nextTry)
 }
 
 // kickPrinter prints the oldest queued receipt, one at a time. A receipt
 // leaves the queue only after the printer took all its bytes, so each sale
 // gets its original; a failed print stays queued and is tried again.
 func (e *Engine) kickPrinter() {
-	if e.prn.busy || e.cfg.Now().Before(e.prn.nextTry) {
+	e.watchPrinter()
+	if e.prn.busy || e.prn.stopped || e.cfg.Now().Before(e.prn.nextTry) {
 		return
 	}
 	jobs, err := e.journal.PrintJobs()

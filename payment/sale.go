@@ -448,6 +448,7 @@ func (e *Engine) captured(s *store.Sale) {
 	done := e.out.idsFor(s.Reference)
 	// With the printer idle the receipt goes out right after this commit,
 	// so it is marked Sent here and costs no commit of its own.
+	e.watchPrinter()
 	job := store.PrintJob{Reference: s.Reference, Receipt: body, Sent: e.prn.idle(now)}
 	var next []store.Op
 	if s.API == apiECom {

@@ -93,11 +93,23 @@ type Status struct {
 	LastError  string      `json:"lastError,omitempty"`
 	Store      string      `json:"store"`
 	Lane       string      `json:"lane"`
-	Online     bool        `json:"online"`            // the last call to Vipps got an answer
-	Outbox     int         `json:"outbox"`            // Vipps operations not yet confirmed
-	PrintQueue int         `json:"printQueue"`        // receipts not yet printed
-	Printer    string      `json:"printer,omitempty"` // the last printer error
+	Online     bool        `json:"online"`     // the last call to Vipps got an answer
+	Outbox     int         `json:"outbox"`     // Vipps operations not yet confirmed
+	PrintQueue int         `json:"printQueue"` // receipts not yet printed
+	Printer    PrinterInfo `json:"printer"`
 	Refund     *RefundInfo `json:"refund,omitempty"`
+}
+
+// PrinterInfo is the receipt printer as the cashier should know it.
+type PrinterInfo struct {
+	// State is "ok", "paper_low", "paper_out", "cover_open", "error" or
+	// "offline"; Detail says what is wrong and what to do.
+	State  string `json:"state"`
+	Detail string `json:"detail,omitempty"`
+	// Banner is the short line the till shows the cashier (never the
+	// shopper's screen) while the printer needs a hand; empty when fine.
+	Banner    string `json:"banner,omitempty"`
+	LastError string `json:"lastError,omitempty"` // the last receipt that failed, and why
 }
 
 // RefundInfo is the refund on the till, for kassectl status.
@@ -240,7 +252,9 @@ func (t *Till) publish() {
 	}
 	s := Status{State: t.state, Currency: t.cfg.Currency, Screen: string(t.shown),
 		LastError: t.lastErr, Store: t.cfg.Store, Lane: t.cfg.Lane,
-		Online: es.Online, Outbox: es.Outbox, PrintQueue: es.PrintQueue, Printer: es.Printer,
+		Online: es.Online, Outbox: es.Outbox, PrintQueue: es.PrintQueue,
+		Printer: PrinterInfo{State: es.PrinterState, Detail: es.PrinterDetail, LastError: es.Printer,
+			Banner: printerBanner(es.PrinterState, es.PrintQueue)},
 		Refund: t.refundInfo(es.Refund)}
 	if sale := es.Sale; sale != nil {
 		s.Reference, s.SaleState, s.VippsState = sale.Reference, sale.State, sale.VippsState

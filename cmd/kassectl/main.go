@@ -330,6 +330,9 @@ func printStatus(out io.Writer, st till.Status) {
 	if r := st.Refund; r != nil {
 		fmt.Fprintf(out, "refund: %s from store %s lane %s  refundable: %s  amount: %s\n", r.Reference, r.OriginStore, r.OriginLane, r.Refundable, r.Amount)
 	}
+	if st.Printer.Banner != "" {
+		fmt.Fprintf(out, "printer: %s (%s)\n", st.Printer.Banner, st.Printer.Detail)
+	}
 	if st.LastError != "" {
 		fmt.Fprintf(out, "error: %s\n", st.LastError)
 	}

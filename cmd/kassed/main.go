@@ -127,6 +127,7 @@ func openRegister(cfg config.Config, secrets config.Secrets, sim bool, logf func
 		KeepPhone:    cfg.Vipps.KeepPhoneNumbers,
 		PollInterval: cfg.Vipps.PollInterval.Duration,
 		Logf:         logf,
+		PrinterState: func() (string, string) { c := hw.printer.Condition(); return c.State, c.Detail },
 	}, client, hw.printer, db)
 	t := till.New(till.Config{Store: cfg.Store.Prefix, Lane: cfg.Store.Lane, StoreName: cfg.Store.Name,
 		Currency: cfg.Vipps.Currency, CountryCode: cfg.Vipps.CountryCode, PushOnly: cfg.Vipps.Flow == "push", Logf: logf},
