@@ -104,6 +104,7 @@ demo: build
 	  'prefix = "DEMO1"' \
 	  'lane = "1"' \
 	  'name = "Demobutikken"' \
+	  'org_number = "987 654 325"' \
 	  'lines = ["Storgata 1, 0155 Oslo"]' \
 	  'tax_rate = 2500' > $(DEMO)/kassed.toml
 	@chmod 644 $(DEMO)/kassed.toml

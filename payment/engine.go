@@ -48,7 +48,8 @@ type Printer interface {
 type Journal interface {
 	NewSale(prefix, lane string, fill func(ref string) (store.Sale, []store.Op)) (store.Sale, []uint64, error)
 	Finish(s store.Sale, done []uint64, next ...store.Op) ([]uint64, error)
-	FinishPrint(s store.Sale, done []uint64, job store.PrintJob, next ...store.Op) ([]uint64, uint64, error)
+	// FinishReceipt returns the job as stored, with its receipt number.
+	FinishReceipt(s store.Sale, done []uint64, job store.PrintJob, next ...store.Op) ([]uint64, store.PrintJob, error)
 	Retry(id uint64, attempts int, next time.Time, lastErr string) error
 	Pending() ([]store.Op, error)
 	Sale(ref string) (store.Sale, error)
@@ -64,6 +65,7 @@ type Journal interface {
 	SlipDone(id uint64) error
 	RefundsFor(ref string) ([]store.Refund, error)
 	PrintRetry(id uint64, attempts int, lastErr string, mayHavePrinted bool) error
+	PrintAsCopy(id uint64) error
 	QueuePrint(job store.PrintJob) (uint64, error)
 }
 
@@ -71,7 +73,8 @@ type Journal interface {
 type Config struct {
 	Store, Lane string // reference prefix and lane, from root-owned config
 	StoreName   string
-	StoreLines  []string
+	StoreLines  []string // address
+	OrgNumber   string   // the seller's organisation number, printed with MVA
 	Currency    string
 	Description string // paymentDescription shown in the app
 	TaxRate     int    // basis points, for the receipt's VAT line

@@ -92,7 +92,7 @@ func newRig(t *testing.T, spec *vippsspec.Validator, path string) *rig {
 // start runs a fresh engine on the rig's database, as kassed's start does.
 func (r *rig) start() {
 	r.t.Helper()
-	cfg := payment.Config{Store: "OSLO1", Lane: "2", StoreName: "Butikken", Currency: "NOK",
+	cfg := payment.Config{Store: "OSLO1", Lane: "2", StoreName: "Butikken", OrgNumber: "987654325", Currency: "NOK",
 		Description: "Kjøp i butikk", TaxRate: 2500, Flow: "qr", QRSize: 212, PollInterval: 10 * time.Millisecond,
 		Now: r.vt.Clock.Now, Logf: r.t.Logf, PrinterState: r.paper.condition}
 	var v payment.Vipps = r.vt.Client(r.t, "", nil)

@@ -66,8 +66,13 @@ func (e *Engine) kickPrinter() {
 	case job.Sent && !e.prn.mine[job.ID]:
 		// A crash came between sending this receipt and marking it
 		// printed: it may be in the shopper's hand already.
+		// It counts as the sale's one copy (kassasystemforskriften § 2-6).
+		if err := e.journal.PrintAsCopy(job.ID); err != nil {
+			e.fail("print queue: %v", err)
+			return
+		}
 		job.Copy = true
-		e.cfg.Logf("receipt %s may have printed before a restart: printing it as COPY", job.Reference)
+		e.cfg.Logf("receipt %s may have printed already (a restart or a failure mid-receipt): printing it as a copy", job.Reference)
 	case !job.Sent:
 		if err := e.journal.PrintStarted(job.ID); err != nil {
 			e.fail("print queue: %v", err)
@@ -85,7 +90,7 @@ func (e *Engine) printJob(job store.PrintJob) {
 		e.fail("print queue: receipt for %s is unreadable: %v", job.Reference, err)
 		return
 	}
-	r.Copy = job.Copy
+	r.Copy, r.Number = job.Copy, job.Number
 	e.prn.mine[job.ID] = true
 	e.prn.busy = true
 	e.cfg.Crash("print:sent") // marked Sent, no byte written yet

@@ -22,6 +22,8 @@ func sale() receipt.Receipt {
 	return receipt.Receipt{
 		StoreName:     "Kiosken på hjørnet",
 		StoreLines:    []string{"Storgata 1, 0155 Oslo"},
+		OrgNumber:     "987654325",
+		Number:        42,
 		Store:         "OSLO1",
 		Lane:          "2",
 		Reference:     "OSLO1-2-000042",

@@ -54,6 +54,12 @@ type Sale struct {
 	// Phone is the shopper's number of a push payment, kept only when the
 	// merchant turned on vipps.keep_phone_numbers.
 	Phone string `json:"phone,omitempty"`
+	// Receipt is the number of the sale's receipt (salgskvittering), from
+	// the register's own gap-free sequence; set when the original is
+	// queued, in the same commit.
+	Receipt uint64 `json:"receipt,omitempty"`
+	// Copied: its one copy (kopikvittering) was queued or printed.
+	Copied bool `json:"copied,omitempty"`
 }
 
 // PutSale inserts or updates the sale with s.Reference in one transaction.
@@ -129,6 +135,10 @@ func putSale(tx *bolt.Tx, s Sale, now time.Time) (Sale, error) {
 			s.Created = prev.Created
 		}
 		s.Printed = s.Printed || prev.Printed
+		// The receipt number and the copy mark, like Printed, never go
+		// back: a stale copy of the sale must not free either.
+		s.Receipt = max(s.Receipt, prev.Receipt)
+		s.Copied = s.Copied || prev.Copied
 		if !s.Created.Equal(prev.Created) {
 			if err := byTime.Delete(timeKey(prev.Created, key)); err != nil {
 				return Sale{}, err

@@ -125,7 +125,7 @@ func newWorld(t testing.TB, o worldOpts) *world {
 		Vipps: config.Vipps{BaseURL: base, MSN: o.msn, PaymentDescription: "Kjøp i butikk",
 			PollInterval: config.Duration{Duration: o.poll}, Flow: o.flow,
 			CallbackPrefix: "https://butikken.example/vipps", FallBack: "https://butikken.example"},
-		Store: config.Store{Prefix: o.prefix, Lane: o.lane, Name: "Butikken Oslo S",
+		Store: config.Store{Prefix: o.prefix, Lane: o.lane, Name: "Butikken Oslo S", OrgNumber: "987654325",
 			Lines: []string{"Jernbanetorget 1, 0154 Oslo"}, TaxRate: 2500},
 		Printer: config.Printer{Port: w.printer.Path(), ASB: true, PaperCheck: true},
 		Chain:   config.Chain{Stores: o.chain, MSN: o.chainMSN},

@@ -119,7 +119,8 @@ func openRegister(cfg config.Config, secrets config.Secrets, sim bool, logf func
 	}
 	eng := payment.New(payment.Config{
 		Store: cfg.Store.Prefix, Lane: cfg.Store.Lane, StoreName: cfg.Store.Name, StoreLines: cfg.Store.Lines,
-		Currency: cfg.Vipps.Currency, Description: cfg.Vipps.PaymentDescription, TaxRate: cfg.Store.TaxRate,
+		OrgNumber: cfg.Store.OrgNumber,
+		Currency:  cfg.Vipps.Currency, Description: cfg.Vipps.PaymentDescription, TaxRate: cfg.Store.TaxRate,
 		ChainStores: cfg.Chain.Stores, ChainMSN: cfg.Chain.MSN,
 		Flow: strings.Replace(cfg.Vipps.Flow, "ecom-image", "ecom", 1), QRSize: hw.panel.QRArea().Dx(),
 		ECommMSN: cfg.Vipps.MSN, ECommCallback: cfg.Vipps.CallbackPrefix, ECommFallBack: cfg.Vipps.FallBack,
@@ -202,7 +203,7 @@ func openHardware(cfg config.Config, sim bool, logf func(string, ...any)) (*hard
 	}
 
 	pc := printer.Config{
-		Receipt: receipt.Options{Columns: cfg.Printer.Columns},
+		Receipt: receipt.Options{Columns: cfg.Printer.Columns, Language: cfg.Printer.Language},
 		Status:  cfg.Printer.Status, ASB: cfg.Printer.ASB, PaperCheck: cfg.Printer.PaperCheck,
 		Timeout: cfg.Printer.StatusTimeout.Duration, Name: cfg.Printer.Port, Logf: logf,
 	}

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -19,6 +20,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"kasse/money"
+	"kasse/printer/receipt"
 	"kasse/store"
 	"kasse/vippsid"
 )
@@ -101,8 +103,11 @@ type Store struct {
 	Lane string `toml:"lane,omitempty,omitzero"`
 	// Name is printed at the top of every receipt.
 	Name string `toml:"name,omitempty,omitzero"`
-	// Lines are printed under the name (address, organisation number).
+	// Lines are printed under the name: the address.
 	Lines []string `toml:"lines,omitempty,omitzero"`
+	// OrgNumber is the seller's organisation number (9 digits, spaces
+	// allowed), printed on every receipt with "MVA" after it.
+	OrgNumber string `toml:"org_number,omitempty,omitzero"`
 	// TaxRate is the VAT included in keyed amounts, in basis points
 	// (2500 = 25 %), for the receipt's VAT line; 0 prints no VAT line.
 	TaxRate int `toml:"tax_rate,omitempty,omitzero"`
@@ -141,6 +146,8 @@ type Printer struct {
 	// ASB asks the printer to report paper end, an open cover and errors
 	// by itself (Automatic Status Back); default true.
 	ASB bool `toml:"asb"`
+	// Language of the receipts: nb (default), da, fi or en.
+	Language string `toml:"language,omitempty,omitzero"`
 	// PaperCheck reads the roll sensor (paper near end); default true.
 	// Turn it off for a printer without one: paper end still stops it.
 	PaperCheck bool `toml:"paper_check"`
@@ -179,7 +186,7 @@ func defaults() Config {
 			CountryCode:        "47",
 		},
 		Display: Display{Driver: "sim", Width: 240, Height: 320},
-		Printer: Printer{Baud: 19200, Parity: "none", Flow: "none", Columns: 42, Status: "required",
+		Printer: Printer{Baud: 19200, Parity: "none", Flow: "none", Columns: 42, Language: "nb", Status: "required",
 			StatusTimeout: Duration{500 * time.Millisecond}, ASB: true, PaperCheck: true},
 		Keys: Keys{Source: "socket"},
 	}
@@ -349,6 +356,11 @@ func (c Config) Validate() error {
 	if strings.TrimSpace(s.Name) == "" {
 		bad("store.name is missing: set it to the shop name printed on receipts")
 	}
+	if s.OrgNumber == "" {
+		bad("store.org_number is missing: set it to the seller's organisation number (9 digits, from Enhetsregisteret): every receipt must show it")
+	} else if err := receipt.CheckOrgNumber(s.OrgNumber); err != nil {
+		bad("store.%v", strings.TrimPrefix(err.Error(), "store."))
+	}
 	if s.TaxRate < 0 || s.TaxRate > 10000 {
 		bad("store.tax_rate %d is out of range: use basis points from 0 to 10000, e.g. 2500 for 25 %% VAT", s.TaxRate)
 	}
@@ -370,6 +382,9 @@ func (c Config) Validate() error {
 	}
 	if p.Columns < 24 || p.Columns > 64 {
 		bad("printer.columns %d is out of range: use 24 to 64, e.g. 42 for 80 mm paper or 32 for 58 mm", p.Columns)
+	}
+	if !slices.Contains(receipt.Languages, p.Language) {
+		bad("printer.language %q is not known: use nb (Norwegian, the default), da, fi or en", p.Language)
 	}
 	switch p.Parity {
 	case "none", "even", "odd":

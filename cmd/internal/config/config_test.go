@@ -21,6 +21,7 @@ secrets_file = "/etc/kasse/secrets.toml"
 [store]
 prefix = "OSLO1"
 lane = "2"
+org_number = "987654325"
 name = "Butikken"
 `
 
@@ -45,7 +46,7 @@ func TestExampleLoads(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.DataDir != "/var/lib/kasse" || c.Vipps.MSN != "123456" || c.Vipps.PaymentDescription != "Kjøp i butikk" ||
-		c.Store.Prefix != "OSLO1" || c.Store.TaxRate != 2500 || len(c.Store.Lines) != 2 ||
+		c.Store.Prefix != "OSLO1" || c.Store.TaxRate != 2500 || len(c.Store.Lines) != 1 || c.Store.OrgNumber != "987 654 325" ||
 		c.Vipps.PollInterval.Duration != time.Second || c.Vipps.Timeout.Duration != 10*time.Second {
 		t.Errorf("example.toml loaded as %+v", c)
 	}
@@ -145,6 +146,10 @@ func TestInvalidValuesNameTheKey(t *testing.T) {
 		{`lane = "2"`, `lane = "2-1"`, "store.lane"},
 		{`name = "Butikken"`, `name = " "`, "store.name"},
 		{`name = "Butikken"`, "name = \"B\"\ntax_rate = 10001", "store.tax_rate"},
+		{`org_number = "987654325"`, ``, "store.org_number is missing"},
+		{`org_number = "987654325"`, `org_number = "987654321"`, "store.org_number"},
+		{`org_number = "987654325"`, `org_number = "98765432"`, "store.org_number"},
+		{`name = "Butikken"`, "name = \"B\"\n[printer]\nlanguage = \"sv\"", "printer.language"},
 		{`name = "Butikken"`, "name = \"B\"\n[display]\ndriver = \"st7789\"", "display.driver"},
 		{`name = "Butikken"`, "name = \"B\"\n[display]\nwidth = 63", "display.width"},
 		{`name = "Butikken"`, "name = \"B\"\n[display]\nheight = 1025", "display.height"},
@@ -174,7 +179,7 @@ func TestValidateListsEveryProblem(t *testing.T) {
 	}
 	for _, key := range []string{"data_dir", "vipps.base_url", "vipps.msn", "vipps.currency", "vipps.secrets_file",
 		"vipps.payment_description", "vipps.poll_interval", "vipps.timeout", "store.prefix", "store.lane", "store.name",
-		"display.driver", "display.width", "display.height", "printer.baud", "printer.columns", "printer.parity",
+		"display.driver", "display.width", "display.height", "store.org_number", "printer.baud", "printer.columns", "printer.language", "printer.parity",
 		"printer.flow", "printer.status", "printer.status_timeout", "keys.source"} {
 		if !strings.Contains(err.Error(), "config: "+key) {
 			t.Errorf("Validate of an empty Config does not mention %s:\n%v", key, err)
@@ -185,8 +190,8 @@ func TestValidateListsEveryProblem(t *testing.T) {
 func TestMalformedTOMLShowsLine(t *testing.T) {
 	path := writeConfig(t, minimal+"[printer\nbaud = 9600\n")
 	_, err := Load(path)
-	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "line 12") {
-		t.Fatalf("malformed TOML: %v, want the file and line 12", err)
+	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "line 13") {
+		t.Fatalf("malformed TOML: %v, want the file and line 13", err)
 	}
 }
 

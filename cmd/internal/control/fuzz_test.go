@@ -62,7 +62,7 @@ func newTill(f *testing.F) (*till.Till, *displaytest.Framebuffer, *store.DB) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	eng := payment.New(payment.Config{Store: "OSLO1", Lane: "2", StoreName: "Butikken Oslo S", StoreLines: []string{"Jernbanetorget 1"},
+	eng := payment.New(payment.Config{Store: "OSLO1", Lane: "2", StoreName: "Butikken Oslo S", OrgNumber: "987654325", StoreLines: []string{"Jernbanetorget 1"},
 		Currency: "NOK", Description: "Kjøp i butikk", TaxRate: 2500, ChainStores: []string{"BERG1"}, Flow: "qr",
 		QRSize: panel.QRArea().Dx(), PollInterval: time.Second},
 		client, printer.New(printer.File(filepath.Join(f.TempDir(), "receipt.escpos")),
