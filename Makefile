@@ -8,7 +8,7 @@ PKGS    := ./...
 DEMO    ?= $(CURDIR)/demo
 SIMADDR ?= 127.0.0.1:8089
 
-.PHONY: all build test bench demo cross vet fmt-check clean soak soak-short test-arm fuzz
+.PHONY: all build test bench demo cross vet fmt-check clean soak soak-short test-arm fuzz golden
 
 all: build
 
@@ -19,6 +19,13 @@ build:
 # printer is a real pty, the database a real file, Vipps the simulator.
 test:
 	$(GO) test -race -count=1 -timeout 15m $(PKGS)
+
+# Rewrites the golden text renderings of every receipt kind (sale, copy,
+# refund slip) for 32, 42 and 48 columns in Norwegian and English, in
+# printer/receipt/testdata/golden. Review the diff before committing.
+golden:
+	$(GO) test ./printer/receipt/ -run '^TestGolden$$' -count=1 -update
+	@git status --short printer/receipt/testdata/golden
 
 vet:
 	$(GO) vet $(PKGS)
@@ -59,6 +66,7 @@ FUZZ_TARGETS := \
 	./payment:FuzzQuoteScan \
 	./printer/escpos:FuzzDecode \
 	./printer/escpos:FuzzBuilder \
+	./printer/receipt:FuzzEncode \
 	./store:FuzzReadArchive \
 	./store:FuzzRecord \
 	./store:FuzzReference \

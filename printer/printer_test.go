@@ -374,3 +374,58 @@ func TestFileAppends(t *testing.T) {
 		t.Errorf("a file under a file = %v", err)
 	}
 }
+
+// Every receipt kind through the pty, in Norwegian on 58 mm paper: the
+// emulator decodes PC865 back to the Nordic letters, and the barcode or QR
+// to the reference.
+func TestEveryKindThroughTheEmulator(t *testing.T) {
+	fake, p, _ := openPTY(t, printer.Config{Receipt: receipt.Options{Columns: 32}, ASB: true})
+	s := sale()
+	s.Lines = []receipt.Line{{Text: "Blåbærsyltetøy «øko»", Quantity: 1, Amount: 12500, TaxRate: 1500}}
+	cp := s
+	cp.Copy = true
+	rf := s
+	rf.Refund, rf.Number, rf.OriginStore = true, 3, "BERG1"
+	for _, r := range []receipt.Receipt{s, cp, rf} {
+		if err := p.Print(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	doc := waitCuts(t, fake, 3)
+	parts := make([][]escpos.Line, 3)
+	start := 0
+	for i, cut := range doc.Cuts {
+		parts[i], start = doc.Lines[start:cut], cut
+	}
+	has := func(lines []escpos.Line, s string) bool {
+		for _, l := range lines {
+			if strings.Contains(l.Text, s) {
+				return true
+			}
+		}
+		return false
+	}
+	for i, want := range [][]string{
+		{"SALGSKVITTERING", "Kvitteringsnr.", "42", "Blåbærsyltetøy \"øko\"", "987 654 325 MVA", "MVA 15 % av"},
+		{"KOPI", "SALGSKVITTERING", "42"},
+		{"RETURKVITTERING", "Gjelder salg", "Salgsbutikk", "BERG1", "-125,00 kr"},
+	} {
+		for _, w := range want {
+			if !has(parts[i], w) {
+				t.Errorf("receipt %d lacks %q", i+1, w)
+			}
+		}
+	}
+	if has(parts[0], "KOPI") || has(parts[2], "KOPI") {
+		t.Error("an original says KOPI")
+	}
+	codes := len(doc.Barcodes) + len(doc.QRCodes)
+	if codes != 3 {
+		t.Errorf("%d codes, want 3", codes)
+	}
+	for _, b := range doc.Barcodes {
+		if b.Data != s.Reference {
+			t.Errorf("barcode %q", b.Data)
+		}
+	}
+}
