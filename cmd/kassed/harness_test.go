@@ -64,8 +64,9 @@ type worldOpts struct {
 	msn          string // vipps.msn, default testMSN
 	chainMSN     map[string]string
 	logs         *logLines
-	dir          string        // holds kassed.toml, secrets.toml and data; default t.TempDir()
-	rtt          time.Duration // round-trip latency between kassed and Vipps
+	dir          string                   // holds kassed.toml, secrets.toml and data; default t.TempDir()
+	rtt          time.Duration            // round-trip latency between kassed and Vipps
+	via          func(base string) string // a proxy between kassed and Vipps, when set
 }
 
 // logLines keeps kassed's log lines for tests that check what is logged.
@@ -120,6 +121,9 @@ func newWorld(t testing.TB, o worldOpts) *world {
 	base := w.srv.URL
 	if o.rtt > 0 {
 		base = vippstest.Latency(t, base, o.rtt)
+	}
+	if o.via != nil {
+		base = o.via(base)
 	}
 	cfgFile, err := config.WriteFiles(dir, config.Config{DataDir: "data",
 		Vipps: config.Vipps{BaseURL: base, MSN: o.msn, PaymentDescription: "Kjøp i butikk",

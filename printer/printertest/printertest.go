@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/creack/pty"
 	"golang.org/x/sys/unix"
@@ -44,6 +45,13 @@ type PTY struct {
 	readErr error
 	// Counters for tests.
 	asbSent, answers int
+	// arrivals: when each read chunk arrived, by its first offset in buf.
+	arrivals []arrival
+}
+
+type arrival struct {
+	off int
+	at  time.Time
 }
 
 // NewPTY opens a pty pair, sets the slave to raw mode and starts the
@@ -270,10 +278,28 @@ func (p *PTY) ASBSent() int {
 	return p.asbSent
 }
 
+// ArrivedAt is when the byte at offset off of Bytes() reached the printer
+// (its read chunk's arrival; zero if not yet). For latency figures.
+func (p *PTY) ArrivedAt(off int) time.Time {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var at time.Time
+	for _, a := range p.arrivals {
+		if a.off > off {
+			break
+		}
+		at = a.at
+	}
+	if off >= len(p.buf) {
+		return time.Time{}
+	}
+	return at
+}
+
 // Reset forgets what was received.
 func (p *PTY) Reset() {
 	p.mu.Lock()
-	p.buf, p.scanned, p.printed = nil, 0, 0
+	p.buf, p.scanned, p.printed, p.arrivals = nil, 0, 0, nil
 	p.mu.Unlock()
 }
 
@@ -330,7 +356,11 @@ func (p *PTY) read(master *os.File, done chan struct{}) {
 	chunk := make([]byte, 4096)
 	for {
 		n, err := master.Read(chunk)
+		now := time.Now()
 		p.mu.Lock()
+		if n > 0 {
+			p.arrivals = append(p.arrivals, arrival{len(p.buf), now})
+		}
 		p.buf = append(p.buf, chunk[:n]...)
 		out := p.realTimeLocked()
 		out = append(out, p.processLocked()...)

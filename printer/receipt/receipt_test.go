@@ -228,3 +228,19 @@ func TestRate(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkTypicalReceipt encodes the receipt a sale prints (one line, one
+// VAT rate, 42 columns, Norwegian) and reports its size: receipt_bytes.
+func BenchmarkTypicalReceipt(b *testing.B) {
+	r := kinds()["sale"]
+	r.Footer = nil
+	var n int
+	for b.Loop() {
+		out, err := Encode(r, Options{Columns: 42})
+		if err != nil {
+			b.Fatal(err)
+		}
+		n = len(out)
+	}
+	b.ReportMetric(float64(n), "receipt_bytes/B")
+}
