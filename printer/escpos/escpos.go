@@ -170,7 +170,7 @@ func (b *Builder) Cut() { b.buf.Write([]byte{GS, 'V', 66, 0}) }
 
 // EncodeText returns s in PC865 and never drops a character: each one
 // becomes its PC865 byte, or a close stand-in (typographic dashes and
-// quotes, » and « to ", '€' to "EUR" so an amount in euro stays readable, a
+// quotes, » to ", '€' to "EUR" so an amount in euro stays readable, a
 // letter with an accent PC865 lacks to the bare letter: "ő" to "o"), or
 // else a visible '?'. Control characters become '?' too: text must never
 // turn into a command.
@@ -185,12 +185,12 @@ func EncodeText(s string) []byte {
 			r = '-'
 		case '‘', '’', '‚', '′':
 			r = '\''
-		case '“', '”', '„', '»', '«', '″':
+		case '“', '”', '„', '»', '″': // PC865 has « but not »
 			r = '"'
 		case '…':
 			out = append(out, "..."...)
 			continue
-		case '\u00a0', '\u2007', '\u202f': // no-break spaces
+		case '\u2007', '\u202f': // no-break spaces PC865 lacks (it has U+00A0)
 			r = ' '
 		}
 		if r < 0x20 || r == 0x7F || r >= 0x80 && r < 0xA0 {

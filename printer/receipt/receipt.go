@@ -180,6 +180,7 @@ func Encode(r Receipt, o Options) ([]byte, error) {
 	if err := r.Validate(); err != nil {
 		return nil, err
 	}
+	r = r.quoted()
 	l := &layout{cols: cols}
 	b := &l.b
 	b.Init()
@@ -452,4 +453,28 @@ func splitWidth(s string, width int) (string, string) {
 		cut = soft
 	}
 	return s[:cut], s[cut:]
+}
+
+// quotes: PC865 has « but not », so a pair of them prints as a pair of ".
+var quotes = strings.NewReplacer("«", "\"", "»", "\"")
+
+// quoted is r with its free texts' guillemets made printable as a pair.
+func (r Receipt) quoted() Receipt {
+	r.StoreName = quotes.Replace(r.StoreName)
+	r.StoreLines = replaceAll(r.StoreLines)
+	r.Footer = replaceAll(r.Footer)
+	lines := slices.Clone(r.Lines)
+	for i := range lines {
+		lines[i].Text = quotes.Replace(lines[i].Text)
+	}
+	r.Lines = lines
+	return r
+}
+
+func replaceAll(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = quotes.Replace(s)
+	}
+	return out
 }
