@@ -21,6 +21,13 @@ build:
 test:
 	$(GO) test -race -count=1 -timeout 15m $(PKGS)
 
+# Rewrites the golden text renderings of every receipt kind (sale, copy,
+# refund slip) for 32, 42 and 48 columns in Norwegian and English, in
+# printer/receipt/testdata/golden. Review the diff before committing.
+golden:
+	$(GO) test ./printer/receipt/ -run '^TestGolden$$' -count=1 -update
+	@git status --short printer/receipt/testdata/golden
+
 vet:
 	$(GO) vet $(PKGS)
 
@@ -67,6 +74,7 @@ FUZZ_TARGETS := \
 	./payment:FuzzQuoteScan \
 	./printer/escpos:FuzzDecode \
 	./printer/escpos:FuzzBuilder \
+	./printer/receipt:FuzzEncode \
 	./store:FuzzReadArchive \
 	./store:FuzzRecord \
 	./store:FuzzReference \
@@ -154,6 +162,7 @@ demo: build
 	  'prefix = "DEMO1"' \
 	  'lane = "1"' \
 	  'name = "Demobutikken"' \
+	  'org_number = "987 654 325"' \
 	  'lines = ["Storgata 1, 0155 Oslo"]' \
 	  'tax_rate = 2500' > $(DEMO)/kassed.toml
 	@chmod 644 $(DEMO)/kassed.toml

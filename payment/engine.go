@@ -48,7 +48,8 @@ type Printer interface {
 type Journal interface {
 	NewSale(prefix, lane string, fill func(ref string) (store.Sale, []store.Op)) (store.Sale, []uint64, error)
 	Finish(s store.Sale, done []uint64, next ...store.Op) ([]uint64, error)
-	FinishPrint(s store.Sale, done []uint64, job store.PrintJob, next ...store.Op) ([]uint64, uint64, error)
+	// FinishReceipt returns the job as stored, with its receipt number.
+	FinishReceipt(s store.Sale, done []uint64, job store.PrintJob, next ...store.Op) ([]uint64, store.PrintJob, error)
 	Retry(id uint64, attempts int, next time.Time, lastErr string) error
 	Pending() ([]store.Op, error)
 	Sale(ref string) (store.Sale, error)
@@ -63,7 +64,8 @@ type Journal interface {
 	FinishRefundPrint(r store.Refund, done []uint64, slip store.PrintJob) (uint64, error)
 	SlipDone(id uint64) error
 	RefundsFor(ref string) ([]store.Refund, error)
-	PrintRetry(id uint64, attempts int, lastErr string) error
+	PrintRetry(id uint64, attempts int, lastErr string, mayHavePrinted bool) error
+	PrintAsCopy(id uint64) error
 	QueuePrint(job store.PrintJob) (uint64, error)
 }
 
@@ -71,7 +73,8 @@ type Journal interface {
 type Config struct {
 	Store, Lane string // reference prefix and lane, from root-owned config
 	StoreName   string
-	StoreLines  []string
+	StoreLines  []string // address
+	OrgNumber   string   // the seller's organisation number, printed with MVA
 	Currency    string
 	Description string // paymentDescription shown in the app
 	TaxRate     int    // basis points, for the receipt's VAT line
@@ -105,6 +108,12 @@ type Config struct {
 	Logf  func(format string, args ...any)
 	// Jitter returns a number in [0,1) to spread retries; nil: math/rand.
 	Jitter func() float64
+	// PrinterState reports the printer's condition for the cashier
+	// (printer.State*: "ok", "paper_low", "paper_out", "cover_open",
+	// "error", "offline") and what to do; nil: always "ok". The queue
+	// waits while the printer cannot print and starts by itself when it
+	// can again. Safe to call from the loop.
+	PrinterState func() (state, detail string)
 	// Crash is called at the points where a power cut hurts most
 	// ("sent:create" means the create is committed and about to leave,
 	// "answered:capture" that the answer arrived but is not yet stored,
@@ -136,7 +145,10 @@ type Status struct {
 	Outbox     int    // Vipps operations not yet confirmed
 	PrintQueue int    // receipts not yet printed
 	Printer    string // the last printer error
-	Refund     *Lookup
+	// PrinterState and PrinterDetail are the printer's condition (see
+	// Config.PrinterState).
+	PrinterState, PrinterDetail string
+	Refund                      *Lookup
 }
 
 // Engine drives payments. Create with New; its owner calls Start on its
@@ -193,6 +205,9 @@ func New(cfg Config, p Vipps, pr Printer, j Journal) *Engine {
 	if cfg.Crash == nil {
 		cfg.Crash = func(string) {}
 	}
+	if cfg.PrinterState == nil {
+		cfg.PrinterState = func() (string, string) { return "ok", "" }
+	}
 	return &Engine{cfg: cfg, pay: p, printer: pr, journal: j,
 		events: make(chan func(), 16), out: newOutbox(), prn: printQueue{mine: map[uint64]bool{}}}
 }
@@ -230,6 +245,7 @@ func (e *Engine) Start(ctx context.Context, report func(Outcome)) error {
 // second.
 func (e *Engine) Tick() {
 	e.drain()
+	e.watchPrinter()
 	if e.prn.queued > 0 {
 		e.kickPrinter()
 	}
@@ -245,6 +261,7 @@ const flushAfter = 10 * time.Second
 func (e *Engine) Status() Status {
 	st := Status{Phase: e.phase, Online: e.out.online, Outbox: len(e.out.ops),
 		PrintQueue: e.prn.queued, Printer: e.prn.lastErr}
+	st.PrinterState, st.PrinterDetail = e.cfg.PrinterState()
 	if e.cur != nil {
 		s := *e.cur
 		st.Sale = &s

@@ -16,17 +16,40 @@ import (
 	"kasse/store"
 )
 
-// paper is a printer that keeps what it printed.
+// paper is a printer that keeps what it printed; fail are the errors of
+// its next attempts, and state its condition.
 type paper struct {
 	mu       sync.Mutex
 	receipts []receipt.Receipt
+	fail     []error
+	state    string
 }
 
 func (p *paper) Print(r receipt.Receipt) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if len(p.fail) > 0 {
+		err := p.fail[0]
+		p.fail = p.fail[1:]
+		return err
+	}
 	p.receipts = append(p.receipts, r)
 	return nil
+}
+
+func (p *paper) setState(s string) {
+	p.mu.Lock()
+	p.state = s
+	p.mu.Unlock()
+}
+
+func (p *paper) condition() (string, string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.state == "" {
+		return "ok", ""
+	}
+	return p.state, "the printer says " + p.state
 }
 
 func (p *paper) printed() []receipt.Receipt {
@@ -69,9 +92,9 @@ func newRig(t *testing.T, spec *vippsspec.Validator, path string) *rig {
 // start runs a fresh engine on the rig's database, as kassed's start does.
 func (r *rig) start() {
 	r.t.Helper()
-	cfg := payment.Config{Store: "OSLO1", Lane: "2", StoreName: "Butikken", Currency: "NOK",
+	cfg := payment.Config{Store: "OSLO1", Lane: "2", StoreName: "Butikken", OrgNumber: "987654325", Currency: "NOK",
 		Description: "Kjøp i butikk", TaxRate: 2500, Flow: "qr", QRSize: 212, PollInterval: 10 * time.Millisecond,
-		Now: r.vt.Clock.Now, Logf: r.t.Logf}
+		Now: r.vt.Clock.Now, Logf: r.t.Logf, PrinterState: r.paper.condition}
 	var v payment.Vipps = r.vt.Client(r.t, "", nil)
 	if r.tweak != nil {
 		r.tweak(&cfg)

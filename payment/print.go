@@ -2,6 +2,7 @@ package payment
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -18,18 +19,37 @@ type printQueue struct {
 	mine    map[uint64]bool // jobs this run marked Sent
 	// unflushed is when a printed mark was last left for the next commit.
 	unflushed time.Time
+	// stopped: the printer said it cannot print (paper out, cover open,
+	// offline); the queue waits for it rather than for nextTry.
+	stopped bool
+}
+
+// canPrint reports whether a printer in state prints: paper near end does.
+func canPrint(state string) bool { return state == "ok" || state == "paper_low" }
+
+// watchPrinter follows the printer's condition: while it cannot print the
+// queue waits, and the moment it can the queue goes on by itself.
+func (e *Engine) watchPrinter() {
+	state, _ := e.cfg.PrinterState()
+	stopped := !canPrint(state)
+	if e.prn.stopped && !stopped {
+		e.cfg.Logf("printer: %s again; printing the %d waiting receipts", state, e.prn.queued)
+		e.prn.nextTry = time.Time{}
+	}
+	e.prn.stopped = stopped
 }
 
 // idle reports whether a job queued now would print at once.
 func (q *printQueue) idle(now time.Time) bool {
-	return !q.busy && q.queued == 0 && !now.Before(q.nextTry)
+	return !q.busy && !q.stopped && q.queued == 0 && !now.Before(q.nextTry)
 }
 
 // kickPrinter prints the oldest queued receipt, one at a time. A receipt
 // leaves the queue only after the printer took all its bytes, so each sale
 // gets its original; a failed print stays queued and is tried again.
 func (e *Engine) kickPrinter() {
-	if e.prn.busy || e.cfg.Now().Before(e.prn.nextTry) {
+	e.watchPrinter()
+	if e.prn.busy || e.prn.stopped || e.cfg.Now().Before(e.prn.nextTry) {
 		return
 	}
 	jobs, err := e.journal.PrintJobs()
@@ -46,8 +66,13 @@ func (e *Engine) kickPrinter() {
 	case job.Sent && !e.prn.mine[job.ID]:
 		// A crash came between sending this receipt and marking it
 		// printed: it may be in the shopper's hand already.
+		// It counts as the sale's one copy (kassasystemforskriften § 2-6).
+		if err := e.journal.PrintAsCopy(job.ID); err != nil {
+			e.fail("print queue: %v", err)
+			return
+		}
 		job.Copy = true
-		e.cfg.Logf("receipt %s may have printed before a restart: printing it as COPY", job.Reference)
+		e.cfg.Logf("receipt %s may have printed already (a restart or a failure mid-receipt): printing it as a copy", job.Reference)
 	case !job.Sent:
 		if err := e.journal.PrintStarted(job.ID); err != nil {
 			e.fail("print queue: %v", err)
@@ -65,7 +90,7 @@ func (e *Engine) printJob(job store.PrintJob) {
 		e.fail("print queue: receipt for %s is unreadable: %v", job.Reference, err)
 		return
 	}
-	r.Copy = job.Copy
+	r.Copy, r.Number = job.Copy, job.Number
 	e.prn.mine[job.ID] = true
 	e.prn.busy = true
 	e.cfg.Crash("print:sent") // marked Sent, no byte written yet
@@ -83,7 +108,7 @@ func (e *Engine) printed(job store.PrintJob, err error) {
 		e.prn.lastErr = fmt.Sprintf("receipt %s not printed: %v", job.Reference, err)
 		e.prn.nextTry = e.cfg.Now().Add(5 * time.Second)
 		e.fail("%s", e.prn.lastErr)
-		if rerr := e.journal.PrintRetry(job.ID, job.Attempts, err.Error()); rerr != nil {
+		if rerr := e.journal.PrintRetry(job.ID, job.Attempts, err.Error(), !nothingPrinted(err)); rerr != nil {
 			e.fail("print queue: %v", rerr)
 		}
 		return
@@ -111,6 +136,15 @@ func (e *Engine) printed(job store.PrintJob, err error) {
 	e.prn.lastErr = ""
 	e.prn.queued--
 	e.kickPrinter()
+}
+
+// nothingPrinted reports whether a print error says no byte of the receipt
+// left for the printer (it was not ready, or not there), so the job may
+// still print as the original. Any other failure may have put some of it
+// on paper: the job then prints again as a copy.
+func nothingPrinted(err error) bool {
+	var np interface{ NothingPrinted() bool }
+	return errors.As(err, &np) && np.NothingPrinted()
 }
 
 // flushPrinted commits the printed marks once the till has had no sale for

@@ -291,10 +291,10 @@ func (e *Engine) finishRefund(op store.Op, err error) {
 // slip is the refund slip for r, printed through the durable print queue.
 func (e *Engine) slip(r store.Refund) receipt.Receipt {
 	return receipt.Receipt{
-		StoreName: e.cfg.StoreName, StoreLines: e.cfg.StoreLines, Store: e.cfg.Store, Lane: e.cfg.Lane,
-		Reference: r.Reference, Time: e.cfg.Now(), Currency: r.Amount.Currency,
-		Lines: []receipt.Line{{Text: fmt.Sprintf("Refund, sale of store %s", r.OriginStore), Quantity: 1,
-			Amount: r.Amount.Value, TaxRate: e.cfg.TaxRate}},
+		StoreName: e.cfg.StoreName, StoreLines: e.cfg.StoreLines, OrgNumber: e.cfg.OrgNumber,
+		Store: e.cfg.Store, Lane: e.cfg.Lane, Reference: r.Reference, OriginStore: r.OriginStore,
+		Time: e.cfg.Now(), Currency: r.Amount.Currency,
+		Lines: []receipt.Line{{Text: e.cfg.Description, Quantity: 1, Amount: r.Amount.Value, TaxRate: e.cfg.TaxRate}},
 		Total: r.Amount.Value, PaymentMethod: "Vipps MobilePay", Refund: true,
 	}
 }

@@ -448,6 +448,7 @@ func (e *Engine) captured(s *store.Sale) {
 	done := e.out.idsFor(s.Reference)
 	// With the printer idle the receipt goes out right after this commit,
 	// so it is marked Sent here and costs no commit of its own.
+	e.watchPrinter()
 	job := store.PrintJob{Reference: s.Reference, Receipt: body, Sent: e.prn.idle(now)}
 	var next []store.Op
 	if s.API == apiECom {
@@ -458,16 +459,16 @@ func (e *Engine) captured(s *store.Sale) {
 			next = append(next, op)
 		}
 	}
-	ids, jobID, err := e.journal.FinishPrint(*s, done, job, next...)
+	ids, job, err := e.journal.FinishReceipt(*s, done, job, next...)
 	if err != nil {
 		e.storeFailed(err)
 		return
 	}
+	s.Receipt = job.Number
 	e.out.remove(done...)
 	e.out.add(e.withIDs(ids, s.Reference)...)
 	e.prn.queued++
 	if job.Sent {
-		job.ID = jobID
 		e.printJob(job)
 	}
 	e.cfg.Logf("sale %s: captured %s", s.Reference, s.Amount)
@@ -475,9 +476,11 @@ func (e *Engine) captured(s *store.Sale) {
 
 func (e *Engine) receipt(s *store.Sale, at time.Time) receipt.Receipt {
 	return receipt.Receipt{
-		StoreName: e.cfg.StoreName, StoreLines: e.cfg.StoreLines, Store: s.Store, Lane: s.Lane,
-		Reference: s.Reference, Time: at, Currency: s.Amount.Currency,
-		Lines:         []receipt.Line{{Text: "Sale", Quantity: 1, Amount: s.Amount.Value, TaxRate: e.cfg.TaxRate}},
+		StoreName: e.cfg.StoreName, StoreLines: e.cfg.StoreLines, OrgNumber: e.cfg.OrgNumber,
+		Store: s.Store, Lane: s.Lane, Reference: s.Reference, Time: at, Currency: s.Amount.Currency,
+		// What was sold: the description the sale was keyed under (the
+		// till keys amounts, not articles), as in the app.
+		Lines:         []receipt.Line{{Text: e.cfg.Description, Quantity: 1, Amount: s.Amount.Value, TaxRate: e.cfg.TaxRate}},
 		Total:         s.Amount.Value,
 		PaymentMethod: "Vipps MobilePay",
 		Cashier:       s.Cashier,

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+
+	"kasse/money"
 	"testing"
 	"time"
 )
@@ -297,7 +299,7 @@ func TestExactlyOneOriginalReceipt(t *testing.T) {
 		!bytes.Equal(jobs[0].Receipt, []byte{1, 2}) {
 		t.Fatalf("print queue %+v", jobs)
 	}
-	if err := db.PrintRetry(orig, 1, "paper out"); err != nil {
+	if err := db.PrintRetry(orig, 1, "paper out", false); err != nil {
 		t.Fatal(err)
 	}
 	if jobs, _ := db.PrintJobs(); jobs[0].Attempts != 1 || jobs[0].LastError != "paper out" {
@@ -319,8 +321,16 @@ func TestExactlyOneOriginalReceipt(t *testing.T) {
 	if _, err := db.QueuePrint(PrintJob{Reference: s.Reference}); !errors.Is(err, ErrAlreadyPrinted) {
 		t.Errorf("original after printing: %v, want ErrAlreadyPrinted", err)
 	}
-	if _, err := db.QueuePrint(PrintJob{Reference: s.Reference, Copy: true}); err != nil {
-		t.Errorf("second copy: %v", err)
+	// kassasystemforskriften § 2-6 (4): one copy per sale, with the
+	// original's number.
+	if _, err := db.QueuePrint(PrintJob{Reference: s.Reference, Copy: true}); !errors.Is(err, ErrCopyPrinted) {
+		t.Errorf("second copy: %v, want ErrCopyPrinted", err)
+	}
+	if jobs, _ := db.PrintJobs(); len(jobs) != 1 || jobs[0].Number != 1 || !jobs[0].Copy {
+		t.Errorf("the copy: %+v, want receipt number 1", jobs)
+	}
+	if got, _ := db.Sale(s.Reference); got.Receipt != 1 || !got.Copied {
+		t.Errorf("sale %+v, want receipt 1 and copied", got)
 	}
 	if _, err := db.QueuePrint(PrintJob{Reference: "OSLO1-2-abcd-77"}); !errors.Is(err, ErrNotFound) {
 		t.Errorf("receipt for a missing sale: %v, want ErrNotFound", err)
@@ -353,5 +363,55 @@ func TestSettings(t *testing.T) {
 	}
 	if v, ok, _ := db.Setting("empty"); v != "" || !ok {
 		t.Errorf("empty setting = %q, %v; want stored", v, ok)
+	}
+}
+
+// Receipt numbers: each register numbers its sales' receipts and its refund
+// slips in two gap-free sequences, assigned in the commit that queues the
+// receipt; a copy keeps its original's number; a repeated refund commit
+// keeps its slip's.
+func TestReceiptNumbers(t *testing.T) {
+	db := openT(t, filepath.Join(t.TempDir(), "kasse.db"), Options{})
+	var refs []string
+	for i := range 3 {
+		s, id := newSale(t, db)
+		s.State = StateCaptured
+		_, job, err := db.FinishPrint(s, []uint64{id}, PrintJob{Receipt: []byte{1}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := db.Sale(s.Reference)
+		jobs, _ := db.PrintJobs()
+		if got.Receipt != uint64(i+1) || jobs[len(jobs)-1].ID != job || jobs[len(jobs)-1].Number != uint64(i+1) {
+			t.Fatalf("sale %d: receipt %d, job %+v", i+1, got.Receipt, jobs[len(jobs)-1])
+		}
+		refs = append(refs, s.Reference)
+	}
+	for i, id := range []string{"rf-a", "rf-b", "rf-a"} {
+		r := Refund{ID: id, Reference: refs[0], Store: "OSLO1", Lane: "2", Amount: money.Amount{Value: 100, Currency: "NOK"}, State: RefundDone}
+		if _, err := db.FinishRefundPrint(r, nil, PrintJob{Receipt: []byte{2}}); err != nil {
+			t.Fatal(err)
+		}
+		want := []uint64{1, 2, 1}[i]
+		got, _ := db.RefundsFor(refs[0])
+		for _, g := range got {
+			if g.ID == id && g.Receipt != want {
+				t.Errorf("refund %s: receipt number %d, want %d", id, g.Receipt, want)
+			}
+		}
+	}
+	sale, refund, err := db.ReceiptNumbers("OSLO1", "2")
+	if err != nil || sale != 3 || refund != 2 {
+		t.Fatalf("ReceiptNumbers = %d, %d, %v; want 3 sales, 2 refunds", sale, refund, err)
+	}
+	cp, err := db.QueuePrint(PrintJob{Reference: refs[1], Copy: true, Receipt: []byte{3}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs, _ := db.PrintJobs()
+	for _, j := range jobs {
+		if j.ID == cp && j.Number != 2 {
+			t.Errorf("the copy of receipt 2 has number %d", j.Number)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"time"
@@ -11,6 +12,10 @@ import (
 // ErrAlreadyPrinted is wrapped when an original receipt is queued for a sale
 // that already has one, queued or printed. Queue a copy instead.
 var ErrAlreadyPrinted = errors.New("the original receipt is already printed or queued")
+
+// ErrCopyPrinted is wrapped when a second copy of a sale's receipt is asked
+// for: kassasystemforskriften § 2-6 (4) allows one copy per sale.
+var ErrCopyPrinted = errors.New("the sale's one copy is already printed or queued")
 
 // ErrNoPrintJob is wrapped when a print job ID is not in the queue.
 var ErrNoPrintJob = errors.New("print job is not in the queue")
@@ -31,6 +36,11 @@ type PrintJob struct {
 	// Refund is the refund's ID when the job is its slip. The sale may live
 	// in another store's journal, so a slip does not need a local sale.
 	Refund string `json:"refund,omitempty"`
+	// Number is the receipt number printed on it: the sale's (a copy
+	// keeps the original's) or the refund slip's. The store assigns it
+	// in the commit that queues the original, so a crash can neither skip
+	// nor repeat one.
+	Number uint64 `json:"number,omitempty"`
 }
 
 // FinishPrint is Finish that also queues job for s in the same transaction
@@ -38,13 +48,21 @@ type PrintJob struct {
 // IDs and the job's ID. An original (Copy false) for a sale that has one
 // fails the whole call with ErrAlreadyPrinted.
 func (db *DB) FinishPrint(s Sale, done []uint64, job PrintJob, next ...Op) (ops []uint64, jobID uint64, err error) {
+	ops, job, err = db.FinishReceipt(s, done, job, next...)
+	return ops, job.ID, err
+}
+
+// FinishReceipt is FinishPrint returning the job as stored: with its ID
+// and the receipt number it was given in that commit.
+func (db *DB) FinishReceipt(s Sale, done []uint64, job PrintJob, next ...Op) ([]uint64, PrintJob, error) {
 	if job.Reference == "" {
 		job.Reference = s.Reference
 	}
 	if job.Reference != s.Reference {
-		return nil, 0, fmt.Errorf("print job for %s cannot be queued with sale %s", job.Reference, s.Reference)
+		return nil, job, fmt.Errorf("print job for %s cannot be queued with sale %s", job.Reference, s.Reference)
 	}
-	return db.finish(s, done, &job, next)
+	ops, _, err := db.finish(s, done, &job, next)
+	return ops, job, err
 }
 
 // QueuePrint queues job for an existing sale, typically a copy (reprint).
@@ -62,6 +80,13 @@ func (db *DB) QueuePrint(job PrintJob) (uint64, error) {
 }
 
 func queueJob(tx *bolt.Tx, job PrintJob, now time.Time) (uint64, error) {
+	return queueJobAs(tx, &job, now)
+}
+
+// queueJobAs is queueJob that leaves the stored job (ID, number) in *jp.
+func queueJobAs(tx *bolt.Tx, jp *PrintJob, now time.Time) (uint64, error) {
+	job := *jp
+	defer func() { *jp = job }()
 	s := Sale{Reference: job.Reference, Printed: true}
 	if job.Refund == "" {
 		var ok bool
@@ -75,7 +100,22 @@ func queueJob(tx *bolt.Tx, job PrintJob, now time.Time) (uint64, error) {
 		}
 	}
 	byRef := tx.Bucket(bucketPrintByRef)
-	if !job.Copy && job.Refund == "" {
+	switch {
+	case job.Refund != "": // the slip's number comes with its refund
+	case job.Copy:
+		// kassasystemforskriften § 2-6 (4): one copy per sale, marked
+		// "Kopi" (§ 2-8-6), with the original's number.
+		if s.Copied {
+			return 0, fmt.Errorf("sale %s: %w: the rules allow one copy per sale", s.Reference, ErrCopyPrinted)
+		}
+		if s.Receipt == 0 {
+			return 0, fmt.Errorf("sale %s has no receipt number yet: its original is not queued, so there is nothing to copy", s.Reference)
+		}
+		s.Copied, job.Number = true, s.Receipt
+		if _, err := putSale(tx, s, now); err != nil {
+			return 0, err
+		}
+	default:
 		if s.Printed {
 			return 0, fmt.Errorf("sale %s: %w: queue a copy", s.Reference, ErrAlreadyPrinted)
 		}
@@ -88,6 +128,20 @@ func queueJob(tx *bolt.Tx, job PrintJob, now time.Time) (uint64, error) {
 				return 0, fmt.Errorf("sale %s: %w (job %d): queue a copy", s.Reference, ErrAlreadyPrinted, id)
 			}
 		}
+		// The original takes the next number of the register's sales,
+		// in this commit: bokføringsforskriften § 5-1-1 (1), a gap-free
+		// sequence.
+		if s.Receipt == 0 {
+			n, err := nextReceipt(tx, receiptSale, s.Store, s.Lane)
+			if err != nil {
+				return 0, err
+			}
+			s.Receipt = n
+			if _, err := putSale(tx, s, now); err != nil {
+				return 0, err
+			}
+		}
+		job.Number = s.Receipt
 	}
 	queue := tx.Bucket(bucketPrint)
 	queue.FillPercent = appendFill
@@ -111,6 +165,80 @@ func queueJob(tx *bolt.Tx, job PrintJob, now time.Time) (uint64, error) {
 		original = 0
 	}
 	return id, byRef.Put(refKey(s.Reference, idKey(id)), []byte{original})
+}
+
+// Receipt number sequences, one of each per register, kept in the counters
+// bucket beside the reference counters (a missing key is 0, so no schema
+// change): "receipt/sale/PREFIX-LANE" and "receipt/refund/PREFIX-LANE".
+// kassasystemforskriften numbers sales receipts and return receipts apart.
+const (
+	receiptSale   = "sale"
+	receiptRefund = "refund"
+)
+
+func nextReceipt(tx *bolt.Tx, kind, prefix, lane string) (uint64, error) {
+	key := []byte("receipt/" + kind + "/" + prefix + "-" + lane)
+	b := tx.Bucket(bucketCounters)
+	var n uint64
+	if v := b.Get(key); v != nil {
+		if len(v) != 8 {
+			return 0, fmt.Errorf("%w (counter %s is %d bytes)", ErrDamaged, key, len(v))
+		}
+		n = binary.BigEndian.Uint64(v)
+	}
+	n++
+	return n, b.Put(key, binary.BigEndian.AppendUint64(nil, n))
+}
+
+// ReceiptNumbers returns the last sale and refund receipt numbers of the
+// register prefix-lane (0: none yet).
+func (db *DB) ReceiptNumbers(prefix, lane string) (sale, refund uint64, err error) {
+	err = db.bolt.View(func(tx *bolt.Tx) error {
+		for _, c := range []struct {
+			kind string
+			n    *uint64
+		}{{receiptSale, &sale}, {receiptRefund, &refund}} {
+			if v := tx.Bucket(bucketCounters).Get([]byte("receipt/" + c.kind + "/" + prefix + "-" + lane)); len(v) == 8 {
+				*c.n = binary.BigEndian.Uint64(v)
+			}
+		}
+		return nil
+	})
+	return sale, refund, err
+}
+
+// PrintAsCopy turns job id, found Sent after a restart or a failure that
+// may have printed some of it, into its sale's copy: the original may be in
+// the shopper's hand. It counts as the sale's one copy.
+func (db *DB) PrintAsCopy(id uint64) error {
+	err := db.update(func(tx *bolt.Tx) error {
+		job, err := getJob(tx, id)
+		if err != nil || job.Copy {
+			return err
+		}
+		job.Copy = true
+		if job.Refund == "" {
+			s, ok, err := getSale(tx, job.Reference)
+			if err != nil {
+				return err
+			}
+			if ok && !s.Copied {
+				s.Copied = true
+				if _, err := putSale(tx, s, db.now()); err != nil {
+					return err
+				}
+			}
+		}
+		rec, err := encode("print job", job)
+		if err != nil {
+			return err
+		}
+		return tx.Bucket(bucketPrint).Put(idKey(id), rec)
+	})
+	if err != nil {
+		return fmt.Errorf("database %s: marking print job %d a copy: %w", db.path, id, err)
+	}
+	return nil
 }
 
 // PrintJobs returns the queued receipts, oldest first.
@@ -266,15 +394,17 @@ func (db *DB) PrintStarted(id uint64) error {
 	return nil
 }
 
-// PrintRetry records a failed attempt to print job id; the job stays queued
-// and is no longer Sent (the printer refused it, so nothing was printed).
-func (db *DB) PrintRetry(id uint64, attempts int, lastErr string) error {
+// PrintRetry records a failed attempt to print job id; the job stays queued.
+// It stays Sent when some of it may have printed (a cable pulled mid-receipt,
+// a printer that stopped answering), so it prints again as a copy; it is no
+// longer Sent when the printer refused it before any byte left.
+func (db *DB) PrintRetry(id uint64, attempts int, lastErr string, mayHavePrinted bool) error {
 	err := db.update(func(tx *bolt.Tx) error {
 		job, err := getJob(tx, id)
 		if err != nil {
 			return err
 		}
-		job.Attempts, job.LastError, job.Sent = attempts, lastErr, false
+		job.Attempts, job.LastError, job.Sent = attempts, lastErr, job.Sent && mayHavePrinted
 		rec, err := encode("print job", job)
 		if err != nil {
 			return err
@@ -306,6 +436,23 @@ func (db *DB) FinishRefundPrint(r Refund, done []uint64, slip PrintJob) (jobID u
 	slip.Reference, slip.Refund = r.Reference, r.ID
 	err = db.update(func(tx *bolt.Tx) error {
 		now := db.now()
+		// The slip's number, from the register's refund sequence, in the
+		// commit that records the refund done: never skipped, never twice.
+		if r.Receipt == 0 {
+			if prev, ok, err := getRefund(tx, r.ID); err != nil {
+				return err
+			} else if ok {
+				r.Receipt = prev.Receipt
+			}
+		}
+		if r.Receipt == 0 {
+			n, err := nextReceipt(tx, receiptRefund, r.Store, r.Lane)
+			if err != nil {
+				return err
+			}
+			r.Receipt = n
+		}
+		slip.Number = r.Receipt
 		if err := finishRefund(tx, r, done, now); err != nil {
 			return err
 		}

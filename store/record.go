@@ -157,6 +157,8 @@ const (
 	flagH
 	flagI
 	flagJ
+	flagK
+	flagL
 )
 
 // Sale flags.
@@ -171,7 +173,9 @@ const (
 	saleError      = flagH
 	salePhone      = flagI
 	saleCashier    = flagJ // added after format 2 shipped: older records lack the bit, and read as no cashier
-	saleAll        = zoneMask | flagA | flagB | flagC | flagD | flagE | flagF | flagG | flagH | flagI | flagJ
+	saleReceipt    = flagK // likewise
+	saleCopied     = flagL // likewise
+	saleAll        = zoneMask | flagA | flagB | flagC | flagD | flagE | flagF | flagG | flagH | flagI | flagJ | flagK | flagL
 )
 
 // Refund flags.
@@ -182,7 +186,8 @@ const (
 	refundOriginLane  = flagD
 	refundStore       = flagE
 	refundLane        = flagF
-	refundAll         = zoneMask | flagA | flagB | flagC | flagD | flagE | flagF
+	refundReceipt     = flagG
+	refundAll         = zoneMask | flagA | flagB | flagC | flagD | flagE | flagF | flagG
 )
 
 // Op flags.
@@ -201,7 +206,8 @@ const (
 	jobSent      = flagB
 	jobLastError = flagC
 	jobRefund    = flagD
-	jobAll       = zoneMask | flagA | flagB | flagC | flagD
+	jobNumber    = flagE
+	jobAll       = zoneMask | flagA | flagB | flagC | flagD | flagE
 )
 
 // Times a record can hold: year 1 to 9999, what format 1 (RFC 3339) held.
@@ -298,7 +304,7 @@ func (e *encoder) sale(s Sale) {
 		flagIf(!s.Authorized.IsZero(), saleAuthorized) | flagIf(!s.Captured.IsZero(), saleCaptured) |
 		flagIf(!s.Ended.IsZero(), saleEnded) | flagIf(s.Store != r.Prefix, saleStore) |
 		flagIf(s.Lane != r.Lane, saleLane) | flagIf(s.Error != "", saleError) | flagIf(s.Phone != "", salePhone) |
-		flagIf(s.Cashier != "", saleCashier)
+		flagIf(s.Cashier != "", saleCashier) | flagIf(s.Receipt != 0, saleReceipt) | flagIf(s.Copied, saleCopied)
 	e.uvarint(f)
 	e.code(saleStateCodes, s.State)
 	e.code(vippsStateCodes, s.VippsState)
@@ -321,6 +327,9 @@ func (e *encoder) sale(s Sale) {
 			e.str(v.s)
 		}
 	}
+	if f&saleReceipt != 0 {
+		e.uvarint(s.Receipt)
+	}
 }
 
 func (e *encoder) refund(r Refund) {
@@ -328,7 +337,7 @@ func (e *encoder) refund(r Refund) {
 	zone := zoneOf(r.Created)
 	f := zone | flagIf(!r.Updated.IsZero(), refundUpdated) | flagIf(r.Error != "", refundError) |
 		flagIf(r.OriginStore != ref.Prefix, refundOriginStore) | flagIf(r.OriginLane != ref.Lane, refundOriginLane) |
-		flagIf(r.Store != ref.Prefix, refundStore) | flagIf(r.Lane != ref.Lane, refundLane)
+		flagIf(r.Store != ref.Prefix, refundStore) | flagIf(r.Lane != ref.Lane, refundLane) | flagIf(r.Receipt != 0, refundReceipt)
 	e.uvarint(f)
 	e.str(r.ID)
 	e.str(r.Reference)
@@ -346,6 +355,9 @@ func (e *encoder) refund(r Refund) {
 		if f&v.flag != 0 {
 			e.str(v.s)
 		}
+	}
+	if f&refundReceipt != 0 {
+		e.uvarint(r.Receipt)
 	}
 }
 
@@ -382,7 +394,7 @@ func (e *encoder) op(op Op) {
 func (e *encoder) job(j PrintJob) {
 	zone := zoneOf(j.Created)
 	f := zone | flagIf(j.Copy, jobCopy) | flagIf(j.Sent, jobSent) | flagIf(j.LastError != "", jobLastError) |
-		flagIf(j.Refund != "", jobRefund)
+		flagIf(j.Refund != "", jobRefund) | flagIf(j.Number != 0, jobNumber)
 	e.uvarint(f)
 	e.uvarint(j.ID)
 	e.str(j.Reference)
@@ -394,6 +406,9 @@ func (e *encoder) job(j PrintJob) {
 	}
 	if f&jobRefund != 0 {
 		e.str(j.Refund)
+	}
+	if f&jobNumber != 0 {
+		e.uvarint(j.Number)
 	}
 }
 
@@ -549,7 +564,7 @@ func (d *decoder) exact(base time.Time) time.Time {
 func (d *decoder) sale(ref, prefix, lane string) Sale {
 	s := Sale{Reference: ref, Store: prefix, Lane: lane}
 	f := d.flags(saleAll)
-	s.Printed = f&salePrinted != 0
+	s.Printed, s.Copied = f&salePrinted != 0, f&saleCopied != 0
 	s.State = d.code(saleStateCodes)
 	s.VippsState = d.code(vippsStateCodes)
 	s.API = d.code(apiCodes)
@@ -569,6 +584,11 @@ func (d *decoder) sale(ref, prefix, lane string) Sale {
 	}{{saleStore, &s.Store}, {saleLane, &s.Lane}, {saleError, &s.Error}, {salePhone, &s.Phone}, {saleCashier, &s.Cashier}} {
 		if f&v.flag != 0 {
 			*v.s = d.str()
+		}
+	}
+	if f&saleReceipt != 0 {
+		if s.Receipt = d.uvarint(); s.Receipt == 0 {
+			d.fail("a zero receipt number kept")
 		}
 	}
 	if f&saleStore != 0 && s.Store == prefix || f&saleLane != 0 && s.Lane == lane {
@@ -600,6 +620,11 @@ func (d *decoder) refund() Refund {
 			if *v.s = d.str(); *v.s == v.def {
 				d.fail("a field kept though it has its default")
 			}
+		}
+	}
+	if f&refundReceipt != 0 {
+		if r.Receipt = d.uvarint(); r.Receipt == 0 {
+			d.fail("a zero receipt number kept")
 		}
 	}
 	return r
@@ -653,6 +678,11 @@ func (d *decoder) job() PrintJob {
 	if f&jobRefund != 0 {
 		if j.Refund = d.str(); j.Refund == "" {
 			d.fail("an empty field kept")
+		}
+	}
+	if f&jobNumber != 0 {
+		if j.Number = d.uvarint(); j.Number == 0 {
+			d.fail("a zero receipt number kept")
 		}
 	}
 	return j

@@ -31,6 +31,9 @@ type Refund struct {
 	Created     time.Time    `json:"created"`
 	Updated     time.Time    `json:"updated"` // set by PutRefund
 	Error       string       `json:"error,omitempty"`
+	// Receipt is the number of the refund's slip (returkvittering), from
+	// the refunding register's own sequence, apart from the sales'.
+	Receipt uint64 `json:"receipt,omitempty"`
 }
 
 // PutRefund inserts or updates the refund with r.ID and appends ops (the
@@ -106,6 +109,7 @@ func putRefund(tx *bolt.Tx, r Refund, now time.Time) error {
 		if r.Created.IsZero() {
 			r.Created = prev.Created
 		}
+		r.Receipt = max(r.Receipt, prev.Receipt)
 		if !r.Created.Equal(prev.Created) {
 			if err := byTime.Delete(timeKey(prev.Created, id)); err != nil {
 				return err
@@ -222,4 +226,14 @@ func refKey(ref string, id []byte) []byte {
 	sk := saleKey(ref)
 	k := append(make([]byte, 0, len(sk)+1+len(id)), sk...)
 	return append(append(k, 0), id...)
+}
+
+// getRefund reads the refund with id in tx; ok is false when there is none.
+func getRefund(tx *bolt.Tx, id string) (r Refund, ok bool, err error) {
+	rec := bucket(tx, bucketRefunds).Get([]byte(id))
+	if rec == nil {
+		return Refund{}, false, nil
+	}
+	r, err = decode[Refund]("refund "+id, rec)
+	return r, err == nil, err
 }

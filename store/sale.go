@@ -57,6 +57,12 @@ type Sale struct {
 	// Cashier is the id of the cashier logged in when the sale began
 	// ([[keys.cashiers]]); empty on a till without login.
 	Cashier string `json:"cashier,omitempty"`
+	// Receipt is the number of the sale's receipt (salgskvittering), from
+	// the register's own gap-free sequence; set when the original is
+	// queued, in the same commit.
+	Receipt uint64 `json:"receipt,omitempty"`
+	// Copied: its one copy (kopikvittering) was queued or printed.
+	Copied bool `json:"copied,omitempty"`
 }
 
 // PutSale inserts or updates the sale with s.Reference in one transaction.
@@ -132,6 +138,10 @@ func putSale(tx *bolt.Tx, s Sale, now time.Time) (Sale, error) {
 			s.Created = prev.Created
 		}
 		s.Printed = s.Printed || prev.Printed
+		// The receipt number and the copy mark, like Printed, never go
+		// back: a stale copy of the sale must not free either.
+		s.Receipt = max(s.Receipt, prev.Receipt)
+		s.Copied = s.Copied || prev.Copied
 		if !s.Created.Equal(prev.Created) {
 			if err := byTime.Delete(timeKey(prev.Created, key)); err != nil {
 				return Sale{}, err

@@ -128,10 +128,10 @@ type Status struct {
 	LastError  string      `json:"lastError,omitempty"`
 	Store      string      `json:"store"`
 	Lane       string      `json:"lane"`
-	Online     bool        `json:"online"`            // the last call to Vipps got an answer
-	Outbox     int         `json:"outbox"`            // Vipps operations not yet confirmed
-	PrintQueue int         `json:"printQueue"`        // receipts not yet printed
-	Printer    string      `json:"printer,omitempty"` // the last printer error
+	Online     bool        `json:"online"`     // the last call to Vipps got an answer
+	Outbox     int         `json:"outbox"`     // Vipps operations not yet confirmed
+	PrintQueue int         `json:"printQueue"` // receipts not yet printed
+	Printer    PrinterInfo `json:"printer"`
 	Refund     *RefundInfo `json:"refund,omitempty"`
 	Cashier    string      `json:"cashier,omitempty"` // the logged-in cashier's id
 	// System is the register around the till, for fleet managers.
@@ -150,6 +150,18 @@ type System struct {
 	Display     string `json:"display"`         // the panel kind
 	Printer     string `json:"printerPort"`     // the serial port, "" for the file of --sim
 	Keys        string `json:"keys"`            // where keys come from
+}
+
+// PrinterInfo is the receipt printer as the cashier should know it.
+type PrinterInfo struct {
+	// State is "ok", "paper_low", "paper_out", "cover_open", "error" or
+	// "offline"; Detail says what is wrong and what to do.
+	State  string `json:"state"`
+	Detail string `json:"detail,omitempty"`
+	// Banner is the short line the till shows the cashier (never the
+	// shopper's screen) while the printer needs a hand; empty when fine.
+	Banner    string `json:"banner,omitempty"`
+	LastError string `json:"lastError,omitempty"` // the last receipt that failed, and why
 }
 
 // RefundInfo is the refund on the till, for kassectl status.
@@ -351,7 +363,9 @@ func (t *Till) publish() {
 	}
 	s := Status{State: t.state, Currency: t.cfg.Currency, Screen: string(t.shown),
 		LastError: t.lastErr, Store: t.cfg.Store, Lane: t.cfg.Lane,
-		Online: es.Online, Outbox: es.Outbox, PrintQueue: es.PrintQueue, Printer: es.Printer,
+		Online: es.Online, Outbox: es.Outbox, PrintQueue: es.PrintQueue,
+		Printer: PrinterInfo{State: es.PrinterState, Detail: es.PrinterDetail, LastError: es.Printer,
+			Banner: printerBanner(es.PrinterState, es.PrintQueue)},
 		Refund: t.refundInfo(es.Refund), Cashier: t.cashier}
 	if t.cfg.System != nil {
 		sys := t.cfg.System()
@@ -423,8 +437,8 @@ func health(s Status) string {
 	if !s.Online && s.State != StateStarting {
 		why = append(why, "Vipps MobilePay unreachable")
 	}
-	if s.Printer != "" {
-		why = append(why, "printer: "+s.Printer)
+	if p := s.Printer; p.State != "" && p.State != "ok" {
+		why = append(why, "printer: "+cmpOr(p.Banner, p.State))
 	}
 	if s.System != nil && !s.System.ClockSynced {
 		why = append(why, "clock not set")
@@ -433,4 +447,11 @@ func health(s Status) string {
 		return "ok"
 	}
 	return strings.Join(why, "; ")
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }

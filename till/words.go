@@ -1,5 +1,7 @@
 package till
 
+import "fmt"
+
 // What the shopper reads on the customer display: short sentences, the
 // same for the same outcome in every flow. API errors, trace ids and
 // references go to the log and kassectl status instead (DESIGN.md, money
@@ -22,3 +24,30 @@ const (
 	sayStartAgain     = "Please wait – the cashier starts the payment again."
 	sayPrinter        = "The printer needs attention: check its paper and cover."
 )
+
+// printerBanner is the cashier's one line about the printer: what to do,
+// and how many receipts wait (they print by themselves once it is fixed).
+func printerBanner(state string, queued int) string {
+	var say string
+	switch state {
+	case "", "ok":
+		return ""
+	case "paper_low":
+		return "Printer: paper nearly out – have a new roll ready."
+	case "paper_out":
+		say = "Printer out of paper – load a new roll."
+	case "cover_open":
+		say = "Printer cover open – close it."
+	case "error":
+		say = "Printer error – check the printer."
+	default:
+		say = "Printer offline – check its cable and power."
+	}
+	switch queued {
+	case 0:
+		return say
+	case 1:
+		return say + " 1 receipt waits."
+	}
+	return fmt.Sprintf("%s %d receipts wait.", say, queued)
+}

@@ -110,7 +110,7 @@ func (r *rig) receipts(ref string) (originals, copies int) {
 	for _, cut := range doc.Cuts {
 		isCopy, mine := false, false
 		for _, l := range doc.Lines[start:cut] {
-			isCopy = isCopy || strings.Contains(l.Text, "COPY")
+			isCopy = isCopy || strings.Contains(l.Text, "KOPI")
 		}
 		for _, b := range doc.Barcodes {
 			mine = mine || (b.AfterLine > start && b.AfterLine <= cut && b.Data == ref) // a receipt starts with its header, never a barcode

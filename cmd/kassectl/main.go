@@ -50,7 +50,7 @@ commands:
                        move final sales created before DATE to a compressed
                        file in DIR/archive (still read by journal)
   scan CODE            a scanned barcode, e.g. a receipt's reference after the refund key
-  reprint REFERENCE    print a copy of a sale's receipt, marked COPY
+  reprint REFERENCE    print the copy of a sale's receipt, marked KOPI (one per sale)
   check                read every page of DIR/kasse.db and check it (bbolt's full
                        check): through kassed when it runs, else directly, read
                        only; exit status 0 whole, 1 damaged, 2 could not check
@@ -353,6 +353,9 @@ func printStatus(out io.Writer, st till.Status) {
 	}
 	if r := st.Refund; r != nil {
 		fmt.Fprintf(out, "refund: %s from store %s lane %s  refundable: %s  amount: %s\n", r.Reference, r.OriginStore, r.OriginLane, r.Refundable, r.Amount)
+	}
+	if st.Printer.Banner != "" {
+		fmt.Fprintf(out, "printer: %s (%s)\n", st.Printer.Banner, st.Printer.Detail)
 	}
 	if st.LastError != "" {
 		fmt.Fprintf(out, "error: %s\n", st.LastError)

@@ -55,7 +55,7 @@ func shop(t testing.TB, addr string, secretsMode os.FileMode, msn string) (cfg, 
 	data = filepath.Join(dir, "data")
 	c, err := config.WriteFiles(dir, config.Config{DataDir: data,
 		Vipps: config.Vipps{BaseURL: "http://" + addr, MSN: msn},
-		Store: config.Store{Prefix: "BERGEN", Lane: "7", Name: "Butikken Bergen"},
+		Store: config.Store{Prefix: "BERGEN", Lane: "7", Name: "Butikken Bergen", OrgNumber: "987654325"},
 	}, config.Secrets{ClientID: clientID, ClientSecret: "s3cret-value", SubscriptionKey: "sub-key"})
 	if err != nil {
 		t.Fatal(err)
@@ -168,7 +168,7 @@ func TestShopWithRealProcesses(t *testing.T) {
 	if err != nil || !bytes.Contains(receipt, []byte("125,00")) || !bytes.Contains(receipt, []byte(st.Reference)) {
 		t.Fatalf("receipt file: %v; want the amount and reference in it", err)
 	}
-	// A reprint says COPY; the original stays the only original.
+	// A reprint says KOPI; the original stays the only original.
 	if out, err := ctl(t, bin.kassectl, data, "reprint", st.Reference); err != nil {
 		t.Fatalf("kassectl reprint: %v\n%s", err, out)
 	}
@@ -176,8 +176,12 @@ func TestShopWithRealProcesses(t *testing.T) {
 		b, _ := os.ReadFile(filepath.Join(data, "receipt.escpos"))
 		return bytes.Count(b, []byte(st.Reference)) >= 4 // text and barcode, twice
 	})
-	if out, _ := ctl(t, bin.kassectl, "", "receipt", filepath.Join(data, "receipt.escpos")); strings.Count(out, "COPY") != 2 {
-		t.Fatalf("want COPY at the top and bottom of the reprint only, got:\n%s", out)
+	if out, _ := ctl(t, bin.kassectl, "", "receipt", filepath.Join(data, "receipt.escpos")); strings.Count(out, "KOPI") != 2 {
+		t.Fatalf("want KOPI at the top and bottom of the reprint only, got:\n%s", out)
+	}
+	// kassasystemforskriften § 2-6 (4): one copy per sale.
+	if out, err := ctl(t, bin.kassectl, data, "reprint", st.Reference); err == nil || !strings.Contains(out, "one copy") {
+		t.Fatalf("a second copy: %v\n%s", err, out)
 	}
 	if out, err := ctl(t, bin.kassectl, data, "reprint", "BERGEN-7-zzzz-99"); err == nil || !strings.Contains(out, "not found") {
 		t.Fatalf("reprint of an unknown sale: err %v, %q", err, out)

@@ -67,13 +67,14 @@ type worldOpts struct {
 	msn          string // vipps.msn, default testMSN
 	chainMSN     map[string]string
 	logs         *logLines
-	dir          string             // holds kassed.toml, secrets.toml and data; default t.TempDir()
-	rtt          time.Duration      // round-trip latency between kassed and Vipps
-	secrets      *config.Secrets    // default the test keys
-	refund       config.Refund      // [refund]; default straight to Vipps
-	sources      []string           // keys.sources
-	evdev        []config.EvdevKeys // [[keys.evdev]]
-	inputs       func(*inputs)      // swaps key hardware for fakes before run
+	dir          string                   // holds kassed.toml, secrets.toml and data; default t.TempDir()
+	rtt          time.Duration            // round-trip latency between kassed and Vipps
+	secrets      *config.Secrets          // default the test keys
+	refund       config.Refund            // [refund]; default straight to Vipps
+	sources      []string                 // keys.sources
+	evdev        []config.EvdevKeys       // [[keys.evdev]]
+	inputs       func(*inputs)            // swaps key hardware for fakes before run
+	via          func(base string) string // a proxy between kassed and Vipps, when set
 }
 
 // logLines keeps kassed's log lines for tests that check what is logged.
@@ -129,13 +130,16 @@ func newWorld(t testing.TB, o worldOpts) *world {
 	if o.rtt > 0 {
 		base = vippstest.Latency(t, base, o.rtt)
 	}
+	if o.via != nil {
+		base = o.via(base)
+	}
 	cfgFile, err := config.WriteFiles(dir, config.Config{DataDir: "data",
 		Vipps: config.Vipps{BaseURL: base, MSN: o.msn, PaymentDescription: "Kjøp i butikk",
 			PollInterval: config.Duration{Duration: o.poll}, Flow: o.flow,
 			CallbackPrefix: "https://butikken.example/vipps", FallBack: "https://butikken.example"},
-		Store: config.Store{Prefix: o.prefix, Lane: o.lane, Name: "Butikken Oslo S",
+		Store: config.Store{Prefix: o.prefix, Lane: o.lane, Name: "Butikken Oslo S", OrgNumber: "987654325",
 			Lines: []string{"Jernbanetorget 1, 0154 Oslo"}, TaxRate: 2500},
-		Printer: config.Printer{Port: w.printer.Path()},
+		Printer: config.Printer{Port: w.printer.Path(), ASB: true, PaperCheck: true},
 		Chain:   config.Chain{Stores: o.chain, MSN: o.chainMSN},
 		Refund:  o.refund,
 		Keys:    config.Keys{Sources: o.sources, Evdev: o.evdev, Cashiers: []config.Cashier{{ID: testCashier, PINHash: testPINHash(t), Supervisor: true}}},

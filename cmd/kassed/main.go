@@ -136,7 +136,8 @@ func openRegister(cfg config.Config, secrets config.Secrets, sim bool, logf func
 	}
 	eng := payment.New(payment.Config{
 		Store: cfg.Store.Prefix, Lane: cfg.Store.Lane, StoreName: cfg.Store.Name, StoreLines: cfg.Store.Lines,
-		Currency: cfg.Vipps.Currency, Description: cfg.Vipps.PaymentDescription, TaxRate: cfg.Store.TaxRate,
+		OrgNumber: cfg.Store.OrgNumber,
+		Currency:  cfg.Vipps.Currency, Description: cfg.Vipps.PaymentDescription, TaxRate: cfg.Store.TaxRate,
 		ChainStores: cfg.Chain.Stores, ChainMSN: cfg.Chain.MSN, Central: central,
 		Flow: strings.Replace(cfg.Vipps.Flow, "ecom-image", "ecom", 1), QRSize: hw.panel.QRArea().Dx(),
 		ECommMSN: cfg.Vipps.MSN, ECommCallback: cfg.Vipps.CallbackPrefix, ECommFallBack: cfg.Vipps.FallBack,
@@ -144,6 +145,7 @@ func openRegister(cfg config.Config, secrets config.Secrets, sim bool, logf func
 		KeepPhone:    cfg.Vipps.KeepPhoneNumbers,
 		PollInterval: cfg.Vipps.PollInterval.Duration,
 		Logf:         logf,
+		PrinterState: func() (string, string) { c := hw.printer.Condition(); return c.State, c.Detail },
 	}, client, hw.printer, db)
 	pins, err := cashiers(cfg.Keys)
 	if err != nil {
@@ -288,26 +290,31 @@ func openHardware(cfg config.Config, sim bool, logf func(string, ...any)) (_ *ha
 	h.closers = append(h.closers, closerFunc(ph.close))
 	h.display = display.NewAsync(h.panel, logf)
 
-	var port io.Writer
+	pc := printer.Config{
+		Receipt: receipt.Options{Columns: cfg.Printer.Columns, Language: cfg.Printer.Language},
+		Status:  cfg.Printer.Status, ASB: cfg.Printer.ASB, PaperCheck: cfg.Printer.PaperCheck,
+		Timeout: cfg.Printer.StatusTimeout.Duration, Name: cfg.Printer.Port, Logf: logf,
+	}
+	var open printer.Opener
 	switch {
 	case cfg.Printer.Port != "":
-		p, err := printer.OpenSerial(cfg.Printer.Port, cfg.Printer.Baud)
-		if err != nil {
+		s := printer.Serial{Path: cfg.Printer.Port, Baud: cfg.Printer.Baud, Parity: cfg.Printer.Parity, Flow: cfg.Printer.Flow}
+		if err := s.Check(); err != nil {
 			return nil, err
 		}
-		h.closers, port = append(h.closers, p), p
+		open = s.Open
 	case sim:
 		path := filepath.Join(cfg.DataDir, "receipt.escpos")
-		f, err := printer.OpenFile(path)
-		if err != nil {
-			return nil, err
-		}
-		h.closers, port = append(h.closers, f), f
+		open, pc.Status, pc.Name = printer.File(path), printer.StatusOff, path
 		logf("simulated printer: receipts go to %s", path)
 	default:
 		return nil, errors.New("printer.port is empty: set it to the printer's serial device (e.g. /dev/ttyUSB0), or run kassed --sim")
 	}
-	h.printer = printer.New(port, receipt.Options{Columns: cfg.Printer.Columns})
+	// A printer that is off or unplugged at start is no reason to stop:
+	// the receipts wait in the queue and the cashier is told.
+	h.printer = printer.New(open, pc)
+	h.closers = append(h.closers, h.printer)
+	go h.printer.Run()
 	return h, nil
 }
 

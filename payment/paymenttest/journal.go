@@ -83,7 +83,7 @@ func Build(path string, n int) error {
 	}
 	defer db.Close()
 	v := &Instant{}
-	e := payment.New(payment.Config{Store: "OSLO1", Lane: "2", StoreName: "Butikken Oslo S",
+	e := payment.New(payment.Config{Store: "OSLO1", Lane: "2", StoreName: "Butikken Oslo S", OrgNumber: "987654325",
 		StoreLines: []string{"Jernbanetorget 1, 0154 Oslo", "Org.nr. 999 999 999 MVA"}, Currency: "NOK",
 		Description: "Kjøp i Butikken Oslo S", TaxRate: 2500, Flow: "qr",
 		// Polls wait for nothing: the instant Vipps has approved already.

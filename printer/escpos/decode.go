@@ -14,8 +14,10 @@ type Document struct {
 	QRCodes  []QRCode
 	// Cuts holds, for each cut, the number of lines printed before it.
 	Cuts []int
-	// StatusRequests counts DLE EOT queries found in the stream.
+	// StatusRequests counts DLE EOT and GS r queries found in the stream.
 	StatusRequests int
+	// ASB is the last GS a n seen: the statuses Automatic Status Back reports.
+	ASB byte
 }
 
 // Line is one printed text line and the modes it started in.
@@ -350,6 +352,25 @@ func (d *decoder) gs(off int) (int, error) {
 		default:
 			return 0, d.errorf(off, "GS H %d is not an HRI position (0..3)", n)
 		}
+		return 3, nil
+	case 'a':
+		p, err := d.need(off, 2, 1, "GS a")
+		if err != nil {
+			return 0, err
+		}
+		d.doc.ASB = p[0]
+		return 3, nil
+	case 'r':
+		p, err := d.need(off, 2, 1, "GS r")
+		if err != nil {
+			return 0, err
+		}
+		switch p[0] {
+		case 1, 2, '1', '2':
+		default:
+			return 0, d.errorf(off, "GS r %d is not a status request (1, 2)", p[0])
+		}
+		d.doc.StatusRequests++
 		return 3, nil
 	case 'k':
 		return d.barcode(off)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/unicode/norm"
 )
 
 // Control bytes of the ESC/POS command set.
@@ -167,10 +168,12 @@ func (b *Builder) QR(data string, module int) error {
 // Cut feeds the paper to the cutter and cuts it partially (GS V 66 0).
 func (b *Builder) Cut() { b.buf.Write([]byte{GS, 'V', 66, 0}) }
 
-// EncodeText returns s in PC865. Characters PC865 lacks become '?', except
-// '€' which becomes "EUR" so an amount in euro stays readable and typographic
-// dashes and quotes which become their ASCII forms. Control
-// characters also become '?': text must never turn into a command.
+// EncodeText returns s in PC865 and never drops a character: each one
+// becomes its PC865 byte, or a close stand-in (typographic dashes and
+// quotes, » to ", '€' to "EUR" so an amount in euro stays readable, a
+// letter with an accent PC865 lacks to the bare letter: "ő" to "o"), or
+// else a visible '?'. Control characters become '?' too: text must never
+// turn into a command.
 func EncodeText(s string) []byte {
 	out := make([]byte, 0, len(s))
 	for _, r := range s {
@@ -178,24 +181,41 @@ func EncodeText(s string) []byte {
 		case '€':
 			out = append(out, "EUR"...)
 			continue
-		case '–', '—', '‐', '−': // dashes a word processor puts into store texts
+		case '–', '—', '‐', '‑', '−': // dashes a word processor puts into store texts
 			r = '-'
-		case '‘', '’':
+		case '‘', '’', '‚', '′':
 			r = '\''
-		case '“', '”':
+		case '“', '”', '„', '»', '″': // PC865 has « but not »
 			r = '"'
+		case '…':
+			out = append(out, "..."...)
+			continue
+		case '\u2007', '\u202f': // no-break spaces PC865 lacks (it has U+00A0)
+			r = ' '
 		}
-		if r < 0x20 || r == 0x7F {
+		if r < 0x20 || r == 0x7F || r >= 0x80 && r < 0xA0 {
 			out = append(out, '?')
 			continue
 		}
 		c, ok := charmap.CodePage865.EncodeRune(r)
 		if !ok {
-			c = '?'
+			c = fold(r)
 		}
 		out = append(out, c)
 	}
 	return out
+}
+
+// fold is the PC865 byte of r's base letter (its first rune after
+// canonical decomposition), or '?'.
+func fold(r rune) byte {
+	for _, b := range norm.NFD.String(string(r)) {
+		if c, ok := charmap.CodePage865.EncodeRune(b); ok && b >= 0x20 {
+			return c
+		}
+		break
+	}
+	return '?'
 }
 
 // TextWidth is the number of printer columns s takes at normal size.

@@ -9,13 +9,15 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"golang.org/x/text/unicode/norm"
+
 	"kasse/printer/escpos"
 	"kasse/printer/receipt"
 )
 
 func realReceipt(f *testing.F, refund, copy bool) []byte {
 	b, err := receipt.Encode(receipt.Receipt{
-		StoreName: "Kiosken på hjørnet", StoreLines: []string{"Storgata 1, 0155 Oslo", "Org.nr. 987 654 321 MVA"},
+		StoreName: "Kiosken på hjørnet", StoreLines: []string{"Storgata 1, 0155 Oslo"}, OrgNumber: "987654325", Number: 17,
 		Store: "OSLO1", Lane: "2", Reference: "OSLO1-2-k7f3-17",
 		Time:     time.Date(2026, 11, 30, 14, 5, 0, 0, time.FixedZone("CET", 3600)),
 		Currency: "NOK",
@@ -129,6 +131,9 @@ func encode(doc escpos.Document) []byte {
 	for range doc.StatusRequests {
 		raw.Write([]byte{escpos.DLE, escpos.EOT, 1})
 	}
+	if doc.ASB != 0 {
+		raw.Write(escpos.EnableASB(doc.ASB))
+	}
 	b.CodePage()
 	bi, qi, ci := 0, 0, 0
 	for i := 0; i <= len(doc.Lines); i++ {
@@ -223,18 +228,28 @@ func printed(s string) string {
 		switch {
 		case r == '€':
 			sb.WriteString("EUR")
-		case strings.ContainsRune("–—‐−", r):
+		case r == '…':
+			sb.WriteString("...")
+		case strings.ContainsRune("–—‐‑−", r):
 			sb.WriteByte('-')
-		case r == '‘' || r == '’':
+		case strings.ContainsRune("‘’‚′", r):
 			sb.WriteByte('\'')
-		case r == '“' || r == '”':
+		case strings.ContainsRune("“”„»″", r):
 			sb.WriteByte('"')
-		case r < 0x20 || r == 0x7F || r == utf8.RuneError:
+		case r == '\u2007' || r == '\u202f':
+			sb.WriteByte(' ')
+		case r < 0x20 || r >= 0x7F && r < 0xA0 || r == utf8.RuneError:
 			sb.WriteByte('?')
 		case r < 0x7F || strings.ContainsRune(pc865High, r):
 			sb.WriteRune(r)
 		default:
-			sb.WriteByte('?')
+			// A letter with an accent PC865 lacks prints as its base letter.
+			base, _ := utf8.DecodeRuneInString(norm.NFD.String(string(r)))
+			if base >= 0x20 && base != 0x7F && (base < 0x7F || strings.ContainsRune(pc865High, base)) {
+				sb.WriteRune(base)
+			} else {
+				sb.WriteByte('?')
+			}
 		}
 	}
 	return sb.String()

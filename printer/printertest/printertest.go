@@ -1,6 +1,10 @@
-// Package printertest is a fake ESC/POS printer on a real pseudo-terminal:
-// code under test opens Path() as a serial port, the fake records every byte
-// and answers paper status requests like a printer does.
+// Package printertest is an emulated ESC/POS printer on the far side of a
+// real pseudo-terminal: code under test opens Path() as a serial port; the
+// emulator records every byte, prints (processes) them in order while it is
+// ready, answers real-time status requests (DLE EOT) at once, GS r once the
+// data before it is processed, and sends Automatic Status Back packets when
+// asked (GS a). Tests put it out of paper, open its cover, take it offline,
+// make it mute, or unplug and replug it.
 package printertest
 
 import (
@@ -9,8 +13,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/creack/pty"
 	"golang.org/x/sys/unix"
@@ -20,23 +26,39 @@ import (
 
 // PTY is the printer end of a pty pair. Its methods are safe for concurrent use.
 type PTY struct {
-	master, slave *os.File
-	done          chan struct{} // closed when the reader stops
+	dir  string // holds the link Path() names
+	link string
+	own  bool // dir was made by Open and is removed by Close
 
 	mu      sync.Mutex
+	master  *os.File
+	slave   *os.File
+	done    chan struct{} // closed when the current reader stops
 	buf     []byte
-	scanned int           // bytes of buf already searched for status requests
-	changed chan struct{} // closed and replaced on every change
-	paper   escpos.PaperStatus
+	scanned int // bytes of buf searched for real-time requests
+	printed int // bytes of buf processed (printed)
+	changed chan struct{}
+	state   escpos.State
 	mute    bool
+	asb     byte // GS a mask; 0: off
+	runOut  int  // bytes to print before the roll ends; 0: never
 	readErr error
+	// Counters for tests.
+	asbSent, answers int
+	// arrivals: when each read chunk arrived, by its first offset in buf.
+	arrivals []arrival
 }
 
-// NewPTY opens a pty pair, sets the slave to raw mode and starts recording.
-// It is closed when the test ends.
+type arrival struct {
+	off int
+	at  time.Time
+}
+
+// NewPTY opens a pty pair, sets the slave to raw mode and starts the
+// emulator. It is closed when the test ends.
 func NewPTY(t testing.TB) *PTY {
 	t.Helper()
-	p, err := Open()
+	p, err := open(t.TempDir(), false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,25 +73,64 @@ func NewPTY(t testing.TB) *PTY {
 // Open is NewPTY for use outside tests, such as a simulated register; the
 // caller must Close it.
 func Open() (*PTY, error) {
+	dir, err := os.MkdirTemp("", "printertest")
+	if err != nil {
+		return nil, fmt.Errorf("printertest: %w", err)
+	}
+	p, err := open(dir, true)
+	if err != nil {
+		os.RemoveAll(dir)
+	}
+	return p, err
+}
+
+func open(dir string, own bool) (*PTY, error) {
+	p := &PTY{dir: dir, own: own, link: filepath.Join(dir, "ttyPRINTER"), changed: make(chan struct{})}
+	if err := p.plug(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// plug opens a new pty pair and points the link at its slave, as udev does
+// for a USB adaptor that comes back (/dev/serial/by-id/...).
+func (p *PTY) plug() error {
 	blocking, slave, err := pty.Open()
 	if err != nil {
-		return nil, fmt.Errorf("printertest: open pty: %w", err)
+		return fmt.Errorf("printertest: open pty: %w", err)
 	}
 	// pty.Open leaves the master in blocking mode, where Close cannot stop a
 	// pending Read; a non-blocking copy goes through the runtime poller.
 	master, err := pollable(blocking)
 	if err != nil {
 		slave.Close()
-		return nil, fmt.Errorf("printertest: open pty: %w", err)
+		return fmt.Errorf("printertest: open pty: %w", err)
 	}
 	if err := makeRaw(slave); err != nil {
 		master.Close()
 		slave.Close()
-		return nil, fmt.Errorf("printertest: raw mode on %s: %w", slave.Name(), err)
+		return fmt.Errorf("printertest: raw mode on %s: %w", slave.Name(), err)
 	}
-	p := &PTY{master: master, slave: slave, done: make(chan struct{}), changed: make(chan struct{})}
-	go p.read()
-	return p, nil
+	tmp := p.link + ".new"
+	os.Remove(tmp)
+	if err := os.Symlink(slave.Name(), tmp); err != nil {
+		master.Close()
+		slave.Close()
+		return fmt.Errorf("printertest: %w", err)
+	}
+	if err := os.Rename(tmp, p.link); err != nil {
+		master.Close()
+		slave.Close()
+		return fmt.Errorf("printertest: %w", err)
+	}
+	done := make(chan struct{})
+	p.mu.Lock()
+	p.master, p.slave, p.done, p.readErr = master, slave, done, nil
+	p.asb = 0 // a printer powered up again has forgotten GS a
+	p.notifyLocked()
+	p.mu.Unlock()
+	go p.read(master, done)
+	return nil
 }
 
 func pollable(f *os.File) (*os.File, error) {
@@ -102,23 +163,98 @@ func makeRaw(f *os.File) error {
 	return unix.IoctlSetTermios(fd, unix.TCSETS, tio)
 }
 
-// Path is the slave device to open as the printer's serial port.
-func (p *PTY) Path() string { return p.slave.Name() }
+// Path is the device to open as the printer's serial port: a link to the
+// current pty's slave, so it survives Unplug and Replug.
+func (p *PTY) Path() string { return p.link }
 
-// SetPaper sets what the fake answers to DLE EOT 4 from now on.
+// SetPaper sets the roll sensor.
 func (p *PTY) SetPaper(s escpos.PaperStatus) {
+	p.update(func(st *escpos.State) {
+		st.PaperNearEnd, st.PaperOut = s >= escpos.PaperNearEnd, s == escpos.PaperOut
+		st.PaperStop = s == escpos.PaperOut
+		st.Offline = st.CoverOpen || st.PaperOut
+	})
+}
+
+// A printer goes offline while its cover is open or its paper is out.
+
+// SetCover opens or closes the cover.
+func (p *PTY) SetCover(open bool) {
+	p.update(func(st *escpos.State) {
+		st.CoverOpen = open
+		st.Offline = st.CoverOpen || st.PaperOut
+	})
+}
+
+// SetState replaces the whole state, e.g. an error.
+func (p *PTY) SetState(s escpos.State) { p.update(func(st *escpos.State) { *st = s }) }
+
+// State is the emulator's state now.
+func (p *PTY) State() escpos.State {
 	p.mu.Lock()
-	p.paper = s
+	defer p.mu.Unlock()
+	return p.state
+}
+
+// RunOutAfter makes the roll end after n more printed bytes: the printer
+// stops there, keeps the rest, and prints it once SetPaper gives it paper.
+func (p *PTY) RunOutAfter(n int) {
+	p.mu.Lock()
+	p.runOut = n
 	p.mu.Unlock()
 }
 
-// SetMute makes the fake ignore status requests, like a printer that is
-// switched off or set to another baud rate.
+// SetMute makes the fake ignore every status request and send no ASB, like
+// an old printer without them: it still prints.
 func (p *PTY) SetMute(mute bool) {
 	p.mu.Lock()
 	p.mute = mute
 	p.mu.Unlock()
 }
+
+func (p *PTY) update(f func(*escpos.State)) {
+	p.mu.Lock()
+	before := p.state
+	f(&p.state)
+	out := p.asbLocked(before)
+	out = append(out, p.processLocked()...)
+	master := p.master
+	p.notifyLocked()
+	p.mu.Unlock()
+	if len(out) > 0 && master != nil {
+		_, _ = master.Write(out) // a closed pty: nobody to tell
+	}
+}
+
+// asbLocked is the ASB packet owed for a change from before, if any.
+func (p *PTY) asbLocked(before escpos.State) []byte {
+	if p.asb == 0 || p.mute || before == p.state {
+		return nil
+	}
+	p.asbSent++
+	pkt := p.state.ASB()
+	return pkt[:]
+}
+
+// Unplug closes the pty, as pulling a USB adaptor does: the port's reads
+// and writes fail. What was received stays.
+func (p *PTY) Unplug() error {
+	p.mu.Lock()
+	master, slave, done := p.master, p.slave, p.done
+	p.master, p.slave = nil, nil
+	p.mu.Unlock()
+	if master == nil {
+		return nil
+	}
+	errM := master.Close()
+	<-done
+	errS := slave.Close()
+	os.Remove(p.link)
+	return errors.Join(errM, errS)
+}
+
+// Replug opens a new pty behind the same Path.
+func (p *PTY) Replug() error { return p.plug() }
 
 // Bytes returns a copy of everything received so far.
 func (p *PTY) Bytes() []byte {
@@ -127,19 +263,61 @@ func (p *PTY) Bytes() []byte {
 	return bytes.Clone(p.buf)
 }
 
+// Printed returns a copy of the bytes the printer has processed: what is on
+// paper.
+func (p *PTY) Printed() []byte {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return bytes.Clone(p.buf[:p.printed])
+}
+
+// ASBSent counts the Automatic Status Back packets sent.
+func (p *PTY) ASBSent() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.asbSent
+}
+
+// ArrivedAt is when the byte at offset off of Bytes() reached the printer
+// (its read chunk's arrival; zero if not yet). For latency figures.
+func (p *PTY) ArrivedAt(off int) time.Time {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var at time.Time
+	for _, a := range p.arrivals {
+		if a.off > off {
+			break
+		}
+		at = a.at
+	}
+	if off >= len(p.buf) {
+		return time.Time{}
+	}
+	return at
+}
+
 // Reset forgets what was received.
 func (p *PTY) Reset() {
 	p.mu.Lock()
-	p.buf, p.scanned = nil, 0
+	p.buf, p.scanned, p.printed, p.arrivals = nil, 0, 0, nil
 	p.mu.Unlock()
 }
 
-// WaitFor waits until cond holds for the bytes received so far, ctx ends, or
+// WaitFor waits until cond holds for the bytes printed so far, ctx ends, or
 // the pty closes. cond gets a copy it may keep.
 func (p *PTY) WaitFor(ctx context.Context, cond func([]byte) bool) error {
+	return p.wait(ctx, func() []byte { return p.buf[:p.printed] }, cond)
+}
+
+// WaitReceived is WaitFor on every byte received, printed or not.
+func (p *PTY) WaitReceived(ctx context.Context, cond func([]byte) bool) error {
+	return p.wait(ctx, func() []byte { return p.buf }, cond)
+}
+
+func (p *PTY) wait(ctx context.Context, of func() []byte, cond func([]byte) bool) error {
 	for {
 		p.mu.Lock()
-		b, changed, readErr := bytes.Clone(p.buf), p.changed, p.readErr
+		b, changed, readErr := bytes.Clone(of()), p.changed, p.readErr
 		p.mu.Unlock()
 		if cond(b) {
 			return nil
@@ -155,7 +333,7 @@ func (p *PTY) WaitFor(ctx context.Context, cond func([]byte) bool) error {
 	}
 }
 
-// WaitCuts waits until the received bytes hold at least n cuts and returns
+// WaitCuts waits until the printed bytes hold at least n cuts and returns
 // them decoded.
 func (p *PTY) WaitCuts(ctx context.Context, n int) (escpos.Document, error) {
 	var doc escpos.Document
@@ -168,23 +346,32 @@ func (p *PTY) WaitCuts(ctx context.Context, n int) (escpos.Document, error) {
 	return doc, err
 }
 
-func (p *PTY) read() {
-	defer close(p.done)
+func (p *PTY) notifyLocked() {
+	close(p.changed)
+	p.changed = make(chan struct{})
+}
+
+func (p *PTY) read(master *os.File, done chan struct{}) {
+	defer close(done)
 	chunk := make([]byte, 4096)
 	for {
-		n, err := p.master.Read(chunk)
+		n, err := master.Read(chunk)
+		now := time.Now()
 		p.mu.Lock()
+		if n > 0 {
+			p.arrivals = append(p.arrivals, arrival{len(p.buf), now})
+		}
 		p.buf = append(p.buf, chunk[:n]...)
-		answers := p.statusAnswersLocked()
-		if err != nil {
+		out := p.realTimeLocked()
+		out = append(out, p.processLocked()...)
+		if err != nil && p.master == master {
 			p.readErr = err
 		}
-		close(p.changed)
-		p.changed = make(chan struct{})
+		p.notifyLocked()
 		p.mu.Unlock()
-		if len(answers) > 0 {
+		if len(out) > 0 {
 			// A write error here means the pty is closing; the reader will see it too.
-			_, _ = p.master.Write(answers)
+			_, _ = master.Write(out)
 		}
 		if err != nil {
 			return
@@ -192,20 +379,52 @@ func (p *PTY) read() {
 	}
 }
 
-// statusAnswersLocked finds new DLE EOT n requests in buf and returns the
-// answers. Like a real printer it answers them wherever they appear.
-func (p *PTY) statusAnswersLocked() []byte {
+// realTimeLocked answers new DLE EOT n requests. Like a real printer it
+// answers them on arrival, wherever they are, printing or stopped.
+func (p *PTY) realTimeLocked() []byte {
 	var out []byte
 	for ; p.scanned+2 < len(p.buf); p.scanned++ {
 		b := p.buf[p.scanned:]
-		if b[0] != escpos.DLE || b[1] != escpos.EOT || p.mute {
+		if b[0] != escpos.DLE || b[1] != escpos.EOT || p.mute || b[2] < 1 || b[2] > 4 {
 			continue
 		}
-		switch b[2] {
-		case escpos.StatusPaper:
-			out = append(out, p.paper.Byte())
-		case escpos.StatusPrinter, escpos.StatusOffline, escpos.StatusError:
-			out = append(out, 0x12) // fixed bits only: online, no error
+		p.answers++
+		out = append(out, p.state.RealTime(b[2]))
+	}
+	return out
+}
+
+// processLocked prints what was received while the printer is ready, in
+// order, carrying out GS a and GS r where they stand; it returns what the
+// printer sends back.
+func (p *PTY) processLocked() []byte {
+	var out []byte
+	for p.printed < len(p.buf) && p.state.Ready() {
+		b := p.buf[p.printed:]
+		if b[0] == escpos.GS && len(b) >= 2 && (b[1] == 'a' || b[1] == 'r') {
+			if len(b) < 3 {
+				return out // the parameter has not arrived yet
+			}
+			if b[1] == 'a' {
+				p.asb = b[2]
+				if !p.mute && p.asb != 0 {
+					p.asbSent++
+					pkt := p.state.ASB()
+					out = append(out, pkt[:]...)
+				}
+			} else if !p.mute {
+				out = append(out, p.state.ProcessedAnswer())
+			}
+			p.printed += 3
+			continue
+		}
+		p.printed++
+		if p.runOut > 0 {
+			if p.runOut--; p.runOut == 0 {
+				before := p.state
+				p.state.PaperOut, p.state.PaperStop, p.state.PaperNearEnd, p.state.Offline = true, true, true, true
+				out = append(out, p.asbLocked(before)...)
+			}
 		}
 	}
 	return out
@@ -213,10 +432,15 @@ func (p *PTY) statusAnswersLocked() []byte {
 
 // Close stops the fake and closes both ends of the pty.
 func (p *PTY) Close() error {
-	errM := p.master.Close()
-	<-p.done
-	errS := p.slave.Close()
-	if err := errors.Join(errM, errS); err != nil {
+	err := p.Unplug()
+	p.mu.Lock()
+	p.readErr = os.ErrClosed // for good: no Replug comes
+	p.notifyLocked()
+	p.mu.Unlock()
+	if p.own {
+		os.RemoveAll(p.dir)
+	}
+	if err != nil {
 		return fmt.Errorf("printertest: close pty: %w", err)
 	}
 	return nil

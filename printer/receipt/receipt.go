@@ -1,4 +1,6 @@
-// Package receipt lays out a sale or refund receipt as ESC/POS commands.
+// Package receipt lays out a sale receipt or a refund slip as ESC/POS
+// commands, with the words and numbers Norwegian bookkeeping rules ask for
+// (README: "Receipt rules").
 package receipt
 
 import (
@@ -24,28 +26,39 @@ type Line struct {
 // Receipt is everything printed for one completed sale or refund.
 type Receipt struct {
 	StoreName  string
-	StoreLines []string // address, organisation number
-	Store      string   // store prefix, e.g. OSLO1
-	Lane       string
+	StoreLines []string // address
+	// OrgNumber is the seller's organisation number, 9 digits; printed
+	// with "MVA" (bokføringsforskriften § 5-1-2).
+	OrgNumber string
+	Store     string // store prefix, e.g. OSLO1
+	Lane      string
+	// Number is the receipt number from the register's gap-free sequence
+	// (sales and refunds numbered apart); a copy keeps the original's.
+	Number uint64
 	// Reference is the Vipps reference, printed as text and as a CODE128
-	// barcode so any store of the chain can find the sale again.
+	// barcode so any store of the chain can find the sale again. A refund
+	// slip's is the sale's.
 	Reference     string
 	Time          time.Time // printed in its own location
 	Currency      string
 	Lines         []Line
 	Total         int64 // minor units, positive also for a refund
 	PaymentMethod string
-	Copy          bool // a reprint: "COPY" at top and bottom
-	Refund        bool // a refund slip: "REFUND" headline, amounts printed negative
-	Footer        []string
-	Cashier       string // the logged-in cashier's id; empty prints no line
+	Copy          bool // a reprint: "Kopi" at top and bottom
+	Refund        bool // a refund slip: "Returkvittering", amounts negative
+	// OriginStore is the store that made the refunded sale (a slip only).
+	OriginStore string
+	Footer      []string
+	Cashier     string // the logged-in cashier's id; empty prints no line
 }
 
-// Options fit the layout to the paper.
+// Options fit the layout to the paper and the reader.
 type Options struct {
 	// Columns of normal-size characters per line: 32 for 58 mm paper, 42 or
 	// 48 for 80 mm. Zero means 42.
 	Columns int
+	// Language of the labels: "nb" (default), "da", "fi" or "en".
+	Language string
 }
 
 // Column limits Encode accepts.
@@ -76,6 +89,12 @@ func (r Receipt) Validate() error {
 	}
 	if strings.TrimSpace(r.StoreName) == "" {
 		return bad("store name is empty: set store.name in the config")
+	}
+	if err := CheckOrgNumber(r.OrgNumber); err != nil {
+		return bad("%v", err)
+	}
+	if r.Number == 0 {
+		return bad("receipt of %s has no receipt number", r.Reference)
 	}
 	if err := checkReference(r.Reference); err != nil {
 		return bad("%v", err)
@@ -108,6 +127,39 @@ func (r Receipt) Validate() error {
 	return nil
 }
 
+// CheckOrgNumber checks a Norwegian organisation number: 9 digits (spaces
+// allowed) whose last is the modulus 11 check digit of the first 8 with
+// weights 3 2 7 6 5 4 3 2, as Brønnøysundregistrene assigns them.
+func CheckOrgNumber(s string) error {
+	d := strings.ReplaceAll(s, " ", "")
+	if len(d) != 9 || strings.Trim(d, "0123456789") != "" {
+		return fmt.Errorf("organisation number %q must be 9 digits: set store.org_number to the number in Enhetsregisteret, e.g. \"987 654 325\"", s)
+	}
+	sum := 0
+	for i, w := range []int{3, 2, 7, 6, 5, 4, 3, 2} {
+		sum += int(d[i]-'0') * w
+	}
+	check := 11 - sum%11
+	if check == 11 {
+		check = 0
+	}
+	if check == 10 || int(d[8]-'0') != check {
+		return fmt.Errorf("organisation number %q fails its check digit: check store.org_number for a typing error", s)
+	}
+	return nil
+}
+
+// FormatOrgNumber writes an organisation number as "987 654 325 MVA":
+// bokføringsforskriften § 5-1-2 asks for "MVA" after the number of a seller
+// in the VAT register.
+func FormatOrgNumber(s string) string {
+	d := strings.ReplaceAll(s, " ", "")
+	if len(d) != 9 {
+		return s + " MVA"
+	}
+	return d[:3] + " " + d[3:6] + " " + d[6:] + " MVA"
+}
+
 // checkReference applies the ePayment rule (vippsid.ReferencePattern).
 func checkReference(ref string) error {
 	if !vippsid.Reference(ref) {
@@ -116,25 +168,29 @@ func checkReference(ref string) error {
 	return nil
 }
 
-// Encode validates r and lays it out for a printer with o.Columns columns:
-// header, lines, VAT summary, total, payment, time, store and lane, the
-// reference as text and barcode, footer and a cut.
+// Encode validates r and lays it out for a printer with o.Columns columns.
 func Encode(r Receipt, o Options) ([]byte, error) {
 	cols, err := o.columns()
+	if err != nil {
+		return nil, err
+	}
+	w, err := wordsFor(o.Language)
 	if err != nil {
 		return nil, err
 	}
 	if err := r.Validate(); err != nil {
 		return nil, err
 	}
+	r = r.quoted()
 	l := &layout{cols: cols}
 	b := &l.b
 	b.Init()
 	b.CodePage()
-	if r.Copy {
-		l.banner("COPY")
+	if r.Copy { // kassasystemforskriften § 2-8-6: a copy is marked "Kopi"
+		l.banner(strings.ToUpper(w.copy))
 	}
 
+	// The seller: bokføringsforskriften § 5-1-1 (2) and § 5-1-2.
 	b.Align(escpos.Center)
 	b.Bold(true)
 	b.Size(1, 2)
@@ -144,18 +200,35 @@ func Encode(r Receipt, o Options) ([]byte, error) {
 	for _, s := range r.StoreLines {
 		l.wrapped(s)
 	}
+	l.wrapped(w.org + " " + FormatOrgNumber(r.OrgNumber))
 	b.Line("")
-	if r.Refund {
-		l.banner("REFUND")
-	}
-	b.Align(escpos.Left)
 
+	// What it is: kassasystemforskriften § 2-8-1 (Salgskvittering) and
+	// § 2-8-2 (Returkvittering), in letters the reader cannot miss.
+	kind := w.sale
+	if r.Refund {
+		kind = w.refund
+	}
+	l.banner(strings.ToUpper(kind))
+	b.Align(escpos.Left)
+	// Number and date: bokføringsforskriften § 5-1-1 (1).
+	l.row(w.number, fmt.Sprint(r.Number))
+	l.row(w.date, r.Time.Format(w.timeFormat))
+	if r.Store != "" || r.Lane != "" {
+		l.row(w.register, strings.Trim(r.Store+" / "+r.Lane, " /"))
+	}
+	if r.Cashier != "" {
+		l.row(w.cashier, r.Cashier)
+	}
+	l.rule()
+
+	// What was sold: bokføringsforskriften § 5-1-1 (3).
 	sign := int64(1)
 	if r.Refund {
 		sign = -1
 	}
 	if len(r.Lines) == 0 {
-		l.row("Sale", money.Number(sign*r.Total))
+		l.row(w.goods, money.Number(sign*r.Total))
 	}
 	for _, line := range r.Lines {
 		text := line.Text
@@ -165,42 +238,41 @@ func Encode(r Receipt, o Options) ([]byte, error) {
 		l.row(text, money.Number(sign*line.Amount))
 	}
 	l.rule()
+	// VAT per rate: bokføringsforskriften § 5-1-1 (6), rates summed apart.
 	if len(r.Lines) > 0 {
-		l.vat(r.Lines, sign)
+		l.vat(r.Lines, sign, w)
 		l.rule()
 	}
 
 	total := money.Amount{Value: sign * r.Total, Currency: r.Currency}.String()
 	b.Bold(true)
-	if escpos.TextWidth("TOTAL "+total)*2 <= cols {
+	if escpos.TextWidth(w.total+" "+total)*2 <= cols {
 		b.Size(2, 2)
-		l.rowIn(cols/2, "TOTAL", total)
+		l.rowIn(cols/2, w.total, total)
 	} else {
 		b.Size(1, 2)
-		l.row("TOTAL", total)
+		l.row(w.total, total)
 	}
 	b.Size(1, 1)
 	b.Bold(false)
 	b.Line("")
 
 	if r.PaymentMethod != "" {
-		label := "Paid with"
+		label := w.paid
 		if r.Refund {
-			label = "Refunded to"
+			label = w.refunded
 		}
 		l.row(label, r.PaymentMethod)
 	}
-	l.row("Date", r.Time.Format("02.01.2006 15:04"))
-	if r.Store != "" {
-		l.row("Store", r.Store)
+	if r.Refund {
+		// The slip names the sale it gives money back for.
+		l.row(w.origin, r.Reference)
+		if r.OriginStore != "" {
+			l.row(w.originStore, r.OriginStore)
+		}
+	} else {
+		l.row(w.reference, r.Reference)
 	}
-	if r.Lane != "" {
-		l.row("Lane", r.Lane)
-	}
-	if r.Cashier != "" {
-		l.row("Cashier", r.Cashier)
-	}
-	l.row("Reference", r.Reference)
 	b.Align(escpos.Center)
 	if err := l.referenceCode(r.Reference); err != nil {
 		return nil, err
@@ -211,7 +283,7 @@ func Encode(r Receipt, o Options) ([]byte, error) {
 	}
 	if r.Copy {
 		b.Line("")
-		l.banner("COPY")
+		l.banner(strings.ToUpper(w.copy))
 	}
 	b.Cut()
 	return slices.Clone(b.Bytes()), nil
@@ -222,13 +294,18 @@ type layout struct {
 	cols int
 }
 
-// banner prints s centred at double width and height, as the copy and refund
-// marks must not be missed.
+// banner prints s centred, bold, at double height, and double width where
+// it fits, as the copy and receipt kind marks must not be missed.
 func (l *layout) banner(s string) {
 	l.b.Align(escpos.Center)
 	l.b.Bold(true)
-	l.b.Size(2, 2)
-	l.b.Line(s)
+	if escpos.TextWidth(s)*2 <= l.cols {
+		l.b.Size(2, 2)
+		l.b.Line(s)
+	} else {
+		l.b.Size(1, 2)
+		l.wrapped(s)
+	}
 	l.b.Size(1, 1)
 	l.b.Bold(false)
 }
@@ -243,29 +320,36 @@ func (l *layout) wrapped(s string) {
 
 func (l *layout) row(left, right string) { l.rowIn(l.cols, left, right) }
 
-// rowIn prints left and right on one line of cols columns, wrapping left onto
-// lines of its own when both do not fit.
+// rowIn prints left and right on one line of cols columns. When both do not
+// fit, the label keeps its words whole on lines of its own and the value
+// goes right-aligned below it, so no word is split to make room.
 func (l *layout) rowIn(cols int, left, right string) {
-	rw := escpos.TextWidth(right)
-	if rw >= cols {
-		for _, w := range wrap(left, cols) {
-			l.b.Line(w)
-		}
-		l.b.Line(right)
+	lw, rw := escpos.TextWidth(left), escpos.TextWidth(right)
+	if lw+1+rw <= cols {
+		l.b.Line(left + strings.Repeat(" ", cols-lw-rw) + right)
 		return
 	}
-	parts := wrap(left, cols-rw-1)
-	for _, w := range parts[:len(parts)-1] {
+	parts := wrap(left, cols)
+	last := parts[len(parts)-1]
+	if escpos.TextWidth(last)+1+rw <= cols {
+		for _, w := range parts[:len(parts)-1] {
+			l.b.Line(w)
+		}
+		l.b.Line(last + strings.Repeat(" ", cols-escpos.TextWidth(last)-rw) + right)
+		return
+	}
+	for _, w := range parts {
 		l.b.Line(w)
 	}
-	last := parts[len(parts)-1]
-	l.b.Line(last + strings.Repeat(" ", cols-escpos.TextWidth(last)-rw) + right)
+	for _, w := range wrap(right, cols) {
+		l.b.Line(strings.Repeat(" ", cols-escpos.TextWidth(w)) + w)
+	}
 }
 
 // vat prints one line per VAT rate. Prices include VAT, so the VAT part of a
 // gross amount g at rate r (basis points) is g*r/(10000+r), computed on the
 // sum per rate to round once.
-func (l *layout) vat(lines []Line, sign int64) {
+func (l *layout) vat(lines []Line, sign int64, w words) {
 	gross := map[int]int64{}
 	var rates []int
 	for _, line := range lines {
@@ -280,10 +364,10 @@ func (l *layout) vat(lines []Line, sign int64) {
 		g := gross[rate]
 		v := money.VAT(g, rate)
 		sum += v
-		l.row(fmt.Sprintf("VAT %s of %s", Rate(rate), money.Number(sign*g)), money.Number(sign*v))
+		l.row(fmt.Sprintf(w.vat, Rate(rate), money.Number(sign*g)), money.Number(sign*v))
 	}
 	if len(rates) > 1 {
-		l.row("VAT total", money.Number(sign*sum))
+		l.row(w.vatTotal, money.Number(sign*sum))
 	}
 }
 
@@ -317,8 +401,10 @@ func (l *layout) referenceCode(ref string) error {
 	return l.b.QR(ref, qrModule)
 }
 
-// wrap breaks s into lines of at most width columns at spaces, splitting words
-// longer than a line. It returns at least one line.
+// wrap breaks s into lines of at most width columns at spaces. A word longer
+// than a whole line (a long reference on narrow paper) is broken after a
+// '-' or '/' where it has one, and only else mid-word. It returns at least
+// one line.
 func wrap(s string, width int) []string {
 	width = max(width, 1)
 	var out []string
@@ -349,18 +435,50 @@ func wrap(s string, width int) []string {
 	return out
 }
 
-// splitWidth cuts s after as many runes as fit in width columns.
+// splitWidth cuts s after as many runes as fit in width columns, at the
+// last '-' or '/' within them if there is one.
 func splitWidth(s string, width int) (string, string) {
-	w := 0
+	w, cut, soft := 0, len(s), -1
 	for i, r := range s {
 		rw := escpos.TextWidth(string(r))
 		if w+rw > width {
+			cut = i
 			if i == 0 { // a rune wider than the line ("EUR" in 1..2 columns)
-				return s[:len(string(r))], s[len(string(r)):]
+				cut = len(string(r))
 			}
-			return s[:i], s[i:]
+			break
 		}
 		w += rw
+		if r == '-' || r == '/' {
+			soft = i + 1
+		}
 	}
-	return s, ""
+	if cut < len(s) && soft > 0 {
+		cut = soft
+	}
+	return s[:cut], s[cut:]
+}
+
+// quotes: PC865 has « but not », so a pair of them prints as a pair of ".
+var quotes = strings.NewReplacer("«", "\"", "»", "\"")
+
+// quoted is r with its free texts' guillemets made printable as a pair.
+func (r Receipt) quoted() Receipt {
+	r.StoreName = quotes.Replace(r.StoreName)
+	r.StoreLines = replaceAll(r.StoreLines)
+	r.Footer = replaceAll(r.Footer)
+	lines := slices.Clone(r.Lines)
+	for i := range lines {
+		lines[i].Text = quotes.Replace(lines[i].Text)
+	}
+	r.Lines = lines
+	return r
+}
+
+func replaceAll(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = quotes.Replace(s)
+	}
+	return out
 }

@@ -13,7 +13,9 @@ import (
 func sample() Receipt {
 	return Receipt{
 		StoreName:     "Kiosken på hjørnet",
-		StoreLines:    []string{"Storgata 1, 0155 Oslo", "Org.nr. 987 654 321 MVA"},
+		StoreLines:    []string{"Storgata 1, 0155 Oslo"},
+		OrgNumber:     "987654325",
+		Number:        17,
 		Store:         "OSLO1",
 		Lane:          "2",
 		Reference:     "OSLO1-2-000042",
@@ -44,18 +46,18 @@ func TestEncodeFullReceipt(t *testing.T) {
 	doc := decode(t, r, Options{})
 	render := doc.Render(42)
 	for _, want := range []string{
-		"Kiosken på hjørnet", "Org.nr. 987 654 321 MVA",
+		"Kiosken på hjørnet", "Org.nr. 987 654 325 MVA", "SALGSKVITTERING", "Kvitteringsnr.", "17",
 		"2 x Kaffe", "70,00", "Blåbærsyltetøy", "55,00",
-		"VAT 15 % of 55,00", "7,17", "VAT 25 % of 70,00", "14,00", "VAT total", "21,17",
-		"TOTAL", "125,00 kr", "Paid with", "Vipps MobilePay",
-		"07.03.2026 14:05", "OSLO1", "Reference", "OSLO1-2-000042", "Takk for handelen!",
+		"MVA 15 % av 55,00", "7,17", "MVA 25 % av 70,00", "14,00", "Sum MVA", "21,17",
+		"Totalt", "125,00 kr", "Betalt med", "Vipps MobilePay",
+		"07.03.2026 14:05", "OSLO1 / 2", "Vipps-referanse", "OSLO1-2-000042", "Takk for handelen!",
 	} {
 		if !doc.Contains(want) {
 			t.Errorf("receipt lacks %q:\n%s", want, render)
 		}
 	}
-	if doc.Contains("COPY") || doc.Contains("REFUND") {
-		t.Errorf("an original sale says COPY or REFUND:\n%s", render)
+	if doc.Contains("KOPI") || doc.Contains("RETURKVITTERING") {
+		t.Errorf("an original sale says KOPI or RETURKVITTERING:\n%s", render)
 	}
 	if len(doc.Barcodes) != 1 || doc.Barcodes[0].Data != r.Reference || doc.Barcodes[0].HRI != 2 {
 		t.Errorf("barcodes = %+v, want one of %q with HRI below", doc.Barcodes, r.Reference)
@@ -68,8 +70,8 @@ func TestEncodeFullReceipt(t *testing.T) {
 		t.Errorf("first line = %+v, want the store name centred and bold", head)
 	}
 	for _, l := range doc.Lines {
-		if strings.HasPrefix(l.Text, "TOTAL") {
-			if l.Width != 2 || l.Height != 2 || !l.Bold || l.Text != "TOTAL"+strings.Repeat(" ", 21-5-9)+"125,00 kr" {
+		if strings.HasPrefix(l.Text, "Totalt") {
+			if l.Width != 2 || l.Height != 2 || !l.Bold || l.Text != "Totalt"+strings.Repeat(" ", 21-6-9)+"125,00 kr" {
 				t.Errorf("total line = %+v, want bold double size right-aligned in 21 columns", l)
 			}
 		}
@@ -88,7 +90,7 @@ func TestLinesFitTheColumns(t *testing.T) {
 				t.Errorf("%d columns: line %q is %d wide", cols, l.Text, w)
 			}
 		}
-		if !doc.Contains("TOTAL") || !doc.Contains("126,00 kr") {
+		if !doc.Contains("Totalt") || !doc.Contains("126,00 kr") {
 			t.Errorf("%d columns: no total:\n%s", cols, doc.Render(cols))
 		}
 	}
@@ -100,21 +102,25 @@ func TestCopyAndRefund(t *testing.T) {
 	doc := decode(t, r, Options{Columns: 32})
 	var copies []int
 	for i, l := range doc.Lines {
-		if l.Text == "COPY" {
+		if l.Text == "KOPI" {
 			copies = append(copies, i)
 			if l.Width != 2 || l.Height != 2 || !l.Bold {
-				t.Errorf("COPY line %+v is not prominent", l)
+				t.Errorf("KOPI line %+v is not prominent", l)
 			}
 		}
 	}
 	if len(copies) != 2 || copies[0] != 0 || copies[1] != len(doc.Lines)-1 {
-		t.Errorf("COPY at lines %v of %d, want first and last:\n%s", copies, len(doc.Lines), doc.Render(32))
+		t.Errorf("KOPI at lines %v of %d, want first and last:\n%s", copies, len(doc.Lines), doc.Render(32))
+	}
+	if !doc.Contains("SALGSKVITTERING") || !doc.Contains("17") {
+		t.Errorf("a copy must still say what it copies, with its number:\n%s", doc.Render(32))
 	}
 
 	r = sample()
-	r.Refund = true
+	r.Refund, r.OriginStore = true, "BERG1"
 	doc = decode(t, r, Options{})
-	for _, want := range []string{"REFUND", "-125,00 kr", "-70,00", "-21,17", "Refunded to"} {
+	for _, want := range []string{"RETURKVITTERING", "-125,00 kr", "-70,00", "-21,17", "Tilbakebetalt til",
+		"Gjelder salg", "OSLO1-2-000042", "Salgsbutikk", "BERG1"} {
 		if !doc.Contains(want) {
 			t.Errorf("refund lacks %q:\n%s", want, doc.Render(42))
 		}
@@ -127,13 +133,13 @@ func TestSaleWithoutLines(t *testing.T) {
 	r.Total = 5000
 	r.Currency = "EUR"
 	doc := decode(t, r, Options{})
-	if !slices.ContainsFunc(doc.Text(), func(s string) bool { return strings.HasPrefix(s, "Sale") && strings.HasSuffix(s, "50,00") }) {
-		t.Errorf("no Sale line:\n%s", doc.Render(42))
+	if !slices.ContainsFunc(doc.Text(), func(s string) bool { return strings.HasPrefix(s, "Salg ") && strings.HasSuffix(s, "50,00") }) {
+		t.Errorf("no Salg line:\n%s", doc.Render(42))
 	}
 	if !doc.Contains("50,00 EUR") {
 		t.Errorf("euro total not written as EUR:\n%s", doc.Render(42))
 	}
-	if doc.Contains("VAT") {
+	if doc.Contains("MVA ") && !doc.Contains("325 MVA") || doc.Contains("Sum MVA") {
 		t.Errorf("a keyed amount has no VAT rate, yet a VAT line was printed:\n%s", doc.Render(42))
 	}
 }
@@ -169,6 +175,10 @@ func TestValidation(t *testing.T) {
 		{"zero total", func(r *Receipt, o *Options) { r.Lines = nil; r.Total = 0 }, "total"},
 		{"no time", func(r *Receipt, o *Options) { r.Time = time.Time{} }, "time"},
 		{"no store", func(r *Receipt, o *Options) { r.StoreName = " " }, "store name"},
+		{"no org number", func(r *Receipt, o *Options) { r.OrgNumber = "" }, "organisation number"},
+		{"org number check digit", func(r *Receipt, o *Options) { r.OrgNumber = "987654321" }, "check digit"},
+		{"no number", func(r *Receipt, o *Options) { r.Number = 0 }, "receipt number"},
+		{"language", func(r *Receipt, o *Options) { o.Language = "sv" }, "printer.language"},
 		{"negative quantity", func(r *Receipt, o *Options) { r.Lines[0].Quantity = -1 }, "quantity"},
 		{"tax rate", func(r *Receipt, o *Options) { r.Lines[0].TaxRate = 25 * 10000 }, "VAT rate"},
 		{"narrow", func(r *Receipt, o *Options) { o.Columns = 20 }, "columns"},
@@ -187,8 +197,8 @@ func TestValidation(t *testing.T) {
 }
 
 func TestWrap(t *testing.T) {
-	got := wrap("ab cd efghijk l", 4)
-	want := []string{"ab", "cd", "efgh", "ijk", "l"}
+	got := wrap("ab cd efghijk l OSLO1-2-k7f3", 6)
+	want := []string{"ab cd", "efghij", "k l", "OSLO1-", "2-k7f3"}
 	if !slices.Equal(got, want) {
 		t.Errorf("wrap = %q, want %q", got, want)
 	}
@@ -217,4 +227,20 @@ func TestRate(t *testing.T) {
 			t.Errorf("Rate(%d) = %q, want %q", bp, got, want)
 		}
 	}
+}
+
+// BenchmarkTypicalReceipt encodes the receipt a sale prints (one line, one
+// VAT rate, 42 columns, Norwegian) and reports its size: receipt_bytes.
+func BenchmarkTypicalReceipt(b *testing.B) {
+	r := kinds()["sale"]
+	r.Footer = nil
+	var n int
+	for b.Loop() {
+		out, err := Encode(r, Options{Columns: 42})
+		if err != nil {
+			b.Fatal(err)
+		}
+		n = len(out)
+	}
+	b.ReportMetric(float64(n), "receipt_bytes/B")
 }

@@ -23,6 +23,7 @@ import (
 	"kasse/device"
 	"kasse/device/evdev"
 	"kasse/money"
+	"kasse/printer/receipt"
 	"kasse/store"
 	"kasse/till/pin"
 	"kasse/vippsid"
@@ -135,8 +136,11 @@ type Store struct {
 	Lane string `toml:"lane,omitempty,omitzero"`
 	// Name is printed at the top of every receipt.
 	Name string `toml:"name,omitempty,omitzero"`
-	// Lines are printed under the name (address, organisation number).
+	// Lines are printed under the name: the address.
 	Lines []string `toml:"lines,omitempty,omitzero"`
+	// OrgNumber is the seller's organisation number (9 digits, spaces
+	// allowed), printed on every receipt with "MVA" after it.
+	OrgNumber string `toml:"org_number,omitempty,omitzero"`
 	// TaxRate is the VAT included in keyed amounts, in basis points
 	// (2500 = 25 %), for the receipt's VAT line; 0 prints no VAT line.
 	TaxRate int `toml:"tax_rate,omitempty,omitzero"`
@@ -209,8 +213,28 @@ type Printer struct {
 	Port string `toml:"port,omitempty,omitzero"`
 	// Baud is the serial speed, a standard rate; default 19200.
 	Baud int `toml:"baud,omitempty,omitzero"`
+	// Parity is none (default), even or odd; 8 data bits, 1 stop bit.
+	Parity string `toml:"parity,omitempty,omitzero"`
+	// Flow is the flow control: none (default), rtscts or xonxoff.
+	Flow string `toml:"flow,omitempty,omitzero"`
 	// Columns is the characters per line, 24–64; default 42 (80 mm paper).
 	Columns int `toml:"columns,omitempty,omitzero"`
+	// Status is what the printer must answer before a receipt counts:
+	// "required" (default: a printer that does not answer gets nothing and
+	// the receipts wait), "optional" (an old printer that never answers is
+	// printed to blind) or "off".
+	Status string `toml:"status,omitempty,omitzero"`
+	// StatusTimeout bounds the wait for one status answer, 50ms–5s;
+	// default 500ms.
+	StatusTimeout Duration `toml:"status_timeout,omitempty,omitzero"`
+	// ASB asks the printer to report paper end, an open cover and errors
+	// by itself (Automatic Status Back); default true.
+	ASB bool `toml:"asb"`
+	// Language of the receipts: nb (default), da, fi or en.
+	Language string `toml:"language,omitempty,omitzero"`
+	// PaperCheck reads the roll sensor (paper near end); default true.
+	// Turn it off for a printer without one: paper end still stops it.
+	PaperCheck bool `toml:"paper_check"`
 }
 
 // Keys is the [keys] table: where the cashier's key presses come from,
@@ -330,8 +354,9 @@ func defaults() Config {
 			CountryCode:        "47",
 		},
 		Display: Display{Kind: DisplaySim, Width: 240, Height: 320, SpeedHz: 32_000_000, Language: "nb"},
-		Printer: Printer{Baud: 19200, Columns: 42},
-		Keys:    Keys{LockAfter: Duration{5 * time.Minute}},
+		Printer: Printer{Baud: 19200, Parity: "none", Flow: "none", Columns: 42, Language: "nb", Status: "required",
+			StatusTimeout: Duration{500 * time.Millisecond}, ASB: true, PaperCheck: true},
+		Keys: Keys{LockAfter: Duration{5 * time.Minute}},
 	}
 }
 
@@ -531,6 +556,11 @@ func (c Config) Validate() error {
 	if strings.TrimSpace(s.Name) == "" {
 		bad("store.name is missing: set it to the shop name printed on receipts")
 	}
+	if s.OrgNumber == "" {
+		bad("store.org_number is missing: set it to the seller's organisation number (9 digits, from Enhetsregisteret): every receipt must show it")
+	} else if err := receipt.CheckOrgNumber(s.OrgNumber); err != nil {
+		bad("store.%v", strings.TrimPrefix(err.Error(), "store."))
+	}
 	if s.TaxRate < 0 || s.TaxRate > 10000 {
 		bad("store.tax_rate %d is out of range: use basis points from 0 to 10000, e.g. 2500 for 25 %% VAT", s.TaxRate)
 	}
@@ -543,6 +573,27 @@ func (c Config) Validate() error {
 	}
 	if p.Columns < 24 || p.Columns > 64 {
 		bad("printer.columns %d is out of range: use 24 to 64, e.g. 42 for 80 mm paper or 32 for 58 mm", p.Columns)
+	}
+	if !slices.Contains(receipt.Languages, p.Language) {
+		bad("printer.language %q is not known: use nb (Norwegian, the default), da, fi or en", p.Language)
+	}
+	switch p.Parity {
+	case "none", "even", "odd":
+	default:
+		bad("printer.parity %q is not known: use the printer's setting, none (most printers), even or odd", p.Parity)
+	}
+	switch p.Flow {
+	case "none", "rtscts", "xonxoff":
+	default:
+		bad("printer.flow %q is not known: use the printer's setting, none, rtscts (hardware) or xonxoff (software)", p.Flow)
+	}
+	switch p.Status {
+	case "required", "optional", "off":
+	default:
+		bad("printer.status %q is not known: use required (the printer must say it printed), optional (for an old printer that never answers) or off", p.Status)
+	}
+	if p.StatusTimeout.Duration < 50*time.Millisecond || p.StatusTimeout.Duration > 5*time.Second {
+		bad("printer.status_timeout %q is out of range: use 50ms to 5s, e.g. \"500ms\"", p.StatusTimeout)
 	}
 
 	c.Keys.validate(bad)

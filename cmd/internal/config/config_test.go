@@ -22,6 +22,7 @@ secrets_file = "/etc/kasse/secrets.toml"
 [store]
 prefix = "OSLO1"
 lane = "2"
+org_number = "987654325"
 name = "Butikken"
 `
 
@@ -65,7 +66,7 @@ func TestExampleLoads(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.DataDir != "/var/lib/kasse" || c.Vipps.MSN != "123456" || c.Vipps.PaymentDescription != "Kjøp i butikk" ||
-		c.Store.Prefix != "OSLO1" || c.Store.TaxRate != 2500 || len(c.Store.Lines) != 2 ||
+		c.Store.Prefix != "OSLO1" || c.Store.TaxRate != 2500 || len(c.Store.Lines) != 1 || c.Store.OrgNumber != "987 654 325" ||
 		c.Vipps.PollInterval.Duration != time.Second || c.Vipps.Timeout.Duration != 10*time.Second {
 		t.Errorf("example.toml loaded as %+v", c)
 	}
@@ -125,6 +126,22 @@ func TestDefaultsAndRelativePaths(t *testing.T) {
 	}
 }
 
+// The printer keys an older kassed refused (paper_check) and the new ones
+// load as written.
+func TestPrinterKeys(t *testing.T) {
+	path := writeConfig(t, minimal+"[printer]\nport = \"/dev/ttyUSB0\"\nparity = \"even\"\nflow = \"rtscts\"\n"+
+		"status = \"optional\"\nstatus_timeout = \"200ms\"\nasb = false\npaper_check = false\n")
+	c, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := c.Printer
+	if p.Parity != "even" || p.Flow != "rtscts" || p.Status != "optional" || p.StatusTimeout.Duration != 200*time.Millisecond ||
+		p.ASB || p.PaperCheck || p.Baud != 19200 {
+		t.Errorf("printer = %+v", p)
+	}
+}
+
 func TestMissingMSN(t *testing.T) {
 	path := writeConfig(t, strings.Replace(minimal, `msn = "123456"`, "", 1))
 	_, err := Load(path)
@@ -155,6 +172,10 @@ func TestInvalidValuesNameTheKey(t *testing.T) {
 		{`name = "Butikken"`, "name = \"B\"\ntax_rate = 10001", "store.tax_rate"},
 		{`name = "Butikken"`, "name = \"B\"\n[display]\nkind = \"st7735\"", "display.kind"},
 		{`name = "Butikken"`, "name = \"B\"\n[display]\ndriver = \"st7789\"\ndc = \"GPIO25\"", "display.spi is missing"},
+		{`org_number = "987654325"`, ``, "store.org_number is missing"},
+		{`org_number = "987654325"`, `org_number = "987654321"`, "store.org_number"},
+		{`org_number = "987654325"`, `org_number = "98765432"`, "store.org_number"},
+		{`name = "Butikken"`, "name = \"B\"\n[printer]\nlanguage = \"sv\"", "printer.language"},
 		{`name = "Butikken"`, "name = \"B\"\n[display]\nwidth = 63", "display.width"},
 		{`name = "Butikken"`, "name = \"B\"\n[display]\nheight = 1025", "display.height"},
 		{`name = "Butikken"`, "name = \"B\"\n[printer]\nbaud = 19201", "printer.baud"},
@@ -169,6 +190,10 @@ func TestInvalidValuesNameTheKey(t *testing.T) {
 		{`name = "Butikken"`, "name = \"B\"\n[[keys.evdev]]\nname = \"Scanner\"\nrole = \"keypad\"\nmap = {KEY_NOPE = \"pay\"}", "keys.evdev[1].map: unknown key code"},
 		{`name = "Butikken"`, "name = \"B\"\n[[keys.evdev]]\nrole = \"keypad\"", "keys.evdev[1]: set path"},
 		{`name = "Butikken"`, "name = \"B\"\n[keys]\nlock_after = \"-1m\"", "keys.lock_after"},
+		{`name = "Butikken"`, "name = \"B\"\n[printer]\nparity = \"mark\"", "printer.parity"},
+		{`name = "Butikken"`, "name = \"B\"\n[printer]\nflow = \"dtrdsr\"", "printer.flow"},
+		{`name = "Butikken"`, "name = \"B\"\n[printer]\nstatus = \"maybe\"", "printer.status"},
+		{`name = "Butikken"`, "name = \"B\"\n[printer]\nstatus_timeout = \"10s\"", "printer.status_timeout"},
 	} {
 		path := writeConfig(t, strings.Replace(minimal, c.old, c.new, 1))
 		_, err := Load(path)
@@ -188,7 +213,8 @@ func TestValidateListsEveryProblem(t *testing.T) {
 	}
 	for _, key := range []string{"data_dir", "vipps.base_url", "vipps.msn", "vipps.currency", "vipps.secrets_file",
 		"vipps.payment_description", "vipps.poll_interval", "vipps.timeout", "store.prefix", "store.lane", "store.name",
-		"display.kind", "printer.baud", "printer.columns"} {
+		"display.kind", "store.org_number", "printer.baud", "printer.columns", "printer.language", "printer.parity",
+		"printer.flow", "printer.status", "printer.status_timeout"} {
 		if !strings.Contains(err.Error(), "config: "+key) {
 			t.Errorf("Validate of an empty Config does not mention %s:\n%v", key, err)
 		}
@@ -198,8 +224,8 @@ func TestValidateListsEveryProblem(t *testing.T) {
 func TestMalformedTOMLShowsLine(t *testing.T) {
 	path := writeConfig(t, minimal+"[printer\nbaud = 9600\n")
 	_, err := Load(path)
-	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "line 12") {
-		t.Fatalf("malformed TOML: %v, want the file and line 12", err)
+	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "line 13") {
+		t.Fatalf("malformed TOML: %v, want the file and line 13", err)
 	}
 }
 

@@ -21,6 +21,7 @@ import (
 
 	"kasse/cmd/internal/config"
 	"kasse/money"
+	"kasse/printer/receipt"
 	"kasse/store"
 )
 
@@ -40,7 +41,7 @@ func FuzzLoad(f *testing.F) {
 	}
 	f.Add(string(example))
 	f.Add("data_dir = \"data\"\n[vipps]\nbase_url = \"http://127.0.0.1:8089\"\nmsn = \"123456\"\nsecrets_file = \"secrets.toml\"\nflow = \"ecom\"\n" +
-		"callback_prefix = \"https://butikken.no/vipps\"\nfallback = \"https://butikken.no\"\n[store]\nprefix = \"DEMO1\"\nlane = \"1\"\nname = \"Demobutikken\"\n" +
+		"callback_prefix = \"https://butikken.no/vipps\"\nfallback = \"https://butikken.no\"\n[store]\nprefix = \"DEMO1\"\nlane = \"1\"\nname = \"Demobutikken\"\norg_number = \"987 654 325\"\n" +
 		"[chain]\nstores = [\"DEMO1\", \"BERG1\"]\n[chain.msn]\nBERG1 = \"654321\"\n")
 	f.Add("data_dir = 7\n[vipps]\nmsn = 123456\nbase_url = \"ftp://x\"\npoll_interval = \"1\"\n[store]\nprefix = \"1OSLO\"\nlane = \"\"\n[printer]\nbaud = 9601\n[unknown]\nkey = 1\n")
 	f.Add("[vipps\nmsn = \"12\"")
@@ -130,7 +131,8 @@ func checkConfig(t *testing.T, c config.Config) {
 	default:
 		bad("vipps.flow", v.Flow)
 	}
-	if store.CheckPrefix(s.Prefix) != nil || store.CheckLane(s.Lane) != nil || strings.TrimSpace(s.Name) == "" || s.TaxRate < 0 || s.TaxRate > 10000 {
+	if store.CheckPrefix(s.Prefix) != nil || store.CheckLane(s.Lane) != nil || strings.TrimSpace(s.Name) == "" || s.TaxRate < 0 || s.TaxRate > 10000 ||
+		receipt.CheckOrgNumber(s.OrgNumber) != nil {
 		bad("store", s)
 	}
 	// The reference the till builds from them fits Vipps' pattern.

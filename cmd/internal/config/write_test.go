@@ -15,7 +15,7 @@ func TestWriteFilesRoundTrips(t *testing.T) {
 	c := Config{DataDir: "data",
 		Vipps: Vipps{BaseURL: "https://apitest.vipps.no", MSN: "123456", Flow: "ecom", CallbackPrefix: "https://b.example/cb",
 			FallBack: "https://b.example", PollInterval: Duration{2 * time.Second}},
-		Store: Store{Prefix: "OSLO1", Lane: "2", Name: "Butikken", Lines: []string{"Storgata 1"}, TaxRate: 2500},
+		Store: Store{Prefix: "OSLO1", Lane: "2", Name: "Butikken", Lines: []string{"Storgata 1"}, OrgNumber: "987654325", TaxRate: 2500},
 		Chain: Chain{Stores: []string{"BERG1"}, MSN: map[string]string{"BERG1": "654321"}}}
 	s := Secrets{ClientID: "id-1", ClientSecret: "secret-1", SubscriptionKey: "sub-1"}
 	path, err := WriteFiles(dir, c, s)

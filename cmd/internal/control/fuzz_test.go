@@ -62,10 +62,11 @@ func newTill(f *testing.F) (*till.Till, *displaytest.Framebuffer, *store.DB) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	eng := payment.New(payment.Config{Store: "OSLO1", Lane: "2", StoreName: "Butikken Oslo S", StoreLines: []string{"Jernbanetorget 1"},
+	eng := payment.New(payment.Config{Store: "OSLO1", Lane: "2", StoreName: "Butikken Oslo S", OrgNumber: "987654325", StoreLines: []string{"Jernbanetorget 1"},
 		Currency: "NOK", Description: "Kjøp i butikk", TaxRate: 2500, ChainStores: []string{"BERG1"}, Flow: "qr",
 		QRSize: panel.QRArea().Dx(), PollInterval: time.Second},
-		client, printer.New(io.Discard, receipt.Options{Columns: 42}), db)
+		client, printer.New(printer.File(filepath.Join(f.TempDir(), "receipt.escpos")),
+			printer.Config{Receipt: receipt.Options{Columns: 42}, Status: printer.StatusOff}), db)
 	t := till.New(till.Config{Store: "OSLO1", Lane: "2", StoreName: "Butikken Oslo S", Currency: "NOK", CountryCode: "47"}, eng, panel)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -237,6 +237,7 @@ fallback = "https://soak.example"
 prefix = %q
 lane = %q
 name = "Soak shop %s"
+org_number = "987 654 325"
 tax_rate = 2500
 [chain]
 stores = ["SOAK1", "SOAK2"]

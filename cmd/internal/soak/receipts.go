@@ -34,8 +34,8 @@ func (s *soak) readPrinter(r *reg) (printed, bool) {
 	for _, cut := range doc.Cuts {
 		copyMark, refund := false, false
 		for _, l := range doc.Lines[start:cut] {
-			copyMark = copyMark || strings.Contains(l.Text, "COPY")
-			refund = refund || strings.Contains(l.Text, "REFUND")
+			copyMark = copyMark || strings.Contains(l.Text, "KOPI")
+			refund = refund || strings.Contains(l.Text, "RETURKVITTERING")
 		}
 		ref := ""
 		for _, b := range doc.Barcodes {

@@ -79,7 +79,7 @@ func main() {
 	_, job, err := db.FinishPrint(c, []uint64{create}, store.PrintJob{Receipt: body(80)})
 	check(err)
 	check(db.PrintStarted(job))
-	check(db.PrintRetry(job, 1, "paper out"))
+	check(db.PrintRetry(job, 1, "paper out", false))
 	_, err = db.QueuePrint(store.PrintJob{Reference: done[0].Reference, Copy: true, Receipt: body(80)})
 	check(err)
 	// One cancelled with an error, one failed.
