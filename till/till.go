@@ -412,7 +412,7 @@ func (t *Till) noticeNow() string {
 	switch {
 	case !es.Online:
 		return sayUnreachable
-	case es.Printer != "":
+	case es.Printer != "" || es.PrinterState != "" && es.PrinterState != "ok":
 		return sayPrinter
 	}
 	return ""
