@@ -164,14 +164,20 @@ demo: build
 	  'name = "Demobutikken"' \
 	  'org_number = "987 654 325"' \
 	  'lines = ["Storgata 1, 0155 Oslo"]' \
-	  'tax_rate = 2500' > $(DEMO)/kassed.toml
-	@chmod 644 $(DEMO)/kassed.toml
+	  'tax_rate = 2500' \
+	  '[[keys.cashiers]]' \
+	  'id = "1"' \
+	  'name = "Demo"' \
+	  'pin_hash = "$$argon2id$$v=19$$m=19456,t=2,p=1$$Wh2vun1HQQcgfDVTC67aIg$$uVr/TPkVAMAy3ZLfehwZtcLNqyJMph3jyaUtXf0YwDU"' \
+	  'supervisor = true' > $(DEMO)/kassed.toml
+	@chmod 640 $(DEMO)/kassed.toml
 	@printf '%s\n' \
 	  'client_id = "0f5b6a4e-1c2d-4e3f-8a9b-0c1d2e3f4a5b"' \
 	  'client_secret = "demo-client-secret"' \
 	  'subscription_key = "demo-subscription-key"' > $(DEMO)/secrets.toml
 	@chmod 600 $(DEMO)/secrets.toml
 	@echo "kasse demo in $(DEMO)"
+	@echo "  log in:           $(BIN)/kassectl --data $(DEMO)/data key 1 pay 1 2 3 4 pay   (cashier 1, PIN 1234, also the supervisor)"
 	@echo "  key a sale:       $(BIN)/kassectl --data $(DEMO)/data key 1 2 5 0 0 pay"
 	@echo "  see the display:  $(BIN)/kassectl --data $(DEMO)/data screen --png screen.png"
 	@echo "  the shopper pays: curl -X POST http://$(SIMADDR)/vippssim/payments/REFERENCE/approve"
