@@ -157,6 +157,7 @@ const (
 	flagH
 	flagI
 	flagJ
+	flagK
 )
 
 // Sale flags.
@@ -171,7 +172,8 @@ const (
 	saleError      = flagH
 	salePhone      = flagI
 	saleCashier    = flagJ // added after format 2 shipped: older records lack the bit, and read as no cashier
-	saleAll        = zoneMask | flagA | flagB | flagC | flagD | flagE | flagF | flagG | flagH | flagI | flagJ
+	saleRemote     = flagK // a remote order (CUSTOMER_NOT_PRESENT); the bit alone, no bytes: older records read as in the shop
+	saleAll        = zoneMask | flagA | flagB | flagC | flagD | flagE | flagF | flagG | flagH | flagI | flagJ | flagK
 )
 
 // Refund flags.
@@ -298,7 +300,7 @@ func (e *encoder) sale(s Sale) {
 		flagIf(!s.Authorized.IsZero(), saleAuthorized) | flagIf(!s.Captured.IsZero(), saleCaptured) |
 		flagIf(!s.Ended.IsZero(), saleEnded) | flagIf(s.Store != r.Prefix, saleStore) |
 		flagIf(s.Lane != r.Lane, saleLane) | flagIf(s.Error != "", saleError) | flagIf(s.Phone != "", salePhone) |
-		flagIf(s.Cashier != "", saleCashier)
+		flagIf(s.Cashier != "", saleCashier) | flagIf(s.Remote, saleRemote)
 	e.uvarint(f)
 	e.code(saleStateCodes, s.State)
 	e.code(vippsStateCodes, s.VippsState)
@@ -550,6 +552,7 @@ func (d *decoder) sale(ref, prefix, lane string) Sale {
 	s := Sale{Reference: ref, Store: prefix, Lane: lane}
 	f := d.flags(saleAll)
 	s.Printed = f&salePrinted != 0
+	s.Remote = f&saleRemote != 0
 	s.State = d.code(saleStateCodes)
 	s.VippsState = d.code(vippsStateCodes)
 	s.API = d.code(apiCodes)

@@ -57,6 +57,10 @@ type Sale struct {
 	// Cashier is the id of the cashier logged in when the sale began
 	// ([[keys.cashiers]]); empty on a till without login.
 	Cashier string `json:"cashier,omitempty"`
+	// Remote marks a distance sale: the customer was not in the shop
+	// (CUSTOMER_NOT_PRESENT, the till's remote key). A remote sale in
+	// StateAuthorized is a reservation kept until the order is dispatched.
+	Remote bool `json:"remote,omitempty"`
 }
 
 // PutSale inserts or updates the sale with s.Reference in one transaction.
