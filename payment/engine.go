@@ -65,6 +65,9 @@ type Journal interface {
 	RefundsFor(ref string) ([]store.Refund, error)
 	PrintRetry(id uint64, attempts int, lastErr string) error
 	QueuePrint(job store.PrintJob) (uint64, error)
+	// Journal walks the sales f selects: at start, for the remote orders
+	// still reserved.
+	Journal(f store.Filter, fn func(store.Sale) error) error
 }
 
 // Config is the register's identity and the knobs of the payment path.
@@ -93,6 +96,8 @@ type Config struct {
 	ECommImage bool
 	QRSize     int
 	KeepPhone  bool // store keyed numbers with the sale (GDPR: see README)
+	// Remote is the shop's rule for remote orders (distance selling).
+	Remote RemoteRule
 	// PollInterval is the pause between two reads of a pending payment.
 	PollInterval time.Duration
 	// PaymentLife is how long a payment may stay CREATED before the engine
@@ -165,6 +170,7 @@ type Engine struct {
 	prn     printQueue
 	pollAt  time.Time // the current poll's slot on the cashier's sale's beat
 	cashier string    // the logged-in cashier, put on every sale and its receipt
+	holds   holds     // remote orders reserved until dispatch
 }
 
 // New returns an engine; nothing happens until Start.
@@ -193,6 +199,7 @@ func New(cfg Config, p Vipps, pr Printer, j Journal) *Engine {
 	if cfg.Crash == nil {
 		cfg.Crash = func(string) {}
 	}
+	cfg.Remote = cfg.Remote.withDefaults()
 	return &Engine{cfg: cfg, pay: p, printer: pr, journal: j,
 		events: make(chan func(), 16), out: newOutbox(), prn: printQueue{mine: map[uint64]bool{}}}
 }
@@ -223,6 +230,7 @@ func (e *Engine) Start(ctx context.Context, report func(Outcome)) error {
 		return err
 	}
 	e.kickPrinter()
+	e.loadHolds()
 	return nil
 }
 
@@ -234,6 +242,7 @@ func (e *Engine) Tick() {
 		e.kickPrinter()
 	}
 	e.flushPrinted()
+	e.expireHolds()
 }
 
 // flushAfter is how long a printed mark may wait for the next sale's commit
