@@ -41,6 +41,7 @@ const (
 	KeyStore  Key = "store"  // keying a reference: the next store of the chain
 	KeyDash   Key = "-"      // keying a reference: the dash between its parts
 	KeyABC    Key = "abc"    // keying a reference on a numeric keypad: digits 2–9 type letters, as on a phone
+	KeyRemote Key = "remote" // a remote order: the customer is not in the shop; key their phone number
 )
 
 var keys = withLetters(map[Key]string{
@@ -58,6 +59,7 @@ var keys = withLetters(map[Key]string{
 	KeyCopy:   "reprint the last receipt, marked COPY (once per sale)",
 	KeyStore:  "keying a receipt's reference: choose the next store of the chain",
 	KeyDash:   "keying a receipt's reference: the dash between its parts",
+	KeyRemote: "after the amount: a remote order (the customer is not in the shop): key their phone number, then pay sends the request to their app",
 	KeyABC:    "keying a receipt's reference: switch digits 2–9 to letters (press again to go back); press a digit again within a second for its next letter, as on a phone",
 })
 

@@ -100,6 +100,8 @@ func (t *Till) keyAmount(k device.Key) error {
 		return t.startSale("")
 	case k == device.KeyPhone:
 		return t.askPhone()
+	case k == device.KeyRemote:
+		return t.askRemote()
 	case k == device.KeyCancel:
 		t.digits = ""
 	default:
@@ -116,7 +118,10 @@ func (t *Till) keyAmount(k device.Key) error {
 
 // startSale asks the engine for a payment of the keyed amount: a QR, or a
 // push to phone when the cashier keyed one. Its outcomes move the till on.
-func (t *Till) startSale(phone string) error {
+func (t *Till) startSale(phone string) error { return t.begin(phone, false) }
+
+// begin starts the cashier's sale; remote is a remote order (phone set).
+func (t *Till) begin(phone string, remote bool) error {
 	a := t.amount()
 	if err := a.Check(); err != nil {
 		t.state, t.lastErr = StateDone, err.Error()
@@ -132,7 +137,11 @@ func (t *Till) startSale(phone string) error {
 			return errors.New(t.lastErr)
 		}
 	}
-	err := t.engine.Sell(a, phone)
+	sell := t.engine.Sell
+	if remote {
+		sell = t.engine.SellRemote
+	}
+	err := sell(a, phone)
 	switch {
 	case errors.Is(err, payment.ErrBelowMinimum):
 		t.state = StateDone

@@ -34,8 +34,13 @@ func (f *fakeEngine) Sell(a money.Amount, phone string) error {
 	f.calls = append(f.calls, fmt.Sprintf("sell %d %s", a.Value, phone))
 	return f.sellErr
 }
-func (f *fakeEngine) Cancel()  { f.calls = append(f.calls, "cancel") }
-func (f *fakeEngine) Dismiss() { f.calls = append(f.calls, "dismiss") }
+func (f *fakeEngine) SellRemote(a money.Amount, phone string) error {
+	f.calls = append(f.calls, fmt.Sprintf("remote %d %s", a.Value, phone))
+	return f.sellErr
+}
+func (f *fakeEngine) Capture(ref string) error { f.calls = append(f.calls, "capture "+ref); return nil }
+func (f *fakeEngine) Cancel()                  { f.calls = append(f.calls, "cancel") }
+func (f *fakeEngine) Dismiss()                 { f.calls = append(f.calls, "dismiss") }
 func (f *fakeEngine) LookUp(code string) error {
 	f.calls = append(f.calls, "lookup "+code)
 	return f.lookUpErr

@@ -21,4 +21,9 @@ const (
 	sayRefundedInFull = "This sale has been refunded in full."
 	sayStartAgain     = "Please wait – the cashier starts the payment again."
 	sayPrinter        = "The printer needs attention: check its paper and cover."
+	// A remote order's: the cashier's side, nothing about the customer.
+	sayRemoteWaiting = "The payment request is in the customer's app."
+	sayRemoteExpired = "The customer did not approve in time. " + sayNothingCharged
+	sayReserved      = "The money is reserved. It is taken when the order is sent."
+	sayRemotePaid    = "The order is paid."
 )
