@@ -216,6 +216,15 @@ func (e *Engine) SetCrash(f func(point string)) {
 	}
 }
 
+// SetClock runs the engine on now instead of Config.Now: the end-to-end
+// tests hand it the simulator's clock, so a remote order's hold of days
+// passes in an instant. Call it before Start.
+func (e *Engine) SetClock(now func() time.Time) {
+	if now != nil {
+		e.cfg.Now = now
+	}
+}
+
 // Events carries the results of background work; the owner runs each on
 // its loop.
 func (e *Engine) Events() <-chan func() { return e.events }
