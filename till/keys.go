@@ -29,12 +29,16 @@ func (t *Till) handleKey(k device.Key) error {
 			return t.lock()
 		case device.KeyCopy:
 			return t.copyLast()
+		case device.KeyCapture:
+			return t.startCapture()
 		}
 		return t.keyAmount(k)
 	case StateRefundScan, StateRefundRead, StateRefundAmount:
 		return t.refundKey(k)
 	case StateRefundPIN:
 		return t.refundPINKey(k)
+	case StateCaptureRef:
+		return t.captureKey(k)
 	case StatePhone:
 		return t.phoneKey(k)
 	case StateRefunding:

@@ -1,6 +1,7 @@
 package till
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -91,5 +92,38 @@ func TestRemoteOrderScreens(t *testing.T) {
 	tl.outcome(payment.Outcome{Kind: payment.PushSent, Sale: sale})
 	if s.last.Title != "Approve in the app" {
 		t.Fatalf("push in the shop: %+v", s.last)
+	}
+}
+
+// The capture key: the order's reference keyed as a refund's is (or
+// scanned), pay asks the engine to capture it; a refusal stays on the till
+// with the engine's reason in the status only.
+func TestCaptureKey(t *testing.T) {
+	tl, e, s := tillIn(StateIdle, true)
+	keys := []device.Key{device.KeyCapture, device.Key2, device.KeyDash, "k", device.Key7, "f", device.Key3, device.KeyDash, device.Key1, device.Key7, device.KeyPay}
+	for _, k := range keys {
+		if err := tl.handleKey(k); err != nil {
+			t.Fatalf("key %s: %v", k, err)
+		}
+	}
+	if !slices.Equal(e.calls, []string{"dismiss", "capture OSLO1-2-k7f3-17"}) {
+		t.Fatalf("engine calls %q", e.calls)
+	}
+	if tl.state != StateDone || s.last.Title != "Capture sent" {
+		t.Fatalf("after pay: %s, %+v", tl.state, s.last)
+	}
+
+	tl, e, s = tillIn(StateIdle, true)
+	e.captureErr = errors.New("order OSLO1-2-k7f3-17 is cancelled: nothing is reserved to capture")
+	tl.handleKey(device.KeyCapture)
+	if err := tl.scanned("OSLO1-2-k7f3-17"); err == nil {
+		t.Fatal("a refused capture reported no error")
+	}
+	if tl.state != StateCaptureRef || s.last.Title != "Capture not possible" || strings.Contains(s.last.Message, "cancelled") {
+		t.Fatalf("refused: %s, %+v", tl.state, s.last)
+	}
+	tl.handleKey(device.KeyCancel)
+	if tl.state != StateIdle {
+		t.Fatalf("cancel: %s", tl.state)
 	}
 }

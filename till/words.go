@@ -26,4 +26,7 @@ const (
 	sayRemoteExpired = "The customer did not approve in time. " + sayNothingCharged
 	sayReserved      = "The money is reserved. It is taken when the order is sent."
 	sayRemotePaid    = "The order is paid."
+	sayCaptureKey    = "Key the order's reference (store: choose the store) and pay."
+	sayCaptureSent   = "The receipt prints when Vipps MobilePay confirms the capture."
+	sayCaptureNot    = "Nothing is reserved under this reference. Check it, or press cancel."
 )
