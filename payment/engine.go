@@ -67,6 +67,9 @@ type Journal interface {
 	PrintRetry(id uint64, attempts int, lastErr string, mayHavePrinted bool) error
 	PrintAsCopy(id uint64) error
 	QueuePrint(job store.PrintJob) (uint64, error)
+	// Journal walks the sales f selects: at start, for the remote orders
+	// still reserved.
+	Journal(f store.Filter, fn func(store.Sale) error) error
 }
 
 // Config is the register's identity and the knobs of the payment path.
@@ -96,6 +99,8 @@ type Config struct {
 	ECommImage bool
 	QRSize     int
 	KeepPhone  bool // store keyed numbers with the sale (GDPR: see README)
+	// Remote is the shop's rule for remote orders (distance selling).
+	Remote RemoteRule
 	// PollInterval is the pause between two reads of a pending payment.
 	PollInterval time.Duration
 	// PaymentLife is how long a payment may stay CREATED before the engine
@@ -177,6 +182,7 @@ type Engine struct {
 	prn     printQueue
 	pollAt  time.Time // the current poll's slot on the cashier's sale's beat
 	cashier string    // the logged-in cashier, put on every sale and its receipt
+	holds   holds     // remote orders reserved until dispatch
 }
 
 // New returns an engine; nothing happens until Start.
@@ -208,6 +214,7 @@ func New(cfg Config, p Vipps, pr Printer, j Journal) *Engine {
 	if cfg.PrinterState == nil {
 		cfg.PrinterState = func() (string, string) { return "ok", "" }
 	}
+	cfg.Remote = cfg.Remote.withDefaults()
 	return &Engine{cfg: cfg, pay: p, printer: pr, journal: j,
 		events: make(chan func(), 16), out: newOutbox(), prn: printQueue{mine: map[uint64]bool{}}}
 }
@@ -221,6 +228,15 @@ func (e *Engine) SetCashier(id string) { e.cashier = id }
 func (e *Engine) SetCrash(f func(point string)) {
 	if f != nil {
 		e.cfg.Crash = f
+	}
+}
+
+// SetClock runs the engine on now instead of Config.Now: the end-to-end
+// tests hand it the simulator's clock, so a remote order's hold of days
+// passes in an instant. Call it before Start.
+func (e *Engine) SetClock(now func() time.Time) {
+	if now != nil {
+		e.cfg.Now = now
 	}
 }
 
@@ -238,6 +254,7 @@ func (e *Engine) Start(ctx context.Context, report func(Outcome)) error {
 		return err
 	}
 	e.kickPrinter()
+	e.loadHolds()
 	return nil
 }
 
@@ -250,6 +267,7 @@ func (e *Engine) Tick() {
 		e.kickPrinter()
 	}
 	e.flushPrinted()
+	e.expireHolds()
 }
 
 // flushAfter is how long a printed mark may wait for the next sale's commit

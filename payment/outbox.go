@@ -209,7 +209,10 @@ func (e *Engine) resolve(op store.Op) {
 			case err != nil:
 				e.later(op, err)
 			default:
-				e.settle(s, p, false)
+				// An approval nobody saw through is released, unless it
+				// is a remote order: the customer approved it away from
+				// the till, so the shop's rule for those holds.
+				e.settle(s, p, s.Remote)
 			}
 		}
 	})

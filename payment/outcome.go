@@ -22,6 +22,7 @@ const (
 	Approved       Kind = "approved"        // the shopper approved; capturing
 	CaptureWaiting Kind = "capture-waiting" // approved, the capture waits for the network
 	Paid           Kind = "paid"            // captured: the sale is complete
+	Reserved       Kind = "reserved"        // a remote order approved; captured at dispatch
 	Cancelled      Kind = "cancelled"       // nothing was charged
 	Stopped        Kind = "stopped"         // the shopper stopped it in the app
 	Expired        Kind = "expired"         // the shopper did not approve in time

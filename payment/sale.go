@@ -40,7 +40,10 @@ var (
 // Sell creates a payment of a: a QR (drawn or fetched) by default, or a
 // push to phone (country code and number) when the cashier keyed one. The
 // sale and its create intent are committed before the request leaves.
-func (e *Engine) Sell(a money.Amount, phone string) error {
+func (e *Engine) Sell(a money.Amount, phone string) error { return e.sell(a, phone, false) }
+
+// sell starts the cashier's sale; remote is a distance sale (SellRemote).
+func (e *Engine) sell(a money.Amount, phone string, remote bool) error {
 	if e.cfg.Flow == apiECom && phone == "" && a.Value < 100 {
 		err := fmt.Errorf("amount %s is %w", a, ErrBelowMinimum)
 		e.fail("%v", err)
@@ -56,7 +59,7 @@ func (e *Engine) Sell(a money.Amount, phone string) error {
 	sale, ids, err := e.journal.NewSale(e.cfg.Store, e.cfg.Lane, func(ref string) (store.Sale, []store.Op) {
 		now := e.cfg.Now()
 		s := store.Sale{Reference: ref, Store: e.cfg.Store, Lane: e.cfg.Lane, Amount: a,
-			State: store.StateCreated, Created: now, Updated: now, Cashier: e.cashier}
+			State: store.StateCreated, Created: now, Updated: now, Cashier: e.cashier, Remote: remote}
 		p := vipps.CreatePayment{
 			Amount:              a,
 			PaymentMethod:       vipps.PaymentMethod{Type: "WALLET"},
@@ -66,6 +69,9 @@ func (e *Engine) Sell(a money.Amount, phone string) error {
 			QRFormat:            &vipps.QRFormat{Format: "TEXT/TARGETURL"},
 			PaymentDescription:  e.cfg.Description,
 			Receipt:             e.vippsReceipt(ref, a),
+		}
+		if remote {
+			p.CustomerInteraction, p.PaymentDescription = "CUSTOMER_NOT_PRESENT", e.remoteDescription(ref)
 		}
 		switch {
 		case phone != "":
@@ -350,6 +356,10 @@ func (e *Engine) settle(s *store.Sale, p vipps.Payment, wantCapture bool) {
 	case ag.Captured.Value == s.Amount.Value:
 		e.captured(s)
 	case p.State == vipps.Authorized && ag.Captured.Value+ag.Cancelled.Value < ag.Authorized.Value:
+		if wantCapture && e.waitsForDispatch(s) {
+			e.reserve(s)
+			return
+		}
 		if wantCapture {
 			e.cfg.Logf("capture %s decided", s.Reference)
 			s.State, s.Authorized = store.StateAuthorized, e.cfg.Now()

@@ -16,7 +16,10 @@ import (
 // exportColumns is the sale log's header, in order.
 func exportColumns() []string {
 	return []string{"time", "type", "reference", "store", "lane", "origin_store",
-		"amount", "currency", "state", "vipps_state", "printed"}
+		"amount", "currency", "state", "vipps_state", "printed",
+		// Added for distance selling, at the end so readers by position
+		// keep working.
+		"customer_interaction", "capture_state"}
 }
 
 // Row is one line of the sale log: a sale, or a refund (Type "refund", its
@@ -36,6 +39,14 @@ type Row struct {
 	VippsState  string `json:"vipps_state,omitempty"`
 	Printed     *bool  `json:"printed,omitempty"` // sales only
 	Cashier     string `json:"cashier,omitempty"` // sales only: who was logged in (JSON formats)
+	// Interaction is the payment situation of a sale, as Vipps names it:
+	// CUSTOMER_PRESENT at the till, CUSTOMER_NOT_PRESENT for a remote
+	// order (distance selling); empty for refunds.
+	Interaction string `json:"customer_interaction,omitempty"`
+	// Capture is where a sale's money stands: captured, reserved (approved,
+	// not yet captured: a remote order waiting for dispatch), released (a
+	// reservation cancelled) or none; empty for refunds.
+	Capture string `json:"capture_state,omitempty"`
 
 	at time.Time // Time, for ordering (RFC 3339 strings do not sort as times)
 }
@@ -46,11 +57,47 @@ const (
 	RowRefund = "refund"
 )
 
+// The payment situations of Row.Interaction (ePayment's customerInteraction).
+const (
+	CustomerPresent    = "CUSTOMER_PRESENT"
+	CustomerNotPresent = "CUSTOMER_NOT_PRESENT"
+)
+
+// Row.Capture values.
+const (
+	CaptureNone     = "none"
+	CaptureReserved = "reserved"
+	CaptureCaptured = "captured"
+	CaptureReleased = "released"
+)
+
 func saleRow(s Sale) Row {
 	printed := s.Printed
 	return Row{Time: exportTime(s.Created), Type: RowSale, Reference: s.Reference, Store: s.Store,
 		Lane: s.Lane, OriginStore: s.Store, Amount: decimal(s.Amount.Value), Currency: s.Amount.Currency,
-		State: s.State, VippsState: s.VippsState, Printed: &printed, Cashier: s.Cashier, at: s.Created}
+		State: s.State, VippsState: s.VippsState, Printed: &printed, Cashier: s.Cashier,
+		Interaction: s.Interaction(), Capture: s.CaptureState(), at: s.Created}
+}
+
+// Interaction is the sale's payment situation as Vipps names it.
+func (s Sale) Interaction() string {
+	if s.Remote {
+		return CustomerNotPresent
+	}
+	return CustomerPresent
+}
+
+// CaptureState says where the sale's money stands (see Row.Capture).
+func (s Sale) CaptureState() string {
+	switch {
+	case s.State == StateCaptured:
+		return CaptureCaptured
+	case s.State == StateAuthorized:
+		return CaptureReserved
+	case !s.Authorized.IsZero():
+		return CaptureReleased
+	}
+	return CaptureNone
 }
 
 func refundRow(r Refund) Row {
@@ -94,7 +141,7 @@ func NewRowWriter(format string, w io.Writer) (*RowWriter, error) {
 				printed = strconv.FormatBool(*r.Printed)
 			}
 			return cw.Write([]string{r.Time, r.Type, r.Reference, r.Store, r.Lane, r.OriginStore,
-				r.Amount, r.Currency, r.State, r.VippsState, printed})
+				r.Amount, r.Currency, r.State, r.VippsState, printed, r.Interaction, r.Capture})
 		}, flush: func() error { cw.Flush(); return cw.Error() }}, nil
 	}
 	return nil, fmt.Errorf("export format %q is not known: use json or csv", format)

@@ -183,10 +183,10 @@ func TestExportCSVAndJSON(t *testing.T) {
 	}
 	want := [][]string{
 		exportColumns(),
-		{"2025-03-01T09:00:00Z", "sale", "OSLO1-2-abcd-1", "OSLO1", "2", "OSLO1", "125.00", "NOK", "captured", "AUTHORIZED", "true"},
-		{"2025-03-01T09:01:00Z", "sale", "BERG1-1-abcd-1", "BERG1", "1", "BERG1", "125.00", "NOK", "cancelled", "", "false"},
-		{"2025-03-01T09:02:00Z", "refund", "OSLO1-2-abcd-1", "BERG1", "1", "OSLO1", "45.50", "NOK", "done", "", ""},
-		{"2025-03-01T09:03:00Z", "sale", "OSLO1-2-abcd-2", "OSLO1", "2", "OSLO1", "125.00", "NOK", "waiting", "", "false"},
+		{"2025-03-01T09:00:00Z", "sale", "OSLO1-2-abcd-1", "OSLO1", "2", "OSLO1", "125.00", "NOK", "captured", "AUTHORIZED", "true", "CUSTOMER_PRESENT", "captured"},
+		{"2025-03-01T09:01:00Z", "sale", "BERG1-1-abcd-1", "BERG1", "1", "BERG1", "125.00", "NOK", "cancelled", "", "false", "CUSTOMER_PRESENT", "none"},
+		{"2025-03-01T09:02:00Z", "refund", "OSLO1-2-abcd-1", "BERG1", "1", "OSLO1", "45.50", "NOK", "done", "", "", "", ""},
+		{"2025-03-01T09:03:00Z", "sale", "OSLO1-2-abcd-2", "OSLO1", "2", "OSLO1", "125.00", "NOK", "waiting", "", "false", "CUSTOMER_PRESENT", "none"},
 	}
 	if n != len(want)-1 || fmt.Sprint(rows) != fmt.Sprint(want) {
 		t.Errorf("CSV export (%d rows):\n%v\nwant\n%v", n, rows, want)
@@ -444,5 +444,38 @@ func TestArchivesAreOneLogWithTheDatabase(t *testing.T) {
 	}
 	if n, file, err := a.Write(db, t0.Add(24*time.Hour)); err != nil || n != 0 || file != "" {
 		t.Fatalf("a second Write with nothing to archive: %d, %q, %v", n, file, err)
+	}
+}
+
+// A remote order carries its payment situation and where its money stands,
+// in the last columns (readers by position keep working).
+func TestExportRemoteOrder(t *testing.T) {
+	db := openT(t, filepath.Join(t.TempDir(), "kasse.db"), Options{})
+	r := sale("OSLO1-2-abcd-9", t0)
+	r.Remote, r.State, r.Authorized = true, StateAuthorized, t0.Add(time.Minute)
+	gone := sale("OSLO1-2-abcd-10", t0.Add(time.Minute))
+	gone.Remote, gone.State, gone.Authorized = true, StateCancelled, t0.Add(2*time.Minute)
+	for _, s := range []Sale{r, gone} {
+		if err := db.PutSale(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var buf bytes.Buffer
+	if _, err := db.Export(Filter{}, "csv", &buf); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&buf).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := rows[0]
+	if head[len(head)-2] != "customer_interaction" || head[len(head)-1] != "capture_state" || head[10] != "printed" {
+		t.Fatalf("header %v", head)
+	}
+	for i, want := range [][2]string{{"CUSTOMER_NOT_PRESENT", "reserved"}, {"CUSTOMER_NOT_PRESENT", "released"}} {
+		row := rows[i+1]
+		if got := [2]string{row[11], row[12]}; got != want {
+			t.Errorf("row %d: %v, want %v", i+1, row, want)
+		}
 	}
 }

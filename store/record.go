@@ -159,6 +159,7 @@ const (
 	flagJ
 	flagK
 	flagL
+	flagM
 )
 
 // Sale flags.
@@ -175,7 +176,8 @@ const (
 	saleCashier    = flagJ // added after format 2 shipped: older records lack the bit, and read as no cashier
 	saleReceipt    = flagK // likewise
 	saleCopied     = flagL // likewise
-	saleAll        = zoneMask | flagA | flagB | flagC | flagD | flagE | flagF | flagG | flagH | flagI | flagJ | flagK | flagL
+	saleRemote     = flagM // a remote order (CUSTOMER_NOT_PRESENT); the bit alone, no bytes: older records read as in the shop
+	saleAll        = zoneMask | flagA | flagB | flagC | flagD | flagE | flagF | flagG | flagH | flagI | flagJ | flagK | flagL | flagM
 )
 
 // Refund flags.
@@ -304,7 +306,8 @@ func (e *encoder) sale(s Sale) {
 		flagIf(!s.Authorized.IsZero(), saleAuthorized) | flagIf(!s.Captured.IsZero(), saleCaptured) |
 		flagIf(!s.Ended.IsZero(), saleEnded) | flagIf(s.Store != r.Prefix, saleStore) |
 		flagIf(s.Lane != r.Lane, saleLane) | flagIf(s.Error != "", saleError) | flagIf(s.Phone != "", salePhone) |
-		flagIf(s.Cashier != "", saleCashier) | flagIf(s.Receipt != 0, saleReceipt) | flagIf(s.Copied, saleCopied)
+		flagIf(s.Cashier != "", saleCashier) | flagIf(s.Receipt != 0, saleReceipt) | flagIf(s.Copied, saleCopied) |
+		flagIf(s.Remote, saleRemote)
 	e.uvarint(f)
 	e.code(saleStateCodes, s.State)
 	e.code(vippsStateCodes, s.VippsState)
@@ -565,6 +568,7 @@ func (d *decoder) sale(ref, prefix, lane string) Sale {
 	s := Sale{Reference: ref, Store: prefix, Lane: lane}
 	f := d.flags(saleAll)
 	s.Printed, s.Copied = f&salePrinted != 0, f&saleCopied != 0
+	s.Remote = f&saleRemote != 0
 	s.State = d.code(saleStateCodes)
 	s.VippsState = d.code(vippsStateCodes)
 	s.API = d.code(apiCodes)

@@ -30,7 +30,7 @@ func TestCompactEncodingCoversEveryField(t *testing.T) {
 		typ    reflect.Type
 		fields int
 	}{
-		{reflect.TypeFor[Sale](), 18}, {reflect.TypeFor[Refund](), 12},
+		{reflect.TypeFor[Sale](), 19}, {reflect.TypeFor[Refund](), 12},
 		{reflect.TypeFor[Op](), 14}, {reflect.TypeFor[PrintJob](), 10},
 	} {
 		if n := c.typ.NumField(); n != c.fields {
@@ -94,7 +94,8 @@ func (g gen) sale() Sale {
 		State:      g.pick(saleStateCodes...) + g.pick("", "", "", "?"),
 		VippsState: g.pick(append(vippsStateCodes, "RESERVE")...),
 		Error:      g.text(), Created: g.created(), Printed: g.r.IntN(2) == 0,
-		API: g.pick("", "ecom", "epayment", "qr"), Phone: g.pick("", "4712345678"), Cashier: g.pick("", "7", "kari-2")}
+		API: g.pick("", "ecom", "epayment", "qr"), Phone: g.pick("", "4712345678"), Cashier: g.pick("", "7", "kari-2"),
+		Remote: g.r.IntN(3) == 0}
 	if g.r.IntN(4) == 0 {
 		s.Store = g.pick("", "BERG1")
 	}
@@ -427,6 +428,31 @@ func TestSaleCashierIsOptional(t *testing.T) {
 	}
 	got, err = decodeSale(saleKey(s.Reference), without)
 	if err != nil || got.Cashier != "" {
+		t.Fatalf("decoded %+v, %v", got, err)
+	}
+}
+
+// A remote order is one bit and no bytes: a sale in the shop encodes as
+// before the field existed, and older records read as in the shop.
+func TestSaleRemoteIsOptional(t *testing.T) {
+	s := Sale{Reference: "OSLO1-2-k7f3-18", Store: "OSLO1", Lane: "2", Amount: money.Amount{Value: 12500, Currency: "NOK"},
+		State: StateAuthorized, Created: time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)}
+	without, err := encodeSale(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Remote = true
+	with, err := encodeSale(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(with) != len(without)+2 { // the flags' varint grows to reach the sale's highest bit
+		t.Fatalf("remote %d bytes, in the shop %d: want 2 more", len(with), len(without))
+	}
+	if got, err := decodeSale(saleKey(s.Reference), with); err != nil || !got.Remote {
+		t.Fatalf("decoded %+v, %v", got, err)
+	}
+	if got, err := decodeSale(saleKey(s.Reference), without); err != nil || got.Remote {
 		t.Fatalf("decoded %+v, %v", got, err)
 	}
 }

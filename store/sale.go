@@ -63,6 +63,10 @@ type Sale struct {
 	Receipt uint64 `json:"receipt,omitempty"`
 	// Copied: its one copy (kopikvittering) was queued or printed.
 	Copied bool `json:"copied,omitempty"`
+	// Remote marks a distance sale: the customer was not in the shop
+	// (CUSTOMER_NOT_PRESENT, the till's remote key). A remote sale in
+	// StateAuthorized is a reservation kept until the order is dispatched.
+	Remote bool `json:"remote,omitempty"`
 }
 
 // PutSale inserts or updates the sale with s.Reference in one transaction.

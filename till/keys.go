@@ -29,12 +29,16 @@ func (t *Till) handleKey(k device.Key) error {
 			return t.lock()
 		case device.KeyCopy:
 			return t.copyLast()
+		case device.KeyCapture:
+			return t.startCapture()
 		}
 		return t.keyAmount(k)
 	case StateRefundScan, StateRefundRead, StateRefundAmount:
 		return t.refundKey(k)
 	case StateRefundPIN:
 		return t.refundPINKey(k)
+	case StateCaptureRef:
+		return t.captureKey(k)
 	case StatePhone:
 		return t.phoneKey(k)
 	case StateRefunding:
@@ -100,6 +104,8 @@ func (t *Till) keyAmount(k device.Key) error {
 		return t.startSale("")
 	case k == device.KeyPhone:
 		return t.askPhone()
+	case k == device.KeyRemote:
+		return t.askRemote()
 	case k == device.KeyCancel:
 		t.digits = ""
 	default:
@@ -116,7 +122,10 @@ func (t *Till) keyAmount(k device.Key) error {
 
 // startSale asks the engine for a payment of the keyed amount: a QR, or a
 // push to phone when the cashier keyed one. Its outcomes move the till on.
-func (t *Till) startSale(phone string) error {
+func (t *Till) startSale(phone string) error { return t.begin(phone, false) }
+
+// begin starts the cashier's sale; remote is a remote order (phone set).
+func (t *Till) begin(phone string, remote bool) error {
 	a := t.amount()
 	if err := a.Check(); err != nil {
 		t.state, t.lastErr = StateDone, err.Error()
@@ -132,7 +141,11 @@ func (t *Till) startSale(phone string) error {
 			return errors.New(t.lastErr)
 		}
 	}
-	err := t.engine.Sell(a, phone)
+	sell := t.engine.Sell
+	if remote {
+		sell = t.engine.SellRemote
+	}
+	err := sell(a, phone)
 	switch {
 	case errors.Is(err, payment.ErrBelowMinimum):
 		t.state = StateDone

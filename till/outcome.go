@@ -35,9 +35,16 @@ func (t *Till) outcome(o payment.Outcome) {
 				Deadline: o.Sale.Created.Add(qrLife)})
 		case payment.Preparing:
 			t.show(display.Screen{Kind: display.Working, Title: "Preparing the QR code…", Amount: a})
-		default:
-			t.show(display.Screen{Kind: display.Working, Title: "Approve in the app", Amount: a,
-				Message: "The payment request is on the shopper's phone."})
+		case payment.PushSent:
+			if !o.Sale.Remote {
+				t.show(display.Screen{Kind: display.Working, Title: "Approve in the app", Amount: a,
+					Message: "The payment request is on the shopper's phone."})
+				break
+			}
+			// The cashier's side only: the customer is elsewhere, and
+			// whoever stands at the till need not read about it.
+			t.show(display.Screen{Kind: display.Working, Title: "Waiting for the customer", Amount: a,
+				Message: sayRemoteWaiting})
 		}
 	case payment.NetworkDown:
 		t.show(display.Screen{Kind: display.Waiting, Amount: a,
@@ -53,13 +60,23 @@ func (t *Till) outcome(o payment.Outcome) {
 			Message: "The payment is approved and completes when Vipps MobilePay answers."})
 	case payment.Paid:
 		t.lastPaid = o.Sale.Reference
+		if o.Sale.Remote {
+			t.done(display.Screen{Kind: display.Paid, Title: "Order paid", Amount: a, Message: sayRemotePaid})
+			break
+		}
 		t.done(display.Screen{Kind: display.Paid, Amount: a})
+	case payment.Reserved:
+		t.done(display.Screen{Kind: display.Paid, Title: "Order reserved", Amount: a, Message: sayReserved})
 	case payment.Cancelled:
 		t.done(display.Screen{Kind: display.Cancelled, Amount: a, Message: sayCancelled})
 	case payment.Stopped:
 		t.done(display.Screen{Kind: display.Failed, Title: "Payment stopped", Amount: a, Message: sayStopped})
 	case payment.Expired:
-		t.done(display.Screen{Kind: display.Expired, Amount: a, Message: sayExpired})
+		msg := sayExpired
+		if o.Sale.Remote {
+			msg = sayRemoteExpired
+		}
+		t.done(display.Screen{Kind: display.Expired, Amount: a, Message: msg})
 	case payment.NotCompleted:
 		t.done(display.Screen{Kind: display.Error, Title: "Payment not completed", Amount: a, Message: sayNotCompleted})
 	case payment.Unreachable:

@@ -16,7 +16,18 @@ func (t *Till) askPhone() error {
 	if err := t.amount().Check(); err != nil {
 		return t.startSale("") // the same refusal as Pay
 	}
-	t.state, t.phone = StatePhone, ""
+	t.state, t.phone, t.remote = StatePhone, "", false
+	t.showPhone()
+	return nil
+}
+
+// askRemote moves from the amount to a remote order's customer's phone
+// number: the customer is not in the shop, and approves in their app.
+func (t *Till) askRemote() error {
+	if err := t.amount().Check(); err != nil {
+		return t.startSale("") // the same refusal as Pay
+	}
+	t.state, t.phone, t.remote = StatePhone, "", true
 	t.showPhone()
 	return nil
 }
@@ -24,7 +35,11 @@ func (t *Till) askPhone() error {
 // showPhone shows the number as the cashier keys it, on the customer
 // display only (the shopper checks it); it never reaches logs or status.
 func (t *Till) showPhone() {
-	t.show(display.Screen{Kind: display.Amount, Title: "Phone number", Amount: t.amount().String(),
+	title := "Phone number"
+	if t.remote {
+		title = "Remote order: customer's phone"
+	}
+	t.show(display.Screen{Kind: display.Amount, Title: title, Amount: t.amount().String(),
 		Message: fmt.Sprintf("+%s %s", t.cfg.CountryCode, t.phone)})
 }
 
@@ -40,7 +55,7 @@ func (t *Till) phoneKey(k device.Key) error {
 	case k == device.KeyClear:
 		t.phone = ""
 	case k == device.KeyCancel:
-		t.phone, t.state = "", StateKeying
+		t.phone, t.state, t.remote = "", StateKeying, false
 		t.show(display.Screen{Kind: display.Amount, Amount: t.amount().String()})
 		return nil
 	case k == device.KeyPay:
@@ -48,8 +63,9 @@ func (t *Till) phoneKey(k device.Key) error {
 		if !msisdn.MatchString(number) {
 			return fmt.Errorf("+%s %s is not a mobile number: key it without the country code", t.cfg.CountryCode, t.phone)
 		}
-		t.phone = ""
-		return t.startSale(number)
+		remote := t.remote
+		t.phone, t.remote = "", false
+		return t.begin(number, remote)
 	default:
 		return fmt.Errorf("key %q does nothing here: key the phone number, then pay", k)
 	}

@@ -103,7 +103,10 @@ func (t *Till) prefixes() []string {
 }
 
 func (t *Till) showRefundScan() {
-	msg := "Scan the barcode on the sale's receipt, or key its reference (store: choose the store) and pay."
+	title, msg := "Refund", "Scan the barcode on the sale's receipt, or key its reference (store: choose the store) and pay."
+	if t.state == StateCaptureRef {
+		title, msg = "Capture an order", sayCaptureKey
+	}
 	ref := ""
 	if t.refund.typed != "" || t.refund.store != 0 {
 		ref = t.prefixes()[t.refund.store] + "-" + t.refund.typed
@@ -112,7 +115,7 @@ func (t *Till) showRefundScan() {
 			msg = "Letters: tap 2–9 as on a phone (abc: back to digits), then pay."
 		}
 	}
-	t.show(display.Screen{Kind: display.Working, Title: "Refund", Amount: ref, Message: msg})
+	t.show(display.Screen{Kind: display.Working, Title: title, Amount: ref, Message: msg})
 }
 
 func (t *Till) scanned(code string) error {
@@ -123,8 +126,10 @@ func (t *Till) scanned(code string) error {
 			return err
 		}
 	case StateRefundScan:
+	case StateCaptureRef:
+		return t.captureRef(code)
 	default:
-		return fmt.Errorf("a scanned code is only used for refunds: finish or cancel what is on the till, then scan")
+		return fmt.Errorf("a scanned code is only used for refunds and captures: finish or cancel what is on the till, then scan")
 	}
 	t.refund.typed, t.refund.store = "", 0
 	return t.engine.LookUp(code) // its outcomes move the till on
@@ -166,6 +171,9 @@ func (t *Till) referenceKey(k device.Key) error {
 	case k == device.KeyPay && rk.typed != "":
 		code := t.prefixes()[rk.store] + "-" + rk.typed
 		rk.typed, rk.store, rk.letters = "", 0, false
+		if t.state == StateCaptureRef {
+			return t.captureRef(code)
+		}
 		return t.engine.LookUp(code)
 	case k == device.KeyPay:
 		return errors.New("key the receipt's reference first, or scan it")

@@ -32,6 +32,10 @@ type Engine interface {
 	Events() <-chan func()
 	Tick() // send what is due, print what is queued
 	Sell(a money.Amount, phone string) error
+	// SellRemote starts a remote order: the customer is not in the shop.
+	SellRemote(a money.Amount, phone string) error
+	// Capture captures a remote order reserved until dispatch.
+	Capture(ref string) error
 	Cancel()
 	Dismiss() // the cashier moves on from the sale or refund on the till
 	LookUp(code string) error
@@ -189,6 +193,7 @@ type Till struct {
 	state   string
 	digits  string
 	phone   string // digits keyed for a push payment; never logged
+	remote  bool   // the phone number keyed is a remote order's customer's
 	lastErr string
 	shown   display.Kind
 	result  money.Amount // the amount of a refund's result screen, for status
@@ -275,6 +280,12 @@ func (t *Till) onLoop(ctx context.Context, fn func() error) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// Capture captures a remote order reserved until dispatch (kassectl
+// capture): the order was sent.
+func (t *Till) Capture(ctx context.Context, ref string) error {
+	return t.onLoop(ctx, func() error { return t.engine.Capture(ref) })
 }
 
 // Input is where key sources send their events; see Source.

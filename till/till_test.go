@@ -19,12 +19,13 @@ import (
 // fakeEngine records what the till asks of the payment engine and answers
 // as told. Outcomes are fed to the till by the tests themselves.
 type fakeEngine struct {
-	calls     []string
-	sellErr   error
-	refundErr error
-	lookUpErr error
-	status    payment.Status
-	cashier   string
+	calls      []string
+	sellErr    error
+	refundErr  error
+	lookUpErr  error
+	captureErr error
+	status     payment.Status
+	cashier    string
 }
 
 func (f *fakeEngine) Start(context.Context, func(payment.Outcome)) error { return nil }
@@ -33,6 +34,14 @@ func (f *fakeEngine) Tick()                                              {}
 func (f *fakeEngine) Sell(a money.Amount, phone string) error {
 	f.calls = append(f.calls, fmt.Sprintf("sell %d %s", a.Value, phone))
 	return f.sellErr
+}
+func (f *fakeEngine) SellRemote(a money.Amount, phone string) error {
+	f.calls = append(f.calls, fmt.Sprintf("remote %d %s", a.Value, phone))
+	return f.sellErr
+}
+func (f *fakeEngine) Capture(ref string) error {
+	f.calls = append(f.calls, "capture "+ref)
+	return f.captureErr
 }
 func (f *fakeEngine) Cancel()  { f.calls = append(f.calls, "cancel") }
 func (f *fakeEngine) Dismiss() { f.calls = append(f.calls, "dismiss") }
@@ -58,7 +67,7 @@ func (f *fakeScreen) Show(s display.Screen) error { f.last, f.shown = s, f.shown
 
 var allStates = []string{StateIdle, StateKeying, StatePhone, StateCreating, StateWaiting, StateCancelling,
 	StateCapturing, StateDone, StateRefundScan, StateRefundRead, StateRefundAmount, StateRefundPIN, StateRefunding,
-	StateStarting, StateLogin, StateLocked, StateUpdating}
+	StateStarting, StateLogin, StateLocked, StateUpdating, StateCaptureRef}
 
 // fakePINs: cashiers 1 (PIN 1111) and 2 (2222), supervisor 9 (9999).
 type fakePINs struct{ checks, approvals int }
@@ -156,6 +165,14 @@ func TestEveryKeyInEveryState(t *testing.T) {
 					case strings.HasPrefix(c, "sell"):
 						if !(k == device.KeyPay && (state == StateKeying || state == StatePhone)) {
 							t.Errorf("%s: a sale was started (%s)", where, c)
+						}
+					case strings.HasPrefix(c, "remote"):
+						if !(k == device.KeyPay && state == StatePhone) {
+							t.Errorf("%s: a remote order was started (%s)", where, c)
+						}
+					case strings.HasPrefix(c, "capture"):
+						if !(k == device.KeyPay && state == StateCaptureRef) {
+							t.Errorf("%s: a capture was asked for (%s)", where, c)
 						}
 					case strings.HasPrefix(c, "refund"):
 						if state != StateRefundPIN {

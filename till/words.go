@@ -23,6 +23,14 @@ const (
 	sayRefundedInFull = "This sale has been refunded in full."
 	sayStartAgain     = "Please wait – the cashier starts the payment again."
 	sayPrinter        = "The printer needs attention: check its paper and cover."
+	// A remote order's: the cashier's side, nothing about the customer.
+	sayRemoteWaiting = "The payment request is in the customer's app."
+	sayRemoteExpired = "The customer did not approve in time. " + sayNothingCharged
+	sayReserved      = "The money is reserved. It is taken when the order is sent."
+	sayRemotePaid    = "The order is paid."
+	sayCaptureKey    = "Key the order's reference (store: choose the store) and pay."
+	sayCaptureSent   = "The receipt prints when Vipps MobilePay confirms the capture."
+	sayCaptureNot    = "Nothing is reserved under this reference. Check it, or press cancel."
 )
 
 // printerBanner is the cashier's one line about the printer: what to do,

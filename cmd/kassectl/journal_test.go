@@ -27,6 +27,7 @@ type idleTill struct{}
 func (idleTill) Press(context.Context, device.Key) error { return nil }
 func (idleTill) Status() till.Status                     { return till.Status{} }
 func (idleTill) Reprint(context.Context, string) error   { return nil }
+func (idleTill) Capture(context.Context, string) error   { return nil }
 func (idleTill) Scan(context.Context, string) error      { return nil }
 func (idleTill) Lock(context.Context, string) error      { return nil }
 func (idleTill) Unlock(context.Context) error            { return nil }

@@ -4,8 +4,9 @@
 //	kassectl [--data DIR | --socket PATH] key 1 2 5 0 0 pay
 //	kassectl status [--json]
 //	kassectl screen --png FILE
-//	kassectl journal [--since T] [--store S] [--format table|json|csv] [--json]
+//	kassectl journal [--since T] [--store S] [--open] [--format table|json|csv] [--json]
 //	kassectl journal archive --before DATE
+//	kassectl capture REFERENCE
 //	kassectl reprint REFERENCE
 //	kassectl check
 //	kassectl init
@@ -42,14 +43,19 @@ commands:
   key NAME...          press keys in order (digits key øre: 1 2 5 0 0 = 125,00)
   status [--json]      the till's state, current sale and last error
   screen --png FILE    save the customer display as PNG (FILE - for stdout)
-  journal [--since T] [--store S] [--format table|json|csv] [--json]
+  journal [--since T] [--store S] [--open] [--format table|json|csv] [--json]
                        the sale log, archived sales included: one row per sale
                        and per refund (with its origin store), in time order,
-                       the same rows in every format; --json is one array
+                       the same rows in every format; --json is one array;
+                       WHERE (table) and customer_interaction (csv, json) mark
+                       remote orders; --open lists only reservations not yet
+                       captured (remote orders waiting for dispatch)
   journal archive --before DATE
                        move final sales created before DATE to a compressed
                        file in DIR/archive (still read by journal)
   scan CODE            a scanned barcode, e.g. a receipt's reference after the refund key
+  capture REFERENCE    capture a remote order reserved until dispatch: the order
+                       was sent (the capture is committed, then sent)
   reprint REFERENCE    print the copy of a sale's receipt, marked KOPI (one per sale)
   check                read every page of DIR/kasse.db and check it (bbolt's full
                        check): through kassed when it runs, else directly, read
@@ -196,6 +202,7 @@ func run(args []string, out io.Writer) error {
 		var q control.JournalQuery
 		sf.StringVar(&q.Since, "since", "", "only sales from this date or time on")
 		sf.StringVar(&q.Store, "store", "", "only this store prefix")
+		sf.BoolVar(&q.Open, "open", false, "only reservations not yet captured (remote orders waiting for dispatch)")
 		if err := sf.Parse(cargs); err != nil {
 			return usagef("journal: %v", err)
 		}
@@ -230,6 +237,15 @@ func run(args []string, out io.Writer) error {
 		}
 		printStatus(out, st)
 		return nil
+	case "capture":
+		if len(cargs) != 1 {
+			return usagef("capture needs one reference, e.g. kassectl capture OSLO1-2-k7f3-17 (kassectl journal --open lists the reserved orders)")
+		}
+		if err := c.Capture(ctx, cargs[0]); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "capture of %s committed and on its way: kassectl journal shows it captured once Vipps MobilePay confirms\n", cargs[0])
+		return nil
 	case "reprint":
 		if len(cargs) != 1 {
 			return usagef("reprint needs one reference, e.g. kassectl reprint OSLO1-2-k7f3-17")
@@ -249,11 +265,11 @@ func run(args []string, out io.Writer) error {
 // back to measure them.
 type journalTable struct{ w *bufio.Writer }
 
-const journalFormat = "%-19s  %-6s  %-40s  %-12s  %-4s  %-12s  %14s  %-9s  %s\n"
+const journalFormat = "%-19s  %-6s  %-40s  %-12s  %-4s  %-12s  %14s  %-10s  %-6s  %s\n"
 
 func newJournalTable(out io.Writer) *journalTable {
 	t := &journalTable{w: bufio.NewWriter(out)}
-	fmt.Fprintf(t.w, journalFormat, "TIME", "TYPE", "REFERENCE", "STORE", "LANE", "ORIGIN", "AMOUNT", "STATE", "PRINTED")
+	fmt.Fprintf(t.w, journalFormat, "TIME", "TYPE", "REFERENCE", "STORE", "LANE", "ORIGIN", "AMOUNT", "STATE", "WHERE", "PRINTED")
 	return t
 }
 
@@ -273,8 +289,13 @@ func (t *journalTable) row(r store.Row) error {
 	if r.Printed != nil {
 		printed = strconv.FormatBool(*r.Printed)
 	}
+	// WHERE marks remote orders (distance selling); a refund is made at a till.
+	where := "shop"
+	if r.Interaction == store.CustomerNotPresent {
+		where = "remote"
+	}
 	_, err = fmt.Fprintf(t.w, journalFormat, at.Local().Format("2006-01-02 15:04:05"), r.Type, r.Reference,
-		r.Store, r.Lane, r.OriginStore, money.Amount{Value: minor, Currency: r.Currency}, r.State, printed)
+		r.Store, r.Lane, r.OriginStore, money.Amount{Value: minor, Currency: r.Currency}, r.State, where, printed)
 	return err
 }
 

@@ -54,6 +54,12 @@ type world struct {
 	vipps   *vipps.Client // plays the shopper through the test approve endpoint
 	stopped chan error
 	stop    context.CancelFunc
+
+	// What restart opens again.
+	cfg     config.Config
+	secrets config.Secrets
+	logf    func(string, ...any)
+	opts    worldOpts
 }
 
 type worldOpts struct {
@@ -75,6 +81,8 @@ type worldOpts struct {
 	evdev        []config.EvdevKeys       // [[keys.evdev]]
 	inputs       func(*inputs)            // swaps key hardware for fakes before run
 	via          func(base string) string // a proxy between kassed and Vipps, when set
+	remote       config.Remote            // [remote]: the rule for remote orders
+	simClock     bool                     // the payment engine runs on the simulator's manual clock
 }
 
 // logLines keeps kassed's log lines for tests that check what is logged.
@@ -142,6 +150,7 @@ func newWorld(t testing.TB, o worldOpts) *world {
 		Printer: config.Printer{Port: w.printer.Path(), ASB: true, PaperCheck: true},
 		Chain:   config.Chain{Stores: o.chain, MSN: o.chainMSN},
 		Refund:  o.refund,
+		Remote:  o.remote,
 		Keys:    config.Keys{Sources: o.sources, Evdev: o.evdev, Cashiers: []config.Cashier{{ID: testCashier, PINHash: testPINHash(t), Supervisor: true}}},
 	}, *cmp.Or(o.secrets, &config.Secrets{ClientID: testClientID, ClientSecret: testSecret, SubscriptionKey: testSubKey}))
 	if err != nil {
@@ -163,24 +172,7 @@ func newWorld(t testing.TB, o worldOpts) *world {
 		logf = o.logs.add
 	}
 
-	w.reg, err = openRegister(cfg, secrets, true, logf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if o.inputs != nil {
-		o.inputs(&w.reg.inputs)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	w.stop, w.stopped = cancel, make(chan error, 1)
-	go func() { w.stopped <- w.reg.run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-w.stopped; err != nil {
-			t.Errorf("kassed stopped with %v", err)
-		}
-		w.reg.close()
-	})
-	w.ctl = control.NewClient(filepath.Join(cfg.DataDir, "kassed.sock"))
+	w.cfg, w.secrets, w.logf, w.opts = cfg, secrets, logf, o
 	// The shopper, through the test approve endpoint, on the wall clock.
 	w.vipps, err = vipps.New(vipps.Config{BaseURL: w.srv.URL, MSN: testMSN,
 		Credentials: vipps.Credentials{ClientID: testClientID, ClientSecret: testSecret, SubscriptionKey: testSubKey},
@@ -188,12 +180,58 @@ func newWorld(t testing.TB, o worldOpts) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() {
+		if w.stop == nil {
+			return // it never opened
+		}
+		w.stop()
+		if err := <-w.stopped; err != nil {
+			t.Errorf("kassed stopped with %v", err)
+		}
+		w.reg.close()
+	})
+	w.start()
+	return w
+}
+
+// start opens the register on the world's config and data, runs it, and
+// logs the test cashier in.
+func (w *world) start() {
+	t, o := w.t, w.opts
+	t.Helper()
+	var err error
+	w.stop = nil
+	w.reg, err = openRegister(w.cfg, w.secrets, true, w.logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.inputs != nil {
+		o.inputs(&w.reg.inputs)
+	}
+	if o.simClock {
+		w.reg.engine.SetClock(w.clock.Now)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	w.stop, w.stopped = cancel, make(chan error, 1)
+	go func() { w.stopped <- w.reg.run(ctx) }()
+	w.ctl = control.NewClient(filepath.Join(w.cfg.DataDir, "kassed.sock"))
 	w.waitFor("the control socket", func(st till.Status) bool { return st.State == till.StateLogin })
 	if _, err := w.keys(testCashier, "pay", testPIN[0:1], testPIN[1:2], testPIN[2:3], testPIN[3:4], "pay"); err != nil {
 		t.Fatalf("login: %v", err)
 	}
 	w.waitFor("the login", func(st till.Status) bool { return st.State == till.StateIdle && st.Cashier == testCashier })
-	return w
+}
+
+// restart stops kassed as a service stop does and starts it again on the
+// same data: what the last run left is reconciled.
+func (w *world) restart() {
+	w.t.Helper()
+	w.stop()
+	if err := <-w.stopped; err != nil {
+		w.t.Errorf("kassed stopped with %v", err)
+	}
+	w.reg.close()
+	w.start()
 }
 
 // The cashier every world logs in as; also the supervisor who approves

@@ -143,6 +143,7 @@ func openRegister(cfg config.Config, secrets config.Secrets, sim bool, logf func
 		ECommMSN: cfg.Vipps.MSN, ECommCallback: cfg.Vipps.CallbackPrefix, ECommFallBack: cfg.Vipps.FallBack,
 		ECommImage:   cfg.Vipps.Flow == "ecom-image",
 		KeepPhone:    cfg.Vipps.KeepPhoneNumbers,
+		Remote:       payment.RemoteRule{Capture: cfg.Remote.Capture, Hold: cfg.Remote.Hold.Duration},
 		PollInterval: cfg.Vipps.PollInterval.Duration,
 		Logf:         logf,
 		PrinterState: func() (string, string) { c := hw.printer.Condition(); return c.State, c.Detail },

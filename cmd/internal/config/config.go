@@ -43,6 +43,7 @@ type Config struct {
 	Chain   Chain   `toml:"chain,omitempty,omitzero"`
 	Control Control `toml:"control,omitempty,omitzero"`
 	Refund  Refund  `toml:"refund,omitempty,omitzero"`
+	Remote  Remote  `toml:"remote,omitempty,omitzero"`
 
 	file string // named in errors; empty for a Config built in code
 }
@@ -126,6 +127,25 @@ type Refund struct {
 
 // Central reports whether other stores' sales are refunded through kassehq.
 func (r Refund) Central() bool { return r.Via == "central" }
+
+// Remote is the [remote] table: the shop's rule for remote orders
+// (distance selling: the till's remote key, the customer not in the shop).
+type Remote struct {
+	// Capture is "dispatch" (default: the money stays reserved until
+	// kassectl capture REF says the order was sent) or "now" (captured at
+	// approval, for goods handed over at once, e.g. digital ones).
+	Capture string `toml:"capture,omitempty,omitzero"`
+	// Hold is how long a reservation waits for dispatch before kassed
+	// cancels it; default 72h. At most 14 days (the capture deadline in
+	// Denmark and Finland; 180 days in Norway, but card reservations may
+	// lapse far sooner).
+	Hold Duration `toml:"hold,omitempty,omitzero"`
+}
+
+// maxHold is the shortest capture deadline of Vipps MobilePay (Denmark and
+// Finland); a longer hold would promise the journal a reservation Vipps
+// may already have cancelled.
+const maxHold = 14 * 24 * time.Hour
 
 // Store is the [store] table: who the register belongs to.
 type Store struct {
@@ -540,6 +560,13 @@ func (c Config) Validate() error {
 		}
 	default:
 		bad("refund.via %q is not known: use \"vipps\" (default) or \"central\" (kassehq, option B)", rf.Via)
+	}
+
+	switch rm := c.Remote; {
+	case rm.Capture != "" && rm.Capture != "dispatch" && rm.Capture != "now":
+		bad("remote.capture %q is not known: use \"dispatch\" (default: capture when the order is sent) or \"now\" (at approval)", rm.Capture)
+	case rm.Hold.Duration < 0 || rm.Hold.Duration > maxHold:
+		bad("remote.hold %q: use up to 336h (14 days, the shortest capture deadline), e.g. \"72h\"", rm.Hold)
 	}
 
 	s := c.Store

@@ -272,3 +272,20 @@ func TestEmptyConfig(t *testing.T) {
 		t.Fatalf("empty config: %v", err)
 	}
 }
+
+// [remote]: the capture rule and a hold within the shortest capture
+// deadline; a wrong one says what to write.
+func TestRemoteRule(t *testing.T) {
+	c, err := Load(writeConfig(t, minimal+"[remote]\ncapture = \"now\"\nhold = \"48h\"\n"))
+	if err != nil || c.Remote.Capture != "now" || c.Remote.Hold.Duration != 48*time.Hour {
+		t.Fatalf("%+v, %v", c.Remote, err)
+	}
+	for text, want := range map[string]string{
+		"[remote]\ncapture = \"later\"\n": "remote.capture",
+		"[remote]\nhold = \"400h\"\n":     "remote.hold",
+	} {
+		if _, err := Load(writeConfig(t, minimal+text)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want an error naming %s", text, err, want)
+		}
+	}
+}

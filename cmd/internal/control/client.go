@@ -152,6 +152,7 @@ func (c *Client) Journal(ctx context.Context) ([]store.Sale, error) {
 type JournalQuery struct {
 	Since string // a date or RFC 3339 time
 	Store string
+	Open  bool // only reservations not yet captured (remote orders waiting for dispatch)
 }
 
 func (q JournalQuery) values() url.Values {
@@ -161,6 +162,9 @@ func (q JournalQuery) values() url.Values {
 	}
 	if q.Store != "" {
 		v.Set("store", q.Store)
+	}
+	if q.Open {
+		v.Set("open", "1")
 	}
 	return v
 }
@@ -212,6 +216,12 @@ func (c *Client) Archive(ctx context.Context, before string) (ArchiveReply, erro
 // Reprint prints a copy of a sale's receipt, marked COPY.
 func (c *Client) Reprint(ctx context.Context, ref string) error {
 	return c.do(ctx, http.MethodPost, "/v1/reprint?reference="+url.QueryEscape(ref), nil, nil)
+}
+
+// Capture captures a remote order reserved until dispatch: its capture is
+// committed and on its way when this returns.
+func (c *Client) Capture(ctx context.Context, ref string) error {
+	return c.do(ctx, http.MethodPost, "/v1/capture?reference="+url.QueryEscape(ref), nil, nil)
 }
 
 // Scan hands kassed a scanned code, as a barcode scanner would.

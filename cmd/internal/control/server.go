@@ -27,6 +27,8 @@ type Till interface {
 	Press(ctx context.Context, k device.Key) error
 	Status() till.Status
 	Reprint(ctx context.Context, ref string) error
+	// Capture captures a remote order reserved until dispatch.
+	Capture(ctx context.Context, ref string) error
 	Scan(ctx context.Context, code string) error
 	Lock(ctx context.Context, reason string) error
 	Unlock(ctx context.Context) error
@@ -137,7 +139,11 @@ func Handler(t Till, s Screen, j Journal, archiveDir string) http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Trailer", TrailerRows+", "+TrailerError)
 		enc, n := json.NewEncoder(w), 0
+		open := r.URL.Query().Get("open") != ""
 		add := func(s store.Sale) error {
+			if open && s.CaptureState() != store.CaptureReserved {
+				return nil
+			}
 			sep := ","
 			if n == 0 {
 				sep = "["
@@ -179,11 +185,21 @@ func Handler(t Till, s Screen, j Journal, archiveDir string) http.Handler {
 		// cut the stream short, so a client never takes part for the whole.
 		w.Header().Set("Trailer", TrailerRows+", "+TrailerError)
 		out, _ := store.NewRowWriter(format, w) // format checked above
+		// --open: only reservations not yet captured (remote orders
+		// waiting for dispatch); archives hold final sales only, so the
+		// filter costs a walk, not a second index.
+		open := r.URL.Query().Get("open") != ""
 		// One journal: the archives and the live database merged in time
 		// order, one row at a time from a read transaction that ends with
 		// the stream (a client that goes away fails the next write).
 		n := 0
-		err = a.Rows(j, f, func(r store.Row) error { n++; return out.Write(r) })
+		err = a.Rows(j, f, func(r store.Row) error {
+			if open && r.Capture != store.CaptureReserved {
+				return nil
+			}
+			n++
+			return out.Write(r)
+		})
 		if err == nil {
 			err = out.Flush()
 		}
@@ -210,6 +226,18 @@ func Handler(t Till, s Screen, j Journal, archiveDir string) http.Handler {
 	mux.HandleFunc("POST /v1/scan", func(w http.ResponseWriter, r *http.Request) {
 		if err := t.Scan(r.Context(), r.URL.Query().Get("code")); err != nil {
 			reply(w, http.StatusConflict, ErrorReply{"scan: " + err.Error()})
+			return
+		}
+		reply(w, http.StatusOK, t.Status())
+	})
+	mux.HandleFunc("POST /v1/capture", func(w http.ResponseWriter, r *http.Request) {
+		ref := r.URL.Query().Get("reference")
+		if err := t.Capture(r.Context(), ref); err != nil {
+			status := http.StatusConflict
+			if errors.Is(err, store.ErrNotFound) {
+				status = http.StatusNotFound
+			}
+			reply(w, status, ErrorReply{"capture: " + err.Error()})
 			return
 		}
 		reply(w, http.StatusOK, t.Status())

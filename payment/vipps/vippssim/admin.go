@@ -47,6 +47,7 @@ type PaymentInfo struct {
 	ExpiresAt    time.Time    `json:"expiresAt"`
 	RedirectURL  string       `json:"redirectUrl,omitempty"`
 	Description  string       `json:"paymentDescription,omitempty"`
+	Interaction  string       `json:"customerInteraction,omitempty"`
 	// Receipt is the receipt sent in the ePayment create call or to Order
 	// management, as JSON.
 	Receipt json.RawMessage `json:"receipt,omitempty"`
@@ -65,6 +66,7 @@ func (p *payment) info() PaymentInfo {
 		ExpiresAt:    p.expires,
 		RedirectURL:  p.redirectURL,
 		Description:  p.description,
+		Interaction:  p.interaction,
 		Receipt:      p.receipt,
 	}
 }

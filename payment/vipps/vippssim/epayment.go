@@ -54,6 +54,7 @@ type payment struct {
 	userFlow, qrFormat string
 	qrSize             int
 	description        string
+	interaction        string // customerInteraction, as sent
 	metadata           map[string]string
 	created, expires   time.Time
 	redirectURL        string
@@ -198,15 +199,16 @@ func (s *Server) createPayment(w http.ResponseWriter, r *http.Request) {
 	}
 
 	p := &payment{
-		msn:       r.Header.Get("Merchant-Serial-Number"),
-		reference: req.Reference,
-		psp:       s.uuid(),
-		amount:    *req.Amount,
-		state:     StateCreated,
-		userFlow:  req.UserFlow,
-		metadata:  req.Metadata,
-		created:   now,
-		expires:   expires,
+		msn:         r.Header.Get("Merchant-Serial-Number"),
+		reference:   req.Reference,
+		psp:         s.uuid(),
+		amount:      *req.Amount,
+		state:       StateCreated,
+		userFlow:    req.UserFlow,
+		interaction: req.CustomerInteraction,
+		metadata:    req.Metadata,
+		created:     now,
+		expires:     expires,
 	}
 	if req.PaymentDescription != nil {
 		p.description = *req.PaymentDescription
