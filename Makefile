@@ -21,13 +21,6 @@ build:
 test:
 	$(GO) test -race -count=1 -timeout 15m $(PKGS)
 
-# Rewrites the golden text renderings of every receipt kind (sale, copy,
-# refund slip) for 32, 42 and 48 columns in Norwegian and English, in
-# printer/receipt/testdata/golden. Review the diff before committing.
-golden:
-	$(GO) test ./printer/receipt/ -run '^TestGolden$$' -count=1 -update
-	@git status --short printer/receipt/testdata/golden
-
 vet:
 	$(GO) vet $(PKGS)
 
@@ -48,12 +41,15 @@ bench:
 	@set -o pipefail; $(GO) test -run '^$$' -bench . -benchtime 1x -count 1 $(SCENARIO_PKGS) 2>&1 | $(GO) run ./cmd/internal/benchfmt
 	@set -o pipefail; $(GO) test -run '^$$' -bench . -benchmem -count 1 $(MICRO_PKGS) 2>&1 | $(GO) run ./cmd/internal/benchfmt
 
-# Rewrites display/testdata/golden (every screen, every language, TFT and
-# OLED) from the renderer as it is now; review with git diff before you
-# commit: the tests compare these pixel for pixel.
+# Rewrites the golden files from the code as it is now; review with git
+# diff before you commit, the tests compare them exactly:
+# display/testdata/golden (every screen, every language, TFT and OLED) and
+# printer/receipt/testdata/golden (every receipt kind for 32, 42 and 48
+# columns in Norwegian and English).
 golden:
 	$(GO) test -count=1 -run '^TestGolden$$' ./display/ -update
-	@git status --short display/testdata/golden
+	$(GO) test -count=1 -run '^TestGolden$$' ./printer/receipt/ -update
+	@git status --short display/testdata/golden printer/receipt/testdata/golden
 
 # Every fuzz target, package:name, one a line: whatever reads untrusted
 # bytes. make fuzz runs each for FUZZTIME, one after another; a failing
