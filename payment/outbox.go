@@ -184,6 +184,10 @@ func (e *Engine) send(op store.Op) {
 	})
 }
 
+// errAwaitingCustomer is a remote order's create whose customer has not
+// answered yet: not a fault, a reason to read again.
+var errAwaitingCustomer = errors.New("the customer has not approved the remote order yet")
+
 // resolve reads the payment of a create whose answer the till no longer
 // waits for, and settles it: an abandoned payment is cancelled.
 func (e *Engine) resolve(op store.Op) {
@@ -208,6 +212,12 @@ func (e *Engine) resolve(op store.Op) {
 				e.end(s, store.StateFailed, NotCompleted)
 			case err != nil:
 				e.later(op, err)
+			case s.Remote && p.State == vipps.Created && e.cfg.Now().Sub(s.Created) < e.cfg.PaymentLife:
+				// A remote customer approves away from the till, also
+				// after a restart or once the cashier moved on: keep
+				// reading (the outbox's backoff, at most every 10 s)
+				// until the payment ends or its life runs out.
+				e.later(op, errAwaitingCustomer)
 			default:
 				// An approval nobody saw through is released, unless it
 				// is a remote order: the customer approved it away from

@@ -274,3 +274,27 @@ func TestRemoteApprovalReconciledAfterRestart(t *testing.T) {
 	}
 	w.spec.Check(t)
 }
+
+// A remote order still waiting for the customer when kassed restarts is
+// followed in the background: the customer approves after the restart and
+// the reservation is kept for dispatch, never cancelled.
+func TestRemoteOrderWaitingSurvivesRestart(t *testing.T) {
+	w := newWorld(t, worldOpts{spec: true, remote: config.Remote{Capture: "dispatch"}})
+	ref := w.remoteOrder()
+	w.stop()
+	if err := <-w.stopped; err != nil {
+		t.Fatal(err)
+	}
+	w.reg.close()
+	w.start()
+	time.Sleep(1500 * time.Millisecond) // the restart has read the payment: still CREATED
+	if p, _ := w.sim.Payment(ref); p.State != "CREATED" {
+		t.Fatalf("after the restart the waiting order is %s, want still CREATED", p.State)
+	}
+	w.approve(ref)
+	w.eventually("the reservation recorded", func() bool { return w.sale(ref).State == store.StateAuthorized })
+	if p, _ := w.sim.Payment(ref); p.State != "AUTHORIZED" || p.Aggregate.Cancelled.Value != 0 || p.Aggregate.Captured.Value != 0 {
+		t.Fatalf("after the approval: %s %+v; want reserved", p.State, p.Aggregate)
+	}
+	w.spec.Check(t)
+}
