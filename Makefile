@@ -186,17 +186,11 @@ demo: build
 	    --client-secret demo-client-secret --subscription-key demo-subscription-key $(VIPPSSIM_FLAGS) & sim=$$!; \
 	  sleep 0.5; $(BIN)/kassed --config $(DEMO)/kassed.toml --sim
 
-# Option B beside make demo: how to run kassehq against the demo's
-# simulator (start vippssim with VIPPSSIM_FLAGS="--unit 222222").
+# Option B beside make demo: kassehq and a second register (store DEMO2,
+# its own sales unit) that refunds DEMO1 through it; run while make demo
+# VIPPSSIM_FLAGS="--unit 222222" runs.
 demo-hq: build
-	@echo "kassehq beside make demo (option B; see README, Refunds through head office):"
-	@echo "  make demo VIPPSSIM_FLAGS='--unit 222222'       # the simulator with a second sales unit"
-	@echo "  $(BIN)/kassehq --dir $(DEMO)/hq init --host 127.0.0.1"
-	@echo "  install -d -m 700 $(DEMO)/hq/stores; write $(DEMO)/hq/stores/DEMO1.toml (msn 123456, the demo keys) and"
-	@echo "    DEMO2.toml (msn 222222, demo-client-id-222222, demo-client-secret-222222, demo-subscription-key-222222), mode 0600"
-	@echo "  $(BIN)/kassehq --dir $(DEMO)/hq register DEMO2-1 --store DEMO2 --out $(DEMO)/hq/DEMO2-1"
-	@echo "  $(BIN)/kassehq --dir $(DEMO)/hq --data $(DEMO)/hq/data serve --listen 127.0.0.1:8443 --vipps http://$(SIMADDR)"
-	@echo "  a second kassed for DEMO2 with [refund] via = \"central\", hq_url = \"https://127.0.0.1:8443\" and those files"
+	hq/demo-hq.sh $(BIN) $(DEMO) $(SIMADDR)
 
 clean:
 	rm -rf $(BIN) $(DEMO)
