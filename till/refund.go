@@ -283,14 +283,13 @@ func (t *Till) showRefundPIN(problem string) {
 // refundPINKey takes the supervisor's PIN; a right one sends the refund
 // (stored with its request before it leaves). Errors never carry a digit.
 func (t *Till) refundPINKey(k device.Key) error {
-	switch d, digit := k.Digit(); {
-	case digit:
-		if len(t.pin)+len(d) > maxPIN {
-			return errors.New("too many digits: press back or clear")
+	if edited, err := editDigits(&t.pin, k); edited {
+		if err == nil {
+			t.showRefundPIN("")
 		}
-		t.pin += d
-	case k == device.KeyBack && t.pin != "":
-		t.pin = t.pin[:len(t.pin)-1]
+		return err
+	}
+	switch {
 	case k == device.KeyClear:
 		t.pin = ""
 	case k == device.KeyCancel:

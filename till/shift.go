@@ -96,19 +96,17 @@ func (t *Till) showLogin(problem string) {
 // loginKey handles keys while nobody is logged in. Errors never carry a
 // keyed digit: they reach kassectl and the status.
 func (t *Till) loginKey(k device.Key) error {
-	d, digit := k.Digit()
 	field := &t.entry
 	if t.pinStage {
 		field = &t.pin
 	}
-	switch {
-	case digit:
-		if len(*field)+len(d) > maxPIN {
-			return errors.New("too many digits: press back or clear")
+	if edited, err := editDigits(field, k); edited {
+		if err == nil {
+			t.showLogin("")
 		}
-		*field += d
-	case k == device.KeyBack && *field != "":
-		*field = (*field)[:len(*field)-1]
+		return err
+	}
+	switch {
 	case k == device.KeyClear:
 		*field = ""
 	case k == device.KeyCancel:
@@ -162,14 +160,13 @@ func (t *Till) showLocked(problem string) {
 }
 
 func (t *Till) unlockKey(k device.Key) error {
-	switch d, digit := k.Digit(); {
-	case digit:
-		if len(t.pin)+len(d) > maxPIN {
-			return errors.New("too many digits: press back or clear")
+	if edited, err := editDigits(&t.pin, k); edited {
+		if err == nil {
+			t.showLocked("")
 		}
-		t.pin += d
-	case k == device.KeyBack && t.pin != "":
-		t.pin = t.pin[:len(t.pin)-1]
+		return err
+	}
+	switch {
 	case k == device.KeyClear || k == device.KeyCancel:
 		t.pin = ""
 	case k == device.KeyLogout:
@@ -231,4 +228,21 @@ func (t *Till) copyLast() error {
 	}
 	t.copied = ref
 	return nil
+}
+
+// editDigits keys a digit into field (a cashier number or a PIN) or takes
+// the last one back; it reports whether k was such a key.
+func editDigits(field *string, k device.Key) (bool, error) {
+	if d, digit := k.Digit(); digit {
+		if len(*field)+len(d) > maxPIN {
+			return true, errors.New("too many digits: press back or clear")
+		}
+		*field += d
+		return true, nil
+	}
+	if k == device.KeyBack && *field != "" {
+		*field = (*field)[:len(*field)-1]
+		return true, nil
+	}
+	return false, nil
 }

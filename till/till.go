@@ -8,6 +8,7 @@
 package till
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -449,7 +450,7 @@ func health(s Status) string {
 		why = append(why, "Vipps MobilePay unreachable")
 	}
 	if p := s.Printer; p.State != "" && p.State != "ok" {
-		why = append(why, "printer: "+cmpOr(p.Banner, p.State))
+		why = append(why, "printer: "+cmp.Or(p.Banner, p.State))
 	}
 	if s.System != nil && !s.System.ClockSynced {
 		why = append(why, "clock not set")
@@ -458,11 +459,4 @@ func health(s Status) string {
 		return "ok"
 	}
 	return strings.Join(why, "; ")
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
