@@ -11,6 +11,7 @@ import (
 	"periph.io/x/conn/v3"
 	"periph.io/x/conn/v3/display"
 	"periph.io/x/conn/v3/gpio"
+	"periph.io/x/conn/v3/physic"
 	"periph.io/x/conn/v3/spi"
 )
 
@@ -166,6 +167,23 @@ type Dev struct {
 }
 
 var _ display.Drawer = (*Dev)(nil)
+
+// Connect checks cfg, then connects to its controller on p at speed (the
+// default when 0) in SPI mode 0 with 8-bit words, as both controllers take
+// commands and pixels.
+func Connect(p spi.Port, speed, def physic.Frequency, cfg Config) (spi.Conn, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if speed == 0 {
+		speed = def
+	}
+	c, err := p.Connect(speed, spi.Mode0, 8)
+	if err != nil {
+		return nil, fmt.Errorf("%s: connecting to %s at %s: %w", cfg.Name, p, speed, err)
+	}
+	return c, nil
+}
 
 // New resets the controller, runs the init sequence and lights the
 // backlight. dc is required; rst and bl may be nil where they are wired to

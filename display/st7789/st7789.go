@@ -1,7 +1,6 @@
 package st7789
 
 import (
-	"fmt"
 	"image"
 	"time"
 
@@ -90,17 +89,9 @@ func New(p spi.Port, dc, rst, bl gpio.PinOut, opts *Opts) (*Dev, error) {
 	if opts == nil {
 		opts = &DefaultOpts
 	}
-	cfg := config(opts)
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	speed := opts.Speed
-	if speed == 0 {
-		speed = DefaultOpts.Speed
-	}
-	c, err := p.Connect(speed, spi.Mode0, 8)
+	c, err := mipidbi.Connect(p, opts.Speed, DefaultOpts.Speed, config(opts))
 	if err != nil {
-		return nil, fmt.Errorf("st7789: connecting to %s at %s: %w", p, speed, err)
+		return nil, err
 	}
 	return NewConn(c, dc, rst, bl, opts)
 }
