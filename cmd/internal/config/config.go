@@ -555,7 +555,7 @@ func (c Config) Validate() error {
 		}
 		for key, f := range map[string]string{"hq_cert": rf.HQCert, "hq_key": rf.HQKey, "hq_ca": rf.HQCA} {
 			if f == "" {
-				bad("refund.%s is missing: refund.via = \"central\" needs the files kassehq register wrote for this register", key)
+				bad("refund.%s is missing: set it to the file kassehq register wrote for this register (refund.via = \"central\" needs it)", key)
 			}
 		}
 	default:
@@ -668,7 +668,7 @@ func (k Keys) validate(bad func(string, ...any)) {
 		}
 		for i, row := range m.Layout {
 			if len(row) != len(m.Cols) {
-				bad("keys.matrix.layout row %d has %d keys, keys.matrix.cols %d pins: one function per column (\"\" for none)", i+1, len(row), len(m.Cols))
+				bad("keys.matrix.layout row %d has %d keys, keys.matrix.cols %d pins: give one function per column (\"\" for none)", i+1, len(row), len(m.Cols))
 			}
 			for _, fn := range row {
 				if _, err := device.ParseKey(fn); fn != "" && err != nil {

@@ -100,10 +100,10 @@ func (d Display) validate(bad func(string, ...any), flow string) {
 	}
 	switch kind {
 	case DisplayST7789:
-		size(240, 320, "its memory is 240×320; use the glass's size in portrait, e.g. 240×320 or 240×240, offsets within it")
+		size(240, 320, "use the glass's size in portrait, e.g. 240×320 or 240×240, offsets within the controller's 240×320")
 	case DisplayILI9341:
 		if d.Width != 240 || d.Height != 320 || d.XOffset != 0 || d.YOffset != 0 {
-			bad("display.width × height %d×%d at offset %d,%d does not fit the ili9341: it is 240×320 in portrait, no offsets", d.Width, d.Height, d.XOffset, d.YOffset)
+			bad("display.width × height %d×%d at offset %d,%d does not fit the ili9341: use 240×320 (portrait) and no offsets", d.Width, d.Height, d.XOffset, d.YOffset)
 		}
 	case DisplaySSD1306:
 		if d.Width != 128 || (d.Height != 64 && d.Height != 32) || d.XOffset != 0 || d.YOffset != 0 {
@@ -114,7 +114,7 @@ func (d Display) validate(bad func(string, ...any), flow string) {
 		}
 	case DisplayEPD2in13:
 		if d.Width != 122 || d.Height != 250 || d.XOffset != 0 || d.YOffset != 0 {
-			bad("display.width × height %d×%d does not fit the epd2in13: it is 122×250 in portrait, no offsets", d.Width, d.Height)
+			bad("display.width × height %d×%d does not fit the epd2in13: use 122×250 (portrait) and no offsets", d.Width, d.Height)
 		}
 	}
 	if kind == DisplayST7789 || kind == DisplayILI9341 {

@@ -27,7 +27,7 @@ import (
 
 // fixWords is the advice every config error ends with: a verb, or what
 // the key needs and an example.
-var fixWords = regexp.MustCompile(`: (set|use|fix|check|remove|pass|copy)\b|: .* needs .*, e\.g\. `)
+var fixWords = regexp.MustCompile(`: (set|use|fix|check|remove|pass|copy|add|give|map|list|make|put|create|write|run|point|keep)\b|: .* needs .*, e\.g\. `)
 
 // FuzzLoad feeds config files. Property: a refused file gets one message
 // per problem, each naming the file and saying what to do; an accepted
@@ -44,6 +44,25 @@ func FuzzLoad(f *testing.F) {
 		"callback_prefix = \"https://butikken.no/vipps\"\nfallback = \"https://butikken.no\"\n[store]\nprefix = \"DEMO1\"\nlane = \"1\"\nname = \"Demobutikken\"\norg_number = \"987 654 325\"\n" +
 		"[chain]\nstores = [\"DEMO1\", \"BERG1\"]\n[chain.msn]\nBERG1 = \"654321\"\n")
 	f.Add("data_dir = 7\n[vipps]\nmsn = 123456\nbase_url = \"ftp://x\"\npoll_interval = \"1\"\n[store]\nprefix = \"1OSLO\"\nlane = \"\"\n[printer]\nbaud = 9601\n[unknown]\nkey = 1\n")
+	// One seed per refusal a fuzzer finds only by luck, so that plain
+	// go test checks each message's advice.
+	base := "[vipps]\nmsn = \"123456\"\n[store]\nprefix = \"DEMO1\"\nlane = \"1\"\n"
+	for _, tail := range []string{
+		"[keys]\nsources = [\"evdev\"]\n",
+		"[keys]\nsources = [\"gpio\"]\n[keys.gpio]\npull = \"sideways\"\nmap = { GPIO17 = \"frobnicate\" }\n",
+		"[keys]\nsources = [\"gpio\"]\n",
+		"[keys]\nsources = [\"matrix\"]\n[keys.matrix]\nrows = [\"GPIO5\"]\ncols = [\"GPIO6\", \"GPIO13\"]\nlayout = [[\"1\"], [\"x\", \"2\"]]\n",
+		"[keys]\nsources = [\"evdev\"]\n[[keys.evdev]]\nrole = \"mouse\"\nlayout = \"klingon\"\nmap = { KEY_NOPE = \"pay\" }\n",
+		"[[keys.cashiers]]\nid = \"1\"\npin_hash = \"x\"\n[[keys.cashiers]]\nid = \"1\"\npin_hash = \"y\"\n",
+		"[refund]\nvia = \"central\"\n",
+		"[display]\nkind = \"st7789\"\nwidth = 300\nheight = 300\n",
+		"[display]\nkind = \"ili9341\"\nwidth = 240\nheight = 240\n",
+		"[display]\nkind = \"epd2in13\"\nwidth = 128\nheight = 64\n",
+		"[display]\nkind = \"ssd1306\"\nrotation = 90\n",
+		"[chain]\nstores = [\"1X\"]\n[chain.msn]\n1X = \"12\"\n",
+	} {
+		f.Add(base + tail)
+	}
 	f.Add("[vipps\nmsn = \"12\"")
 	f.Add("")
 	f.Add(" \n\t\n")
