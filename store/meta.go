@@ -11,7 +11,7 @@ import (
 
 // SchemaVersion is the layout this package writes. Older files are migrated
 // forward on Open (see migrate.go); newer ones are refused.
-const SchemaVersion = 3
+const SchemaVersion = 4
 
 // Bucket names. One bucket per concept, so a new concept adds buckets
 // without touching the others. Schema 3 keys every sale by saleKey (the
@@ -55,7 +55,7 @@ var (
 // allBuckets are the buckets of SchemaVersion; a new file gets them all.
 var allBuckets = [][]byte{bucketMeta, bucketCounters, bucketSales, bucketSalesByTime,
 	bucketSalesByStore, bucketRefunds, bucketRefundsByTime, bucketRefundsByRef,
-	bucketOutbox, bucketOutboxByRef, bucketPrint, bucketPrintByRef, bucketSettings}
+	bucketOutbox, bucketOutboxByRef, bucketPrint, bucketPrintByRef, bucketSettings, bucketEJ, bucketEJByRef}
 
 const (
 	tagLen      = 4

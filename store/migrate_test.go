@@ -503,7 +503,7 @@ func TestStaleOrCutCopyIsRedone(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		db := &DB{bolt: bdb, path: path, now: time.Now, copyBatch: 10, printed: map[uint64]string{}}
+		db := &DB{bolt: bdb, path: path, now: time.Now, copyBatch: 10, printed: map[uint64]printMark{}}
 		if err := db.copySales(); err != nil {
 			t.Fatal(err)
 		}

@@ -114,7 +114,7 @@ func (db *DB) finish(s Sale, done []uint64, job *PrintJob, next []Op) ([]uint64,
 			return err
 		}
 		if job != nil {
-			jobID, err = queueJobAs(tx, job, now)
+			jobID, err = db.queueJobAs(tx, job, now)
 		}
 		return err
 	})

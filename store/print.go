@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -70,7 +72,7 @@ func (db *DB) QueuePrint(job PrintJob) (uint64, error) {
 	var id uint64
 	err := db.update(func(tx *bolt.Tx) error {
 		var err error
-		id, err = queueJob(tx, job, db.now())
+		id, err = db.queueJob(tx, job, db.now())
 		return err
 	})
 	if err != nil {
@@ -79,12 +81,12 @@ func (db *DB) QueuePrint(job PrintJob) (uint64, error) {
 	return id, nil
 }
 
-func queueJob(tx *bolt.Tx, job PrintJob, now time.Time) (uint64, error) {
-	return queueJobAs(tx, &job, now)
+func (db *DB) queueJob(tx *bolt.Tx, job PrintJob, now time.Time) (uint64, error) {
+	return db.queueJobAs(tx, &job, now)
 }
 
 // queueJobAs is queueJob that leaves the stored job (ID, number) in *jp.
-func queueJobAs(tx *bolt.Tx, jp *PrintJob, now time.Time) (uint64, error) {
+func (db *DB) queueJobAs(tx *bolt.Tx, jp *PrintJob, now time.Time) (uint64, error) {
 	job := *jp
 	defer func() { *jp = job }()
 	s := Sale{Reference: job.Reference, Printed: true}
@@ -115,6 +117,9 @@ func queueJobAs(tx *bolt.Tx, jp *PrintJob, now time.Time) (uint64, error) {
 		if _, err := putSale(tx, s, now); err != nil {
 			return 0, err
 		}
+		if err := db.receiptEvent(tx, EventCopyReceipt, TransCashSale, s.Reference, s.Store, s.Lane, s.Cashier, now); err != nil {
+			return 0, err
+		}
 	default:
 		if s.Printed {
 			return 0, fmt.Errorf("sale %s: %w: queue a copy", s.Reference, ErrAlreadyPrinted)
@@ -138,6 +143,12 @@ func queueJobAs(tx *bolt.Tx, jp *PrintJob, now time.Time) (uint64, error) {
 			}
 			s.Receipt = n
 			if _, err := putSale(tx, s, now); err != nil {
+				return 0, err
+			}
+			// kassasystemforskriften § 2-2-1: the sale is journaled,
+			// and signed (§ 2-2-2 (4)), in the commit that concludes it.
+			e := db.saleEntry(s, now)
+			if err := db.appendEntry(tx, &e); err != nil {
 				return 0, err
 			}
 		}
@@ -177,17 +188,7 @@ const (
 )
 
 func nextReceipt(tx *bolt.Tx, kind, prefix, lane string) (uint64, error) {
-	key := []byte("receipt/" + kind + "/" + prefix + "-" + lane)
-	b := tx.Bucket(bucketCounters)
-	var n uint64
-	if v := b.Get(key); v != nil {
-		if len(v) != 8 {
-			return 0, fmt.Errorf("%w (counter %s is %d bytes)", ErrDamaged, key, len(v))
-		}
-		n = binary.BigEndian.Uint64(v)
-	}
-	n++
-	return n, b.Put(key, binary.BigEndian.AppendUint64(nil, n))
+	return nextCounter(tx.Bucket(bucketCounters), []byte("receipt/"+kind+"/"+prefix+"-"+lane))
 }
 
 // ReceiptNumbers returns the last sale and refund receipt numbers of the
@@ -291,7 +292,7 @@ func (db *DB) PrintDone(id uint64, s Sale) error {
 		return fmt.Errorf("database %s: marking receipt of %s printed: %w", db.path, s.Reference, err)
 	}
 	db.mu.Lock()
-	db.printed[id] = s.Reference
+	db.printed[id] = printMark{ref: s.Reference, at: db.now()}
 	db.mu.Unlock()
 	return nil
 }
@@ -309,21 +310,28 @@ func (db *DB) Flush() error {
 }
 
 // waitingMarks is a copy of the printed marks not yet committed.
-func (db *DB) waitingMarks() map[uint64]string {
+func (db *DB) waitingMarks() map[uint64]printMark {
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	if len(db.printed) == 0 {
 		return nil
 	}
-	m := make(map[uint64]string, len(db.printed))
-	for id, ref := range db.printed {
-		m[id] = ref
+	m := make(map[uint64]printMark, len(db.printed))
+	for id, mark := range db.printed {
+		m[id] = mark
 	}
 	return m
 }
 
+// printMark is a receipt the printer finished: its sale, and when, for the
+// journal's "sales receipt printed" event.
+type printMark struct {
+	ref string
+	at  time.Time
+}
+
 // dropMarks forgets the marks a commit just stored.
-func (db *DB) dropMarks(marks map[uint64]string) {
+func (db *DB) dropMarks(marks map[uint64]printMark) {
 	if len(marks) == 0 {
 		return
 	}
@@ -339,8 +347,8 @@ func (db *DB) dropMarks(marks map[uint64]string) {
 func (db *DB) printedWaiting(ref string) bool {
 	db.mu.Lock()
 	defer db.mu.Unlock()
-	for _, r := range db.printed {
-		if r == ref {
+	for _, m := range db.printed {
+		if m.ref == ref {
 			return true
 		}
 	}
@@ -349,10 +357,17 @@ func (db *DB) printedWaiting(ref string) bool {
 
 // applyPrinted removes the printed jobs and marks their sales Printed in
 // tx. A job already gone was finished by an earlier commit.
-func applyPrinted(tx *bolt.Tx, marks map[uint64]string, now time.Time) error {
-	for id, ref := range marks {
-		if tx.Bucket(bucketPrint).Get(idKey(id)) == nil {
+func (db *DB) applyPrinted(tx *bolt.Tx, marks map[uint64]printMark, now time.Time) error {
+	// In job order, so the journal's events follow the printer's.
+	ids := slices.Sorted(maps.Keys(marks))
+	for _, id := range ids {
+		ref := marks[id].ref
+		job, err := getJob(tx, id)
+		if errors.Is(err, ErrNoPrintJob) {
 			continue
+		}
+		if err != nil {
+			return err
 		}
 		if err := tx.Bucket(bucketPrint).Delete(idKey(id)); err != nil {
 			return err
@@ -367,6 +382,12 @@ func applyPrinted(tx *bolt.Tx, marks map[uint64]string, now time.Time) error {
 		if ok && !s.Printed {
 			s.Printed = true
 			if _, err := putSale(tx, s, now); err != nil {
+				return err
+			}
+		}
+		// kassasystemforskriften § 2-2-1: receipts printed are events.
+		if ok && !job.Copy {
+			if err := db.receiptEvent(tx, EventSalesReceipt, TransCashSale, ref, s.Store, s.Lane, s.Cashier, marks[id].at); err != nil {
 				return err
 			}
 		}
@@ -403,6 +424,19 @@ func (db *DB) PrintRetry(id uint64, attempts int, lastErr string, mayHavePrinted
 		job, err := getJob(tx, id)
 		if err != nil {
 			return err
+		}
+		// The first failed attempt of a sale's original: the shopper
+		// paid and left without a receipt (§ 2-2-1, event 13030).
+		if job.Attempts == 0 && attempts > 0 && !job.Copy && job.Refund == "" {
+			s, ok, err := getSale(tx, job.Reference)
+			if err != nil {
+				return err
+			}
+			if ok {
+				if err := db.receiptEvent(tx, EventUnprinted, TransCashSale, s.Reference, s.Store, s.Lane, s.Cashier, db.now()); err != nil {
+					return err
+				}
+			}
 		}
 		job.Attempts, job.LastError, job.Sent = attempts, lastErr, job.Sent && mayHavePrinted
 		rec, err := encode("print job", job)
@@ -451,12 +485,16 @@ func (db *DB) FinishRefundPrint(r Refund, done []uint64, slip PrintJob) (jobID u
 				return err
 			}
 			r.Receipt = n
+			e := db.refundEntry(r, now)
+			if err := db.appendEntry(tx, &e); err != nil {
+				return err
+			}
 		}
 		slip.Number = r.Receipt
 		if err := finishRefund(tx, r, done, now); err != nil {
 			return err
 		}
-		jobID, err = queueJob(tx, slip, now)
+		jobID, err = db.queueJob(tx, slip, now)
 		return err
 	})
 	if err != nil {
@@ -477,6 +515,15 @@ func (db *DB) SlipDone(id uint64) error {
 		}
 		if err := tx.Bucket(bucketPrint).Delete(idKey(id)); err != nil {
 			return err
+		}
+		r, ok, err := getRefund(tx, job.Refund)
+		if err != nil {
+			return err
+		}
+		if ok {
+			if err := db.receiptEvent(tx, EventReturnReceipt, TransReturn, r.Reference, r.Store, r.Lane, "", db.now()); err != nil {
+				return err
+			}
 		}
 		return tx.Bucket(bucketPrintByRef).Delete(refKey(job.Reference, idKey(id)))
 	})

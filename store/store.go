@@ -41,6 +41,14 @@ type Options struct {
 	// stored. Close still syncs before it writes the clean-shutdown mark.
 	NoSync bool
 
+	// Signer signs the journal's cash transactions (ej.go); nil leaves
+	// them unsigned, which only tests do: kassed refuses to start
+	// without a signing key.
+	Signer Signer
+	// TaxRate is the VAT in the till's amounts, in basis points, journaled
+	// with each cash transaction.
+	TaxRate int
+
 	// copyBatch overrides how many sales a migration copies per
 	// transaction (tests make it small to cross batch boundaries).
 	copyBatch int
@@ -65,7 +73,7 @@ type DB struct {
 	// printed are receipts the printer finished whose "printed" mark
 	// waits for the next commit (see PrintDone): job ID → sale reference.
 	mu      sync.Mutex
-	printed map[uint64]string
+	printed map[uint64]printMark
 
 	copyBatch int // sales per transaction when a migration copies them
 	// lastWrite is when (real clock, Unix ns) this DB last wrote the file:
@@ -73,6 +81,9 @@ type DB struct {
 	// vouch for it.
 	lastWrite atomic.Int64
 	closed    atomic.Bool
+
+	signer  Signer
+	taxRate int
 }
 
 // Open opens the database at path. Only a missing file is created (mode
@@ -144,7 +155,8 @@ func Open(path string, o Options) (*DB, error) {
 	if err != nil {
 		return nil, openError(path, o.Timeout, err)
 	}
-	db := &DB{bolt: bdb, path: path, now: o.Now, created: created, start: sc, printed: map[uint64]string{},
+	db := &DB{bolt: bdb, path: path, now: o.Now, created: created, start: sc, printed: map[uint64]printMark{},
+		signer: o.Signer, taxRate: o.TaxRate,
 		copyBatch: o.copyBatch}
 	if db.copyBatch <= 0 {
 		db.copyBatch = defaultCopyBatch
@@ -283,7 +295,7 @@ func (db *DB) update(fn func(*bolt.Tx) error) error {
 		// First, so fn sees the file as the printer left it (Archive
 		// takes a sale only once its receipt is out of the queue).
 		if len(marks) > 0 {
-			if err := applyPrinted(tx, marks, db.now()); err != nil {
+			if err := db.applyPrinted(tx, marks, db.now()); err != nil {
 				return err
 			}
 		}

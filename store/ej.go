@@ -1,0 +1,475 @@
+package store
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"kasse/money"
+)
+
+// The electronic journal (elektronisk journal, kassasystemforskriften
+// § 2-2-1): every cash transaction and event of the register, appended in
+// the commit that makes it true, never changed or deleted (Archive leaves
+// it alone), numbered by one gap-free sequence. Cash transactions carry a
+// signature chained to the register's previous one (§ 2-2-2 (4)); the
+// SAF-T export and the X and Z reports read nothing else.
+
+// Codes of the Tax Administration's SAF-T Cash Register code lists
+// (PredefinedBasicID-11 transaction types, -12 payment types, -13 events).
+const (
+	TransCashSale     = 11001 // a sale paid at once (Vipps MobilePay is paid at capture)
+	TransReturn       = 11006 // "Return payment": money given back on a sale
+	PaymentMobileApps = 12011 // "Mobile phone apps": Vipps MobilePay
+
+	EventStart         = 13001 // POS application start
+	EventShutdown      = 13002 // POS application shut down
+	EventLogin         = 13003 // employee log in
+	EventLogout        = 13004 // employee log out
+	EventUpdate        = 13007 // update of POS application
+	EventXReport       = 13008
+	EventZReport       = 13009
+	EventSalesReceipt  = 13012 // sales receipt printed
+	EventReturnReceipt = 13013
+	EventCopyReceipt   = 13014
+	EventOtherReport   = 13018 // other reports or receipts
+	EventUnprinted     = 13030 // concluded sale without receipt printed
+	EventOther         = 13999 // other events: configuration changes, locks, refused PINs
+)
+
+// Entry is one line of the electronic journal: an event, or a cash
+// transaction (Code 11xxx) with its amounts and signature.
+type Entry struct {
+	Seq     uint64    `json:"seq"` // the journal's sequence: SAF-T eventID and transID
+	Time    time.Time `json:"time"`
+	Code    int       `json:"code"` // one of the Trans* or Event* codes
+	Store   string    `json:"store"`
+	Lane    string    `json:"lane"`
+	Cashier string    `json:"cashier,omitempty"` // SAF-T empID
+	Text    string    `json:"text,omitempty"`
+	// Reference is the Vipps reference of the sale the entry is about.
+	Reference string `json:"reference,omitempty"`
+	// Trans is, for an event about a cash transaction (a receipt printed,
+	// a copy), that transaction's Seq.
+	Trans uint64 `json:"trans,omitempty"`
+
+	// A cash transaction's fields.
+	Nr       uint64 `json:"nr,omitempty"` // the receipt's number, as printed
+	Amount   int64  `json:"amount,omitempty"`
+	VAT      int64  `json:"vat,omitempty"`     // the VAT in Amount; both negative for a return
+	TaxRate  int    `json:"taxRate,omitempty"` // basis points
+	Currency string `json:"currency,omitempty"`
+	Payment  int    `json:"payment,omitempty"` // a 12xxx code
+	// Signature is base64 of the RSA-SHA1 signature of SignedString;
+	// empty when the store has no Signer (tests, never kassed).
+	Signature  string `json:"signature,omitempty"`
+	KeyVersion string `json:"keyVersion,omitempty"`
+
+	// Z is a Z report's number, gap-free per register (§ 2-8-3).
+	Z uint64 `json:"z,omitempty"`
+	// Body is a report's contents (JSON made by the report's maker).
+	Body []byte `json:"body,omitempty"`
+}
+
+// IsTransaction reports whether e is a cash transaction.
+func (e Entry) IsTransaction() bool { return e.Code >= 11000 && e.Code < 12000 }
+
+// Net is the amount without VAT.
+func (e Entry) Net() int64 { return e.Amount - e.VAT }
+
+// Signer signs cash transactions. The journal calls it inside the commit
+// that appends the transaction, so the chain follows the commit order.
+type Signer interface {
+	Sign(msg []byte) (signature []byte, err error)
+	KeyVersion() string
+}
+
+// SignedString is what a cash transaction's signature covers: the
+// previous transaction's signature ("0" before the register's first),
+// date, time, number, amount with and without VAT, two decimals and a
+// point, negative for a return. The Tax Administration's "Requirements
+// and guidelines for implementing digital signatures in Cash Register
+// Systems" § 2.2.4, e.g. "0;2014-01-24;23:59:59;123456789;1250.00;1000.00".
+func SignedString(prev string, e Entry) string {
+	if prev == "" {
+		prev = "0"
+	}
+	return prev + ";" + e.Time.Format(time.DateOnly) + ";" + e.Time.Format(time.TimeOnly) + ";" +
+		strconv.FormatUint(e.Nr, 10) + ";" + Decimal(e.Amount) + ";" + Decimal(e.Net())
+}
+
+// Decimal is minor units as SAF-T writes amounts: "-12.50".
+func Decimal(minor int64) string {
+	sign := ""
+	u := uint64(minor)
+	if minor < 0 {
+		sign, u = "-", uint64(-minor)
+	}
+	return fmt.Sprintf("%s%d.%02d", sign, u/100, u%100)
+}
+
+// ErrJournal is wrapped when an entry cannot be journaled as asked.
+var ErrJournal = errors.New("electronic journal")
+
+// Journal buckets (schema 4).
+var (
+	bucketEJ      = []byte("ej")        // seq (uint64 BE) → entry record
+	bucketEJByRef = []byte("ej_by_ref") // reference 0x00 seq → nil
+)
+
+// chainKey holds a register's last signature, zKey its last Z number and
+// zSeqKey that report's Seq, all in the counters bucket.
+func chainKey(store, lane string) []byte { return []byte("ej/chain/" + store + "-" + lane) }
+func zKey(store, lane string) []byte     { return []byte("ej/z/" + store + "-" + lane) }
+func zSeqKey(store, lane string) []byte  { return []byte("ej/zseq/" + store + "-" + lane) }
+
+// appendEntry gives e the next Seq, signs it when it is a transaction, and
+// stores it in tx.
+func (db *DB) appendEntry(tx *bolt.Tx, e *Entry) error {
+	if e.Time.IsZero() {
+		e.Time = db.now()
+	}
+	if e.Code < 11000 || e.Code > 13999 || (e.Code >= 12000 && e.Code < 13000) {
+		return fmt.Errorf("%w: code %d is neither a transaction type (11xxx) nor an event (13xxx)", ErrJournal, e.Code)
+	}
+	if e.Store == "" || e.Lane == "" {
+		return fmt.Errorf("%w: entry %d has no register (store and lane)", ErrJournal, e.Code)
+	}
+	b := tx.Bucket(bucketEJ)
+	b.FillPercent = tailFill
+	seq, err := b.NextSequence()
+	if err != nil {
+		return err
+	}
+	e.Seq = seq
+	if e.IsTransaction() && db.signer != nil {
+		counters := tx.Bucket(bucketCounters)
+		key := chainKey(e.Store, e.Lane)
+		prev := string(counters.Get(key))
+		sig, err := db.signer.Sign([]byte(SignedString(prev, *e)))
+		if err != nil {
+			return fmt.Errorf("%w: signing transaction %d: %w", ErrJournal, e.Nr, err)
+		}
+		e.Signature, e.KeyVersion = base64.StdEncoding.EncodeToString(sig), db.signer.KeyVersion()
+		if err := counters.Put(key, []byte(e.Signature)); err != nil {
+			return err
+		}
+	}
+	rec, err := encodeEntry(*e)
+	if err != nil {
+		return err
+	}
+	if err := b.Put(idKey(seq), rec); err != nil {
+		return err
+	}
+	if e.Reference != "" {
+		byRef := tx.Bucket(bucketEJByRef)
+		if err := byRef.Put(refKey(e.Reference, idKey(seq)), nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// transactionOf finds the Seq of the cash transaction code journaled for
+// ref (0: none).
+func transactionOf(tx *bolt.Tx, ref string, code int) (uint64, error) {
+	seqs, err := idsFor(tx, bucketEJByRef, ref)
+	if err != nil {
+		return 0, err
+	}
+	for _, seq := range seqs {
+		e, err := getEntry(tx, seq)
+		if err != nil {
+			return 0, err
+		}
+		if e.Code == code {
+			return seq, nil
+		}
+	}
+	return 0, nil
+}
+
+func getEntry(tx *bolt.Tx, seq uint64) (Entry, error) {
+	rec := tx.Bucket(bucketEJ).Get(idKey(seq))
+	if rec == nil {
+		return Entry{}, fmt.Errorf("%w: entry %d is missing", ErrDamaged, seq)
+	}
+	return decodeEntry(seq, rec)
+}
+
+// saleEntry is the cash transaction of s, whose receipt number was just
+// drawn.
+func (db *DB) saleEntry(s Sale, now time.Time) Entry {
+	return Entry{Time: now, Code: TransCashSale, Store: s.Store, Lane: s.Lane, Cashier: s.Cashier,
+		Reference: s.Reference, Nr: s.Receipt, Amount: s.Amount.Value, Currency: s.Amount.Currency,
+		TaxRate: db.taxRate, VAT: money.VAT(s.Amount.Value, db.taxRate), Payment: PaymentMobileApps}
+}
+
+// refundEntry is the cash transaction of refund r, whose slip number was
+// just drawn: amounts negative.
+func (db *DB) refundEntry(r Refund, now time.Time) Entry {
+	text := ""
+	if r.OriginStore != r.Store || r.OriginLane != r.Lane {
+		text = "refund of a sale made by " + r.OriginStore + " lane " + r.OriginLane
+	}
+	return Entry{Time: now, Code: TransReturn, Store: r.Store, Lane: r.Lane, Reference: r.Reference, Text: text,
+		Nr: r.Receipt, Amount: -r.Amount.Value, Currency: r.Amount.Currency, TaxRate: db.taxRate,
+		VAT: -money.VAT(r.Amount.Value, db.taxRate), Payment: PaymentMobileApps}
+}
+
+// receiptEvent journals event code (a receipt printed, copied or not
+// printed) about the cash transaction of ref.
+func (db *DB) receiptEvent(tx *bolt.Tx, code, trans int, ref, store, lane, cashier string, at time.Time) error {
+	seq, err := transactionOf(tx, ref, trans)
+	if err != nil {
+		return err
+	}
+	e := Entry{Time: at, Code: code, Store: store, Lane: lane, Cashier: cashier, Reference: ref, Trans: seq}
+	return db.appendEntry(tx, &e)
+}
+
+// Record appends the event e (Code 13xxx, not a report: see Report and
+// CloseDay) in its own commit and returns it as stored.
+func (db *DB) Record(e Entry) (Entry, error) {
+	if e.IsTransaction() {
+		return e, fmt.Errorf("%w: transaction %d: the journal records a transaction only with its sale or refund", ErrJournal, e.Code)
+	}
+	if e.Code == EventZReport {
+		return e, fmt.Errorf("%w: a Z report closes the period: use CloseDay", ErrJournal)
+	}
+	err := db.update(func(tx *bolt.Tx) error { return db.appendEntry(tx, &e) })
+	if err != nil {
+		return e, fmt.Errorf("database %s: journaling event %d: %w", db.path, e.Code, err)
+	}
+	return e, nil
+}
+
+// Entries calls fn for every journal entry with from ≤ Seq (from 0 or 1:
+// all), in order, inside one read transaction; fn's error stops the walk
+// and is returned. Archived sales keep their entries.
+func (db *DB) Entries(from uint64, fn func(Entry) error) error {
+	return db.bolt.View(func(tx *bolt.Tx) error { return entriesFrom(tx, from, fn) })
+}
+
+func entriesFrom(tx *bolt.Tx, from uint64, fn func(Entry) error) error {
+	c := tx.Bucket(bucketEJ).Cursor()
+	for k, v := c.Seek(idKey(from)); k != nil; k, v = c.Next() {
+		if len(k) != 8 {
+			return fmt.Errorf("%w (journal key %x)", ErrDamaged, k)
+		}
+		e, err := decodeEntry(binary.BigEndian.Uint64(k), v)
+		if err != nil {
+			return err
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Period calls fn for every entry of register store-lane's open period
+// (after its last Z report), in order, and returns that last Z report (Seq
+// 0 before the first).
+func (db *DB) Period(store, lane string, fn func(Entry) error) (lastZ Entry, err error) {
+	err = db.bolt.View(func(tx *bolt.Tx) error {
+		lastZ, err = periodIn(tx, store, lane, fn)
+		return err
+	})
+	return lastZ, err
+}
+
+func periodIn(tx *bolt.Tx, store, lane string, fn func(Entry) error) (Entry, error) {
+	lastZ, err := lastZIn(tx, store, lane)
+	if err != nil {
+		return lastZ, err
+	}
+	return lastZ, walkPeriod(tx, lastZ, store, lane, fn)
+}
+
+// lastZIn is register store-lane's last Z report (Seq 0 before the first).
+func lastZIn(tx *bolt.Tx, store, lane string) (Entry, error) {
+	v := tx.Bucket(bucketCounters).Get(zSeqKey(store, lane))
+	if v == nil {
+		return Entry{}, nil
+	}
+	if len(v) != 8 {
+		return Entry{}, fmt.Errorf("%w (counter %s is %d bytes)", ErrDamaged, zSeqKey(store, lane), len(v))
+	}
+	return getEntry(tx, binary.BigEndian.Uint64(v))
+}
+
+// walkPeriod calls fn for the register's entries after lastZ.
+func walkPeriod(tx *bolt.Tx, lastZ Entry, store, lane string, fn func(Entry) error) error {
+	return entriesFrom(tx, lastZ.Seq+1, func(e Entry) error {
+		if e.Store != store || e.Lane != lane {
+			return nil
+		}
+		return fn(e)
+	})
+}
+
+// CloseDay appends a Z report for z.Store-z.Lane, closing its period, in
+// one write transaction: build gets the previous Z report and walks the
+// period (as Period does) and returns the report's Body, so no sale can
+// slip in between the sums and the close. The report takes the next Z
+// number (kassasystemforskriften § 2-8-3: gap-free).
+func (db *DB) CloseDay(z Entry, build func(lastZ Entry, z Entry, period func(func(Entry) error) error) ([]byte, error)) (Entry, error) {
+	z.Code = EventZReport
+	err := db.update(func(tx *bolt.Tx) error {
+		if z.Time.IsZero() {
+			z.Time = db.now()
+		}
+		counters := tx.Bucket(bucketCounters)
+		n, err := nextCounter(counters, zKey(z.Store, z.Lane))
+		if err != nil {
+			return err
+		}
+		z.Z = n
+		lastZ, err := lastZIn(tx, z.Store, z.Lane)
+		if err != nil {
+			return err
+		}
+		period := func(fn func(Entry) error) error { return walkPeriod(tx, lastZ, z.Store, z.Lane, fn) }
+		if z.Body, err = build(lastZ, z, period); err != nil {
+			return err
+		}
+		if err := db.appendEntry(tx, &z); err != nil {
+			return err
+		}
+		return counters.Put(zSeqKey(z.Store, z.Lane), idKey(z.Seq))
+	})
+	if err != nil {
+		return z, fmt.Errorf("database %s: closing the day (Z report): %w", db.path, err)
+	}
+	return z, nil
+}
+
+// nextCounter adds one to the uint64 at key and returns it.
+func nextCounter(b *bolt.Bucket, key []byte) (uint64, error) {
+	var n uint64
+	if v := b.Get(key); v != nil {
+		if len(v) != 8 {
+			return 0, fmt.Errorf("%w (counter %s is %d bytes)", ErrDamaged, key, len(v))
+		}
+		n = binary.BigEndian.Uint64(v)
+	}
+	n++
+	return n, b.Put(key, binary.BigEndian.AppendUint64(nil, n))
+}
+
+// Entry flags.
+const (
+	entryCashier = flagA
+	entryText    = flagB
+	entryRef     = flagC
+	entryTrans   = flagD
+	entryMoney   = flagE // Nr, amounts, rate, currency, payment
+	entrySigned  = flagF // signature and key version
+	entryZ       = flagG
+	entryBody    = flagH
+	entryAll     = zoneMask | flagA | flagB | flagC | flagD | flagE | flagF | flagG | flagH
+)
+
+func encodeEntry(en Entry) ([]byte, error) {
+	e := &encoder{b: []byte{recordCompact}}
+	zone := zoneOf(en.Time)
+	f := zone | flagIf(en.Cashier != "", entryCashier) | flagIf(en.Text != "", entryText) |
+		flagIf(en.Reference != "", entryRef) | flagIf(en.Trans != 0, entryTrans) |
+		flagIf(en.IsTransaction(), entryMoney) | flagIf(en.Signature != "", entrySigned) |
+		flagIf(en.Z != 0, entryZ) | flagIf(len(en.Body) > 0, entryBody)
+	e.uvarint(f)
+	e.uvarint(uint64(en.Code))
+	e.base(en.Time, zone)
+	e.str(en.Store)
+	e.str(en.Lane)
+	for _, v := range []struct {
+		flag uint64
+		s    string
+	}{{entryCashier, en.Cashier}, {entryText, en.Text}, {entryRef, en.Reference}} {
+		if f&v.flag != 0 {
+			e.str(v.s)
+		}
+	}
+	if f&entryTrans != 0 {
+		e.uvarint(en.Trans)
+	}
+	if f&entryMoney != 0 {
+		e.uvarint(en.Nr)
+		e.amount(money.Amount{Value: en.Amount, Currency: en.Currency})
+		e.varint(en.VAT)
+		e.uvarint(uint64(en.TaxRate))
+		e.uvarint(uint64(en.Payment))
+	}
+	if f&entrySigned != 0 {
+		sig, err := base64.StdEncoding.DecodeString(en.Signature)
+		if err != nil {
+			return nil, fmt.Errorf("encoding journal entry: signature is not base64: %w", err)
+		}
+		e.bytes(sig)
+		e.str(en.KeyVersion)
+	}
+	if f&entryZ != 0 {
+		e.uvarint(en.Z)
+	}
+	if f&entryBody != 0 {
+		e.bytes(en.Body)
+	}
+	if e.err != nil {
+		return nil, fmt.Errorf("encoding journal entry: %w", e.err)
+	}
+	return e.b, nil
+}
+
+func decodeEntry(seq uint64, rec []byte) (Entry, error) {
+	if len(rec) == 0 || rec[0] != recordCompact {
+		return Entry{}, damagedRecord("journal entry", "has an unknown format")
+	}
+	d := &decoder{b: rec[1:]}
+	en := Entry{Seq: seq}
+	f := d.flags(entryAll)
+	en.Code = int(d.uvarint())
+	en.Time = d.base(f)
+	en.Store = d.str()
+	en.Lane = d.str()
+	for _, v := range []struct {
+		flag uint64
+		s    *string
+	}{{entryCashier, &en.Cashier}, {entryText, &en.Text}, {entryRef, &en.Reference}} {
+		if f&v.flag != 0 {
+			*v.s = d.str()
+		}
+	}
+	if f&entryTrans != 0 {
+		en.Trans = d.uvarint()
+	}
+	if f&entryMoney != 0 {
+		en.Nr = d.uvarint()
+		a := d.amount()
+		en.Amount, en.Currency = a.Value, a.Currency
+		en.VAT = d.varint()
+		en.TaxRate = int(d.uvarint())
+		en.Payment = int(d.uvarint())
+	}
+	if f&entrySigned != 0 {
+		en.Signature = base64.StdEncoding.EncodeToString(d.bytes())
+		en.KeyVersion = d.str()
+	}
+	if f&entryZ != 0 {
+		en.Z = d.uvarint()
+	}
+	if f&entryBody != 0 {
+		en.Body = bytes.Clone(d.bytes())
+	}
+	if err := d.done(); err != nil {
+		return Entry{}, damagedRecord(fmt.Sprintf("journal entry %d", seq), err.Error())
+	}
+	return en, nil
+}
