@@ -172,6 +172,7 @@ demo: build
 	  'client_secret = "demo-client-secret"' \
 	  'subscription_key = "demo-subscription-key"' > $(DEMO)/secrets.toml
 	@chmod 600 $(DEMO)/secrets.toml
+	@$(BIN)/kassectl keygen --key $(DEMO)/signing-key.pem
 	@echo "kasse demo in $(DEMO)"
 	@echo "  log in:           $(BIN)/kassectl --data $(DEMO)/data key 1 pay 1 2 3 4 pay   (cashier 1, PIN 1234, also the supervisor)"
 	@echo "  key a sale:       $(BIN)/kassectl --data $(DEMO)/data key 1 2 5 0 0 pay"

@@ -54,6 +54,7 @@ chmod 640 "$reg/kassed.toml"
 printf '%s\n' 'client_id = "demo-client-id-222222"' 'client_secret = "demo-client-secret-222222"' \
 	'subscription_key = "demo-subscription-key-222222"' > "$reg/secrets.toml"
 chmod 600 "$reg/secrets.toml"
+"$bin/kassectl" keygen --key "$reg/signing-key.pem"
 echo "kassehq on https://127.0.0.1:8443, register DEMO2-1 in $reg"
 echo "  a sale at DEMO1:    $bin/kassectl --data $demo/data key 1 pay 1 2 3 4 pay 1 0 0 0 0 pay  (approve it on the simulator)"
 echo "  refund it at DEMO2: $bin/kassectl --data $reg/data key 1 pay 1 2 3 4 pay refund; $bin/kassectl --data $reg/data scan REFERENCE"

@@ -263,6 +263,14 @@ func (db *DB) Close() error {
 	return nil
 }
 
+// ChangedByOthers reports whether another process wrote the file since
+// this DB last did: then nothing should be written to it (a damaged file
+// can make bbolt loop) and Close will not vouch for it.
+func (db *DB) ChangedByOthers() bool {
+	fi, err := os.Stat(db.path)
+	return err == nil && changedSince(fi, time.Unix(0, db.lastWrite.Load()))
+}
+
 // StartCheck says which check Open ran before it opened the file, and why.
 func (db *DB) StartCheck() StartCheck { return db.start }
 

@@ -71,6 +71,13 @@ commands:
                        the A/B slots: booted, next, marked good
   mark-good [--wait 2m] [--json]
                        mark the booted slot good once kassed is healthy
+  keygen [--config FILE | --key FILE] [--new]
+                       make the key that signs every sale and return in the
+                       journal (RSA 1024, mode 0600); --new retires the current
+                       key (its public key stays beside it) for the next version
+  signing-key [--config FILE | --key FILE]
+                       print the public keys (PEM, every version) that verify
+                       the journal's and the SAF-T export's signatures
   keys                 list the key names
   pin hash             read a PIN (not echoed) and print its argon2id hash for
                        pin_hash in [[keys.cashiers]]
@@ -114,6 +121,10 @@ func run(args []string, out io.Writer) error {
 		return showReceipt(rest[1:], out)
 	case "init":
 		return initDB(*data, out)
+	case "keygen":
+		return keygen(rest[1:], out)
+	case "signing-key":
+		return signingKey(rest[1:], out)
 	case "check":
 		if len(rest) > 1 {
 			return usagef("check takes no arguments: kassectl --data DIR check")

@@ -32,7 +32,6 @@ import (
 	"kasse/printer/receipt"
 	"kasse/store"
 	"kasse/till"
-	"kasse/till/eventlog"
 )
 
 func main() {
@@ -119,7 +118,11 @@ func openRegister(cfg config.Config, secrets config.Secrets, sim bool, logf func
 	if err != nil {
 		return nil, err
 	}
-	db, err := store.Open(filepath.Join(cfg.DataDir, "kasse.db"), store.Options{})
+	signer, err := openSigner(cfg.Journal.SigningKey)
+	if err != nil {
+		return nil, err
+	}
+	db, err := store.Open(filepath.Join(cfg.DataDir, "kasse.db"), store.Options{Signer: signer, TaxRate: cfg.Store.TaxRate})
 	if err != nil {
 		return nil, err
 	}
@@ -128,6 +131,10 @@ func openRegister(cfg config.Config, secrets config.Secrets, sim bool, logf func
 		logf("created a new database %s (instance tag %s): the journal starts empty", db.Path(), db.InstanceTag())
 	} else {
 		logf("database %s: %s", db.Path(), db.StartCheck())
+	}
+	if err := journalStart(db, cfg, version); err != nil {
+		db.Close()
+		return nil, err
 	}
 	hw, err := openHardware(cfg, sim, logf)
 	if err != nil {
@@ -154,13 +161,7 @@ func openRegister(cfg config.Config, secrets config.Secrets, sim bool, logf func
 		db.Close()
 		return nil, err
 	}
-	events, err := eventlog.Open(filepath.Join(cfg.DataDir, "events.jsonl"))
-	if err != nil {
-		hw.close()
-		db.Close()
-		return nil, err
-	}
-	hw.closers = append(hw.closers, events)
+	events := eventJournal{db: db, store: cfg.Store.Prefix, lane: cfg.Store.Lane}
 	// A simulated register takes the machine's clock as set; a real one
 	// waits for the kernel to say NTP set it.
 	var clock func() (service.ClockState, error)
@@ -254,6 +255,14 @@ func (r *register) run(ctx context.Context) error {
 	r.logf("ready: store %s lane %s, MSN %s, Vipps %s, control socket %s", c.Store.Prefix, c.Store.Lane, c.Vipps.MSN, c.Vipps.BaseURL, sock)
 	err = r.till.Run(ctx)
 	r.sup.stopping()
+	// § 2-2-1: the shutdown is journaled (a power cut leaves none: the
+	// next start's 13001 follows the last entry without a 13002).
+	if r.db.ChangedByOthers() {
+		r.logf("the database was changed by another process: the shutdown is not journaled; the next start checks every page")
+	} else if _, jerr := r.db.Record(store.Entry{Code: store.EventShutdown, Store: c.Store.Prefix, Lane: c.Store.Lane,
+		Text: "kassed stopped"}); jerr != nil {
+		r.logf("journaling the shutdown: %v", jerr)
+	}
 	shut, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	_ = srv.Shutdown(shut)

@@ -33,6 +33,9 @@ FSTAB
 mkdir -p "$TARGET_DIR/etc/kasse"
 ln -snf /data/config/kassed.toml "$TARGET_DIR/etc/kasse/kassed.toml"
 ln -snf /data/config/secrets.toml "$TARGET_DIR/etc/kasse/secrets.toml"
+# The journal's signing key: made once per register at provisioning with
+# "kassectl keygen --key /data/config/signing-key.pem" (README "Provisioning").
+ln -snf /data/config/signing-key.pem "$TARGET_DIR/etc/kasse/signing-key.pem"
 
 # --- SSH: Dropbear keeps host keys in /etc/dropbear; Buildroot points that
 # at /var/run (new keys every boot, so every register "changes" its key).

@@ -44,6 +44,7 @@ type Config struct {
 	Control Control `toml:"control,omitempty,omitzero"`
 	Refund  Refund  `toml:"refund,omitempty,omitzero"`
 	Remote  Remote  `toml:"remote,omitempty,omitzero"`
+	Journal Journal `toml:"journal,omitempty,omitzero"`
 
 	file string // named in errors; empty for a Config built in code
 }
@@ -164,6 +165,16 @@ type Store struct {
 	// TaxRate is the VAT included in keyed amounts, in basis points
 	// (2500 = 25 %), for the receipt's VAT line; 0 prints no VAT line.
 	TaxRate int `toml:"tax_rate,omitempty,omitzero"`
+}
+
+// Journal is the [journal] table: the electronic journal the Norwegian
+// cash register rules ask for.
+type Journal struct {
+	// SigningKey is the private key that signs every sale and return
+	// (kassasystemforskriften § 2-2-2), made by "kassectl keygen"; default
+	// signing-key.pem beside vipps.secrets_file, in the root-owned
+	// secrets directory.
+	SigningKey string `toml:"signing_key,omitempty,omitzero"`
 }
 
 // Display is the [display] table: the customer display showing the QR code.
@@ -451,6 +462,10 @@ func load(path string, uid int) (Config, error) {
 	c.DataDir = resolve(dir, c.DataDir)
 	c.Vipps.SecretsFile = resolve(dir, c.Vipps.SecretsFile)
 	c.Refund.HQCert, c.Refund.HQKey, c.Refund.HQCA = resolve(dir, c.Refund.HQCert), resolve(dir, c.Refund.HQKey), resolve(dir, c.Refund.HQCA)
+	if c.Journal.SigningKey == "" && c.Vipps.SecretsFile != "" {
+		c.Journal.SigningKey = filepath.Join(filepath.Dir(c.Vipps.SecretsFile), "signing-key.pem")
+	}
+	c.Journal.SigningKey = resolve(dir, c.Journal.SigningKey)
 
 	if err := c.Validate(); err != nil {
 		return Config{}, err

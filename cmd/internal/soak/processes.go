@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"kasse/journal"
 	"kasse/till/pin"
 )
 
@@ -177,6 +178,15 @@ func (s *soak) startSim() (stop func(), err error) {
 		}
 		sec := fmt.Sprintf("client_id = %q\nclient_secret = %q\nsubscription_key = %q\n", clientID, s.secret, s.subKey)
 		if err := os.WriteFile(filepath.Join(r.dir, "secrets.toml"), []byte(sec), 0o600); err != nil {
+			stop()
+			return nil, err
+		}
+		// The journal's signing key, as kassectl keygen makes it.
+		key, err := journal.GenerateKey(nil, 1)
+		if err == nil {
+			err = journal.WriteKey(filepath.Join(r.dir, "signing-key.pem"), key)
+		}
+		if err != nil {
 			stop()
 			return nil, err
 		}

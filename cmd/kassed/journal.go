@@ -1,0 +1,145 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"reflect"
+	"slices"
+	"strings"
+
+	"kasse/cmd/internal/config"
+	"kasse/journal"
+	"kasse/store"
+	"kasse/till"
+)
+
+// openSigner loads the key that signs the journal's cash transactions,
+// held to the secrets file's rules: kassasystemforskriften § 2-2-2 asks
+// for every sale to be signed, so kassed does not start without it.
+func openSigner(path string) (*journal.Signer, error) {
+	fi, err := os.Stat(path)
+	if err == nil {
+		err = config.CheckPrivate("signing key", path, fi, "kassed")
+	}
+	if err != nil && !os.IsNotExist(err) {
+		return nil, err
+	}
+	return journal.LoadSigner(path)
+}
+
+// eventJournal records the till's and the supervisor's events in the
+// electronic journal (§ 2-2-1): logins and logouts with their own codes,
+// the rest (locks, refused PINs, approved refunds, clock jumps) as
+// "other" with their kind as text.
+type eventJournal struct {
+	db          *store.DB
+	store, lane string
+}
+
+func (j eventJournal) Record(ev till.Event) error {
+	e := store.Entry{Time: ev.Time, Code: store.EventOther, Store: j.store, Lane: j.lane, Cashier: ev.Cashier,
+		Text: strings.TrimSpace(ev.Kind + " " + ev.Detail)}
+	switch ev.Kind {
+	case till.EventLogin:
+		e.Code, e.Text = store.EventLogin, ev.Detail
+	case till.EventLogout:
+		e.Code, e.Text = store.EventLogout, ev.Detail
+	}
+	_, err := j.db.Record(e)
+	return err
+}
+
+// Settings keys of what the last start journaled.
+const (
+	settingVersion = "journal/version"
+	settingConfig  = "journal/config"
+)
+
+// journalStart journals the start (13001), an update of kassed since the
+// last start (13007) and a changed configuration (13999, naming the
+// tables that changed): § 2-2-1 lists all three.
+func journalStart(db *store.DB, cfg config.Config, version string) error {
+	j := eventJournal{db: db, store: cfg.Store.Prefix, lane: cfg.Store.Lane}
+	record := func(code int, text string) error {
+		_, err := db.Record(store.Entry{Code: code, Store: j.store, Lane: j.lane, Text: text})
+		return err
+	}
+	if err := record(store.EventStart, "kassed "+version+" started"); err != nil {
+		return err
+	}
+	last, ok, err := db.Setting(settingVersion)
+	if err != nil {
+		return err
+	}
+	if ok && last != version {
+		if err := record(store.EventUpdate, fmt.Sprintf("kassed updated from %s to %s", last, version)); err != nil {
+			return err
+		}
+	}
+	if !ok || last != version {
+		if err := db.SetSetting(settingVersion, version); err != nil {
+			return err
+		}
+	}
+	now, err := configTables(cfg)
+	if err != nil {
+		return err
+	}
+	prev, ok, err := db.Setting(settingConfig)
+	if err != nil {
+		return err
+	}
+	if ok && prev == now {
+		return nil
+	}
+	text := "configuration as of this start: " + tableNames(now, "")
+	if ok {
+		text = "configuration changed: " + tableNames(now, prev)
+	}
+	if err := record(store.EventOther, text); err != nil {
+		return err
+	}
+	return db.SetSetting(settingConfig, now)
+}
+
+// configTables is cfg as JSON by top-level table, PIN hashes left out
+// (the database is no place for them).
+func configTables(cfg config.Config) (string, error) {
+	cashiers := slices.Clone(cfg.Keys.Cashiers)
+	for i := range cashiers {
+		cashiers[i].PINHash = ""
+	}
+	cfg.Keys.Cashiers = cashiers
+	tables := map[string]any{}
+	v := reflect.ValueOf(cfg)
+	for i := range v.NumField() {
+		f := v.Type().Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("toml"), ",")
+		if f.IsExported() && name != "" && name != "-" {
+			tables[name] = v.Field(i).Interface()
+		}
+	}
+	b, err := json.Marshal(tables)
+	return string(b), err
+}
+
+// tableNames lists the tables of now that differ from prev ("" names all).
+func tableNames(now, prev string) string {
+	var a, b map[string]json.RawMessage
+	_ = json.Unmarshal([]byte(now), &a)
+	_ = json.Unmarshal([]byte(prev), &b)
+	var names []string
+	for name, v := range a {
+		if prev == "" || string(b[name]) != string(v) {
+			names = append(names, "["+name+"]")
+		}
+	}
+	for name := range b {
+		if _, ok := a[name]; !ok {
+			names = append(names, "["+name+"]")
+		}
+	}
+	slices.Sort(names)
+	return strings.Join(names, " ")
+}
