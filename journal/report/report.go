@@ -157,6 +157,30 @@ func PaymentName(code int) string {
 	return fmt.Sprintf("Betalingsmiddel %d", code)
 }
 
+// ErrNoReport is wrapped when the journal has no report of that number.
+var ErrNoReport = errors.New("no such report")
+
+// FindZ returns Z report number n of register store-lane from the journal.
+func FindZ(db *store.DB, storeID, lane string, n uint64) (Report, store.Entry, error) {
+	var found store.Entry
+	stop := errors.New("found")
+	err := db.Entries(0, func(e store.Entry) error {
+		if e.Code == store.EventZReport && e.Z == n && e.Store == storeID && e.Lane == lane {
+			found = e
+			return stop
+		}
+		return nil
+	})
+	if err != nil && err != stop {
+		return Report{}, found, err
+	}
+	if found.Seq == 0 {
+		return Report{}, found, fmt.Errorf("%w: register %s-%s has no Z report %d in its journal", ErrNoReport, storeID, lane, n)
+	}
+	r, err := Decode(found)
+	return r, found, err
+}
+
 // ErrBody is wrapped when a journaled report's Body cannot be read.
 var ErrBody = errors.New("report body")
 
