@@ -45,11 +45,13 @@ bench:
 # diff before you commit, the tests compare them exactly:
 # display/testdata/golden (every screen, every language, TFT and OLED) and
 # printer/receipt/testdata/golden (every receipt kind for 32, 42 and 48
-# columns in Norwegian and English).
+# columns in Norwegian and English) and journal/report/testdata/golden (X
+# and Z reports, Norwegian, 32, 42 and 48 columns).
 golden:
 	$(GO) test -count=1 -run '^TestGolden$$' ./display/ -update
 	$(GO) test -count=1 -run '^TestGolden$$' ./printer/receipt/ -update
-	@git status --short display/testdata/golden printer/receipt/testdata/golden
+	$(GO) test -count=1 -run '^TestGolden$$' ./journal/report/ -update
+	@git status --short display/testdata/golden printer/receipt/testdata/golden journal/report/testdata/golden
 
 # Every fuzz target, package:name, one a line: whatever reads untrusted
 # bytes. make fuzz runs each for FUZZTIME, one after another; a failing

@@ -43,6 +43,8 @@ const (
 	KeyABC     Key = "abc"     // keying a reference on a numeric keypad: digits 2–9 type letters, as on a phone
 	KeyRemote  Key = "remote"  // a remote order: the customer is not in the shop; key their phone number
 	KeyCapture Key = "capture" // capture a remote order at dispatch: key its reference, then pay
+	KeyXReport Key = "xreport" // print an X report: the day's sums so far
+	KeyZReport Key = "zreport" // print the Z report: close the day (a supervisor's PIN)
 )
 
 var keys = withLetters(map[Key]string{
@@ -62,6 +64,8 @@ var keys = withLetters(map[Key]string{
 	KeyDash:    "keying a receipt's reference: the dash between its parts",
 	KeyCapture: "capture a remote order reserved until dispatch: key (or scan) its reference, then pay",
 	KeyRemote:  "after the amount: a remote order (the customer is not in the shop): key their phone number, then pay sends the request to their app",
+	KeyXReport: "print an X report: the sums since the last Z report, closing nothing (a logged-in cashier)",
+	KeyZReport: "print the Z report and close the day; a supervisor keys their PIN and pay when cashiers log in",
 	KeyABC:     "keying a receipt's reference: switch digits 2–9 to letters (press again to go back); press a digit again within a second for its next letter, as on a phone",
 })
 

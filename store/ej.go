@@ -275,6 +275,33 @@ func entriesFrom(tx *bolt.Tx, from uint64, fn func(Entry) error) error {
 	return nil
 }
 
+// PeriodView is register store-lane's open period read inside one
+// transaction: the last Z report, a walk over the period's entries, and
+// any journal entry by Seq (a copy's sale may belong to an earlier period).
+type PeriodView struct {
+	LastZ Entry
+	Walk  func(fn func(Entry) error) error
+	Entry func(seq uint64) (Entry, error)
+}
+
+func viewIn(tx *bolt.Tx, lastZ Entry, store, lane string) PeriodView {
+	return PeriodView{LastZ: lastZ,
+		Walk:  func(fn func(Entry) error) error { return walkPeriod(tx, lastZ, store, lane, fn) },
+		Entry: func(seq uint64) (Entry, error) { return getEntry(tx, seq) }}
+}
+
+// ReadPeriod calls fn with register store-lane's open period, all in one
+// read transaction (an X report: the sums of one moment).
+func (db *DB) ReadPeriod(store, lane string, fn func(PeriodView) error) error {
+	return db.bolt.View(func(tx *bolt.Tx) error {
+		lastZ, err := lastZIn(tx, store, lane)
+		if err != nil {
+			return err
+		}
+		return fn(viewIn(tx, lastZ, store, lane))
+	})
+}
+
 // Period calls fn for every entry of register store-lane's open period
 // (after its last Z report), in order, and returns that last Z report (Seq
 // 0 before the first).
@@ -317,11 +344,13 @@ func walkPeriod(tx *bolt.Tx, lastZ Entry, store, lane string, fn func(Entry) err
 }
 
 // CloseDay appends a Z report for z.Store-z.Lane, closing its period, in
-// one write transaction: build gets the previous Z report and walks the
-// period (as Period does) and returns the report's Body, so no sale can
-// slip in between the sums and the close. The report takes the next Z
-// number (kassasystemforskriften § 2-8-3: gap-free).
-func (db *DB) CloseDay(z Entry, build func(lastZ Entry, z Entry, period func(func(Entry) error) error) ([]byte, error)) (Entry, error) {
+// one write transaction: build gets the report as it will be stored (its
+// Z number and time set) and the period (the previous Z report, a walk as
+// Period does, entries by Seq) and returns the report's Body, so no sale
+// can slip in between the sums and the close. The report takes the next Z
+// number (kassasystemforskriften § 2-8-3: gap-free); an error from build
+// stores nothing and uses no number.
+func (db *DB) CloseDay(z Entry, build func(z Entry, period PeriodView) ([]byte, error)) (Entry, error) {
 	z.Code = EventZReport
 	err := db.update(func(tx *bolt.Tx) error {
 		if z.Time.IsZero() {
@@ -337,8 +366,7 @@ func (db *DB) CloseDay(z Entry, build func(lastZ Entry, z Entry, period func(fun
 		if err != nil {
 			return err
 		}
-		period := func(fn func(Entry) error) error { return walkPeriod(tx, lastZ, z.Store, z.Lane, fn) }
-		if z.Body, err = build(lastZ, z, period); err != nil {
+		if z.Body, err = build(z, viewIn(tx, lastZ, z.Store, z.Lane)); err != nil {
 			return err
 		}
 		if err := db.appendEntry(tx, &z); err != nil {

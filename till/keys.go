@@ -31,12 +31,20 @@ func (t *Till) handleKey(k device.Key) error {
 			return t.copyLast()
 		case device.KeyCapture:
 			return t.startCapture()
+		case device.KeyXReport:
+			return t.startReport(ReportX)
+		case device.KeyZReport:
+			return t.startReport(ReportZ)
 		}
 		return t.keyAmount(k)
 	case StateRefundScan, StateRefundRead, StateRefundAmount:
 		return t.refundKey(k)
 	case StateRefundPIN:
 		return t.refundPINKey(k)
+	case StateReportPIN:
+		return t.reportPINKey(k)
+	case StateReporting:
+		return errors.New("the report is being made and printed: wait for it")
 	case StateCaptureRef:
 		return t.captureKey(k)
 	case StatePhone:

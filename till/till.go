@@ -93,6 +93,8 @@ type Config struct {
 	// Alive is called from the till's loop a few times a second (the
 	// service watchdog): when the loop is stuck, it stops.
 	Alive func()
+	// Reports makes X and Z reports (keys xreport and zreport); nil: none.
+	Reports Reports
 }
 
 // The till's states, as kassectl status shows them.
@@ -212,6 +214,8 @@ type Till struct {
 	notice   string    // the idle screen's word on Vipps or the printer
 
 	beforeUpdate string // the state an update's lock came from, for Unlock
+
+	ctx context.Context // Run's, for work handed off the loop
 }
 
 type keyPress struct {
@@ -234,7 +238,7 @@ func New(cfg Config, e Engine, s Screen) *Till {
 		cfg.RefundLockout = time.Minute
 	}
 	t := &Till{cfg: cfg, engine: e, screen: s, input: make(chan device.Event, 64),
-		keys: make(chan keyPress), calls: make(chan func(), 4), state: StateStarting}
+		keys: make(chan keyPress), calls: make(chan func(), 4), state: StateStarting, ctx: context.Background()}
 	t.publish()
 	return t
 }
@@ -307,6 +311,7 @@ func (t *Till) Run(ctx context.Context) error {
 	if !t.running.CompareAndSwap(false, true) {
 		return errors.New("till is already running")
 	}
+	t.ctx = ctx
 	t.show(display.Screen{Kind: display.Idle, Title: t.cfg.StoreName})
 	if err := t.engine.Start(ctx, t.outcome); err != nil {
 		return err

@@ -67,7 +67,7 @@ func (f *fakeScreen) Show(s display.Screen) error { f.last, f.shown = s, f.shown
 
 var allStates = []string{StateIdle, StateKeying, StatePhone, StateCreating, StateWaiting, StateCancelling,
 	StateCapturing, StateDone, StateRefundScan, StateRefundRead, StateRefundAmount, StateRefundPIN, StateRefunding,
-	StateStarting, StateLogin, StateLocked, StateUpdating, StateCaptureRef}
+	StateStarting, StateLogin, StateLocked, StateUpdating, StateCaptureRef, StateReportPIN, StateReporting}
 
 // fakePINs: cashiers 1 (PIN 1111) and 2 (2222), supervisor 9 (9999).
 type fakePINs struct{ checks, approvals int }

@@ -8,6 +8,7 @@
 //	kassectl journal archive --before DATE
 //	kassectl capture REFERENCE
 //	kassectl reprint REFERENCE
+//	kassectl report x|z [--json] [--print N]
 //	kassectl check
 //	kassectl init
 //	kassectl keys
@@ -57,6 +58,12 @@ commands:
   capture REFERENCE    capture a remote order reserved until dispatch: the order
                        was sent (the capture is committed, then sent)
   reprint REFERENCE    print the copy of a sale's receipt, marked KOPI (one per sale)
+  report x|z [--json] [--columns N]
+                       make, journal and print an X report (the sums since the
+                       last Z report) or the Z report (closes the day, numbered
+                       gap-free), and show it as printed (or as JSON); exit 1
+                       when it did not print (it stays in the journal)
+  report z --print N   print Z report N again from the journal
   check                read every page of DIR/kasse.db and check it (bbolt's full
                        check): through kassed when it runs, else directly, read
                        only; exit status 0 whole, 1 damaged, 2 could not check
@@ -145,6 +152,8 @@ func run(args []string, out io.Writer) error {
 		return newFleet(c, out).markGood(context.Background(), rest[1:])
 	case rest[0] == "config":
 		return configCheck(rest[1:], out)
+	case rest[0] == "report":
+		return reportCmd(c, rest[1:], out)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

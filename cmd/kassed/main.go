@@ -84,6 +84,7 @@ type register struct {
 	hw     *hardware
 	engine *payment.Engine
 	till   *till.Till
+	rep    *reports
 	sup    *supervisor
 	logf   func(string, ...any)
 	inputs inputs // key hardware; tests swap in fakes before run
@@ -171,16 +172,17 @@ func openRegister(cfg config.Config, secrets config.Secrets, sim bool, logf func
 	sup := newSupervisor(notifier, clock, logf)
 	sup.record = events.Record
 	sup.ready = readyLine(cfg.Store.Prefix, cfg.Store.Lane)
+	rep := newReports(cfg, db, hw.printer, logf)
 	t := till.New(till.Config{Store: cfg.Store.Prefix, Lane: cfg.Store.Lane, StoreName: cfg.Store.Name,
 		Currency: cfg.Vipps.Currency, CountryCode: cfg.Vipps.CountryCode, PushOnly: cfg.Vipps.Flow == "push", Logf: logf,
 		PINs: pins, Journal: events, LockAfter: cfg.Keys.LockAfter.Duration, Chain: cfg.Chain.Stores,
-		ClockSynced: sup.clockSynced, Alive: sup.alive,
+		ClockSynced: sup.clockSynced, Alive: sup.alive, Reports: tillReports{rep},
 		System: systemInfo(version, cfg.Display.Kind, cfg.Printer.Port, strings.Join(cfg.Keys.Sources, ","), sup)},
 		eng, hw.display)
 	if !pins.Login() {
 		logf("no [[keys.cashiers]]: nobody logs in, and refunds are refused (they need a supervisor's PIN)")
 	}
-	return &register{cfg: cfg, db: db, hw: hw, engine: eng, till: t, sup: sup, logf: logf, inputs: realInputs(), sim: sim}, nil
+	return &register{cfg: cfg, db: db, hw: hw, engine: eng, till: t, rep: rep, sup: sup, logf: logf, inputs: realInputs(), sim: sim}, nil
 }
 
 // openCentral connects to kassehq when refund.via is "central" (option B);
@@ -237,7 +239,8 @@ func (r *register) run(ctx context.Context) error {
 	// The renderer stops before close halts the panel: a driver is not
 	// drawn on and halted at once.
 	defer func() { stop(); <-rendered }()
-	srv := &http.Server{Handler: control.Handler(r.till, r.hw.panel, r.db, filepath.Join(r.cfg.DataDir, "archive")), ReadHeaderTimeout: 5 * time.Second}
+	api := control.WithReports(control.Handler(r.till, r.hw.panel, r.db, filepath.Join(r.cfg.DataDir, "archive")), r.rep)
+	srv := &http.Server{Handler: api, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			r.logf("control socket: %v", err)
