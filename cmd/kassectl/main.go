@@ -8,6 +8,7 @@
 //	kassectl journal archive --before DATE
 //	kassectl capture REFERENCE
 //	kassectl reprint REFERENCE
+//	kassectl export saft --from DATE --to DATE [-o FILE|DIR]
 //	kassectl check
 //	kassectl init
 //	kassectl keys
@@ -57,6 +58,10 @@ commands:
   capture REFERENCE    capture a remote order reserved until dispatch: the order
                        was sent (the capture is committed, then sent)
   reprint REFERENCE    print the copy of a sale's receipt, marked KOPI (one per sale)
+  export saft --from DATE --to DATE [-o FILE|DIR]
+                       the electronic journal of those dates (inclusive) as a
+                       SAF-T Cash Register file for the Tax Administration;
+                       -o DIR names it "SAF-T Cash Register_<orgnr>_<time>_1_1.xml"
   check                read every page of DIR/kasse.db and check it (bbolt's full
                        check): through kassed when it runs, else directly, read
                        only; exit status 0 whole, 1 damaged, 2 could not check
@@ -114,6 +119,8 @@ func run(args []string, out io.Writer) error {
 		return showReceipt(rest[1:], out)
 	case "init":
 		return initDB(*data, out)
+	case "export":
+		return exportSAFT(control.NewClient(*socket), rest[1:], out)
 	case "check":
 		if len(rest) > 1 {
 			return usagef("check takes no arguments: kassectl --data DIR check")

@@ -6,7 +6,6 @@ import (
 	"crypto/rsa"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -15,50 +14,10 @@ import (
 
 	"kasse/journal"
 	"kasse/journal/saft"
+	"kasse/journal/saft/safttest"
 	"kasse/money"
 	"kasse/store"
 )
-
-// sharedDir is <module root>/../shared/saf-t-cash-register: the
-// provider's schema and example. Tests skip when ../shared is absent (as
-// the Vipps contract tests do) and fail when it is there but incomplete.
-func sharedDir(t testing.TB) string {
-	t.Helper()
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for d := wd; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			shared := filepath.Join(d, "..", "shared")
-			if _, err := os.Stat(shared); err != nil {
-				t.Skipf("skipping: %s is missing (the provider's SAF-T schema lives there)", filepath.Clean(shared))
-			}
-			return filepath.Join(shared, "saf-t-cash-register")
-		}
-		if filepath.Dir(d) == d {
-			t.Fatalf("no go.mod above %s", wd)
-		}
-	}
-}
-
-// Schema is the XSD's path.
-func schema(t testing.TB) string {
-	return filepath.Join(sharedDir(t), "Norwegian_SAF-T_Cash_Register_Schema_v_1.00.xsd")
-}
-
-// ValidateXSD runs xmllint against the provider's schema.
-func validateXSD(t testing.TB, file string) {
-	t.Helper()
-	xsd := schema(t)
-	if _, err := exec.LookPath("xmllint"); err != nil {
-		t.Fatal("xmllint is missing: install Debian's libxml2-utils (apt-get install libxml2-utils; make test does it)")
-	}
-	out, err := exec.Command("xmllint", "--noout", "--schema", xsd, file).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s does not validate against %s: %v\n%s", file, filepath.Base(xsd), err, out)
-	}
-}
 
 var company = saft.Company{OrgNumber: "987 654 325", Name: "Butikken Oslo S", Store: "OSLO1", Lane: "2",
 	Lines: []string{"Jernbanetorget 1, 0154 Oslo", "Org.nr. 987 654 325 MVA"}, ArticleDesc: "Kjøp i Butikken Oslo S",
@@ -182,7 +141,7 @@ func TestExportValidatesAndEverySignatureVerifies(t *testing.T) {
 	if got, want := filepath.Base(file), "SAF-T Cash Register_987654325_20261203104000_1_1.xml"; got != want {
 		t.Fatalf("file name %q, want %q", got, want)
 	}
-	validateXSD(t, file)
+	safttest.Validate(t, file)
 	b, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
@@ -244,7 +203,7 @@ func TestExportValidatesAndEverySignatureVerifies(t *testing.T) {
 func TestExportTakesTheDatesAsked(t *testing.T) {
 	db, _ := day(t)
 	file, rows := export(t, db, "2026-12-02", "2026-12-02")
-	validateXSD(t, file)
+	safttest.Validate(t, file)
 	b, _ := os.ReadFile(file)
 	var n int
 	if err := saft.ReadTransactions(bytes.NewReader(b), func(tx saft.Transaction) error {
@@ -269,7 +228,7 @@ func TestExportTakesTheDatesAsked(t *testing.T) {
 
 // The provider's own example file reads with the project's reader.
 func TestTheProvidersExampleReads(t *testing.T) {
-	f, err := os.Open(filepath.Join(sharedDir(t), "ExampleFile_SAF-T_Cash_Register_999999999_20210330104000.xml"))
+	f, err := os.Open(filepath.Join(safttest.Dir(t), safttest.Example))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -293,5 +252,5 @@ func TestTheProvidersExampleReads(t *testing.T) {
 	if got, want := first.SignedString(""), "0;2020-01-01;09:00:00;1000;86.40;75.12"; got != want {
 		t.Fatalf("signed string %q, want %q", got, want)
 	}
-	validateXSD(t, f.Name())
+	safttest.Validate(t, f.Name())
 }
