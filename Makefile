@@ -16,9 +16,13 @@ all: build
 build:
 	$(GO) build -o $(BIN)/ ./cmd/kassed ./cmd/kassectl ./cmd/vippssim ./cmd/kassehq
 
-# The tests need nothing beyond Go: QR codes are decoded with gozxing, the
-# printer is a real pty, the database a real file, Vipps the simulator.
+# The tests need nothing beyond Go, and xmllint (Debian's libxml2-utils,
+# installed when missing) to validate the SAF-T export against the Tax
+# Administration's XSD: QR codes are decoded with gozxing, the printer is a
+# real pty, the database a real file, Vipps the simulator.
 test:
+	@command -v xmllint >/dev/null || { echo "installing libxml2-utils (xmllint)"; (apt-get update -qq && apt-get install -y -qq libxml2-utils) >/dev/null || \
+	    sudo sh -c 'apt-get update -qq && apt-get install -y -qq libxml2-utils' >/dev/null; }
 	$(GO) test -race -count=1 -timeout 15m $(PKGS)
 
 vet:

@@ -253,9 +253,20 @@ func (db *DB) Record(e Entry) (Entry, error) {
 
 // Entries calls fn for every journal entry with from ≤ Seq (from 0 or 1:
 // all), in order, inside one read transaction; fn's error stops the walk
-// and is returned. Archived sales keep their entries.
+// and is returned. Archived sales keep their entries. Every 1024 entries
+// it drops the mapped pages read so far (as mappedRelease does; the read
+// transaction holds the mmap lock), so a walk of a year's journal (the
+// SAF-T export) does not keep the file in kassed's RSS.
 func (db *DB) Entries(from uint64, fn func(Entry) error) error {
-	return db.bolt.View(func(tx *bolt.Tx) error { return entriesFrom(tx, from, fn) })
+	return db.bolt.View(func(tx *bolt.Tx) error {
+		n := 0
+		return entriesFrom(tx, from, func(e Entry) error {
+			if n++; n%1024 == 0 {
+				releaseMapped(db.bolt.Info().Data, tx.Size())
+			}
+			return fn(e)
+		})
+	})
 }
 
 func entriesFrom(tx *bolt.Tx, from uint64, fn func(Entry) error) error {

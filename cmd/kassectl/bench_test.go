@@ -27,6 +27,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"kasse/cmd/internal/config"
 	"kasse/cmd/internal/control"
 	"kasse/payment/paymenttest"
 )
@@ -59,12 +60,17 @@ type benchShop struct {
 }
 
 func newBenchShop(b *testing.B, n int) *benchShop {
+	return newBenchShopAs(b, n, config.Store{Prefix: "BERGEN", Lane: "7", Name: "Butikken Bergen", OrgNumber: "987654325"})
+}
+
+// newBenchShopAs is newBenchShop with kassed configured as register st.
+func newBenchShopAs(b *testing.B, n int, st config.Store) *benchShop {
 	db := paymenttest.Journal(b, n)
 	bin := build(b)
 	addr := freePort(b)
 	start(b, bin.vippssim, "--listen", addr, "--msn", "123456", "--client-id", clientID,
 		"--client-secret", "s3cret-value", "--subscription-key", "sub-key")
-	cfg, data := shop(b, addr, 0o600, "123456")
+	cfg, data := shopAs(b, addr, 0o600, "123456", st)
 	if err := control.MakeDataDir(data); err != nil {
 		b.Fatal(err)
 	}

@@ -9,6 +9,7 @@
 //	kassectl capture REFERENCE
 //	kassectl reprint REFERENCE
 //	kassectl report x|z [--json] [--print N]
+//	kassectl export saft --from DATE --to DATE [-o FILE|DIR]
 //	kassectl check
 //	kassectl init
 //	kassectl keys
@@ -64,6 +65,10 @@ commands:
                        gap-free), and show it as printed (or as JSON); exit 1
                        when it did not print (it stays in the journal)
   report z --print N   print Z report N again from the journal
+  export saft --from DATE --to DATE [-o FILE|DIR]
+                       the electronic journal of those dates (inclusive) as a
+                       SAF-T Cash Register file for the Tax Administration;
+                       -o DIR names it "SAF-T Cash Register_<orgnr>_<time>_1_1.xml"
   check                read every page of DIR/kasse.db and check it (bbolt's full
                        check): through kassed when it runs, else directly, read
                        only; exit status 0 whole, 1 damaged, 2 could not check
@@ -132,6 +137,8 @@ func run(args []string, out io.Writer) error {
 		return keygen(rest[1:], out)
 	case "signing-key":
 		return signingKey(rest[1:], out)
+	case "export":
+		return exportSAFT(control.NewClient(*socket), rest[1:], out)
 	case "check":
 		if len(rest) > 1 {
 			return usagef("check takes no arguments: kassectl --data DIR check")

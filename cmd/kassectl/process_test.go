@@ -51,11 +51,17 @@ const clientID = "0f5b6a4e-1c2d-4e3f-8a9b-0c1d2e3f4a5b"
 // shop writes a config and secrets file for kassed against addr.
 func shop(t testing.TB, addr string, secretsMode os.FileMode, msn string) (cfg, data string) {
 	t.Helper()
+	return shopAs(t, addr, secretsMode, msn, config.Store{Prefix: "BERGEN", Lane: "7", Name: "Butikken Bergen", OrgNumber: "987654325"})
+}
+
+// shopAs is shop with the register st.
+func shopAs(t testing.TB, addr string, secretsMode os.FileMode, msn string, st config.Store) (cfg, data string) {
+	t.Helper()
 	dir := t.TempDir()
 	data = filepath.Join(dir, "data")
 	c, err := config.WriteFiles(dir, config.Config{DataDir: data,
 		Vipps: config.Vipps{BaseURL: "http://" + addr, MSN: msn},
-		Store: config.Store{Prefix: "BERGEN", Lane: "7", Name: "Butikken Bergen", OrgNumber: "987654325"},
+		Store: st,
 	}, config.Secrets{ClientID: clientID, ClientSecret: "s3cret-value", SubscriptionKey: "sub-key"})
 	if err != nil {
 		t.Fatal(err)

@@ -26,6 +26,7 @@ import (
 	"kasse/display"
 	"kasse/display/displaytest"
 	"kasse/hq"
+	"kasse/journal/saft"
 	"kasse/payment"
 	"kasse/payment/vipps"
 	"kasse/printer"
@@ -123,6 +124,8 @@ func openRegister(cfg config.Config, secrets config.Secrets, sim bool, logf func
 	if err != nil {
 		return nil, err
 	}
+	// The rate is journaled with each cash transaction (its VAT, the
+	// SAF-T export's VAT code).
 	db, err := store.Open(filepath.Join(cfg.DataDir, "kasse.db"), store.Options{Signer: signer, TaxRate: cfg.Store.TaxRate})
 	if err != nil {
 		return nil, err
@@ -239,7 +242,8 @@ func (r *register) run(ctx context.Context) error {
 	// The renderer stops before close halts the panel: a driver is not
 	// drawn on and halted at once.
 	defer func() { stop(); <-rendered }()
-	api := control.WithReports(control.Handler(r.till, r.hw.panel, r.db, filepath.Join(r.cfg.DataDir, "archive")), r.rep)
+	api := control.WithReports(control.Handler(r.till, r.hw.panel, r.db, filepath.Join(r.cfg.DataDir, "archive"),
+		control.WithSAFT(saftCompany(r.cfg))), r.rep)
 	srv := &http.Server{Handler: api, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -352,4 +356,11 @@ func buildVersion() string {
 		v = v[:30]
 	}
 	return v
+}
+
+// saftCompany is the SAF-T export's header facts from the config.
+func saftCompany(cfg config.Config) saft.Company {
+	return saft.Company{OrgNumber: cfg.Store.OrgNumber, Name: cfg.Store.Name, Lines: cfg.Store.Lines,
+		Store: cfg.Store.Prefix, Lane: cfg.Store.Lane, Currency: cfg.Vipps.Currency,
+		ArticleDesc: cfg.Vipps.PaymentDescription, SoftwareVersion: buildVersion()}
 }

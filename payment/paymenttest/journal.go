@@ -22,6 +22,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"kasse/journal"
 	"kasse/money"
 	"kasse/payment"
 	"kasse/payment/vipps"
@@ -31,7 +32,9 @@ import (
 
 // Journal returns the path of a database holding n captured, printed sales,
 // built once per schema version and n and kept in the temp dir
-// (kasse-bench/engine-v<schema>-<n>.db), since 1M sales take minutes. It
+// (kasse-bench/engine-v<schema>-signed-<n>.db), since 1M sales take
+// minutes. Its cash transactions are signed as kassed signs them, with a
+// key made for the file; the public key is beside it (PublicKeyFile). It
 // is shared between runs: copy it or link it, never change it. Never in
 // make test: -short skips.
 func Journal(tb testing.TB, n int) string {
@@ -43,7 +46,7 @@ func Journal(tb testing.TB, n int) string {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		tb.Fatal(err)
 	}
-	path := filepath.Join(dir, fmt.Sprintf("engine-v%d-%d.db", store.SchemaVersion, n))
+	path := filepath.Join(dir, fmt.Sprintf("engine-v%d-signed-%d.db", store.SchemaVersion, n))
 	// The test binaries of several packages run at once: one builds, the
 	// others wait for it.
 	lock, err := os.OpenFile(path+".lock", os.O_CREATE|os.O_RDWR, 0o644)
@@ -62,7 +65,18 @@ func Journal(tb testing.TB, n int) string {
 		_ = os.Remove(p) // an interrupted build
 	}
 	start := time.Now()
-	if err := Build(tmp, n); err != nil {
+	signer, err := journal.GenerateKey(nil, 1)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	pub, err := journal.PublicPEM(signer)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.WriteFile(PublicKeyFile(path), pub, 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	if err := BuildSigned(tmp, n, signer); err != nil {
 		_ = os.Remove(tmp)
 		tb.Fatalf("building a journal of %d sales: %v", n, err)
 	}
@@ -74,10 +88,19 @@ func Journal(tb testing.TB, n int) string {
 	return path
 }
 
+// PublicKeyFile is where Journal keeps the public key (PEM, with its
+// version) that verifies the journal at path.
+func PublicKeyFile(path string) string { return path + ".pub.pem" }
+
 // Build sells n sales through the payment engine into a new database at
 // path: amounts from 1,00 to 999,99 kr, one after another on the real clock.
-func Build(path string, n int) error {
-	db, err := store.Open(path, store.Options{NoSync: true})
+// The journal's cash transactions are not signed (BuildSigned signs them).
+func Build(path string, n int) error { return BuildSigned(path, n, nil) }
+
+// BuildSigned is Build with the store signing each cash transaction with
+// signer, as kassed's store does, and journaling the 25 % VAT rate.
+func BuildSigned(path string, n int, signer store.Signer) error {
+	db, err := store.Open(path, store.Options{NoSync: true, Signer: signer, TaxRate: 2500})
 	if err != nil {
 		return err
 	}

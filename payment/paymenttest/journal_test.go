@@ -1,10 +1,12 @@
 package paymenttest
 
 import (
+	"crypto/rsa"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"kasse/journal"
 	"kasse/store"
 )
 
@@ -44,5 +46,36 @@ func TestBuild(t *testing.T) {
 	}
 	if jobs, _ := db.PrintJobs(); len(jobs) != 0 {
 		t.Errorf("print queue: %d jobs", len(jobs))
+	}
+}
+
+// BuildSigned journals every sale signed and chained, as kassed's store
+// does: the chain verifies with the public key.
+func TestBuildSigned(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "kasse.db")
+	s, err := journal.GenerateKey(nil, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 30
+	if err := BuildSigned(path, n, s); err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	v := journal.NewVerifier(map[string]*rsa.PublicKey{"1": s.Public()})
+	if err := db.Entries(0, func(e store.Entry) error {
+		if e.IsTransaction() && (e.TaxRate != 2500 || e.VAT == 0) {
+			t.Errorf("transaction %d journaled with rate %d, VAT %d", e.Nr, e.TaxRate, e.VAT)
+		}
+		return v.Check(e)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if v.Checked != n {
+		t.Fatalf("verified %d transactions, want %d", v.Checked, n)
 	}
 }

@@ -77,6 +77,9 @@ func (c *Client) do(ctx context.Context, method, path string, body any, out any)
 		}
 		return &ReplyError{Status: resp.StatusCode, Message: "kassed answered " + resp.Status}
 	}
+	if h, ok := out.(*responseHook); ok {
+		h.resp = resp // its headers now, its trailer after the body
+	}
 	if w, ok := out.(io.Writer); ok {
 		if _, err := io.Copy(w, resp.Body); err != nil {
 			return err

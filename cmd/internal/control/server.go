@@ -69,10 +69,16 @@ type ErrorReply struct {
 }
 
 // Handler serves the control API. Archives of old sales live in
-// archiveDir and are read back with the live journal.
-func Handler(t Till, s Screen, j Journal, archiveDir string) http.Handler {
+// archiveDir and are read back with the live journal. Options add what
+// needs more than these (WithSAFT).
+func Handler(t Till, s Screen, j Journal, archiveDir string, opts ...Option) http.Handler {
 	a := store.Archives{Dir: archiveDir}
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/saft", func(w http.ResponseWriter, r *http.Request) { serveSAFT(w, r, j, o) })
 	mux.HandleFunc("POST /v1/keys", func(w http.ResponseWriter, r *http.Request) {
 		var req KeysRequest
 		if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&req); err != nil {
