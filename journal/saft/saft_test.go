@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"kasse/journal"
+	"kasse/journal/report"
 	"kasse/journal/saft"
 	"kasse/journal/saft/safttest"
 	"kasse/money"
@@ -78,8 +79,8 @@ func day(t *testing.T) (*store.DB, *journal.Signer) {
 	}
 	refund("refund-1", b, 1000) // partial
 	refund("refund-2", c, 99)   // full
-	if _, err := db.Record(store.Entry{Code: store.EventXReport, Store: "OSLO1", Lane: "2", Cashier: "7",
-		Body: []byte(`{"sales":3,"total":"126.49"}`)}); err != nil {
+	h := report.Header{Company: "Butikken AS", Org: "987654325", Store: "OSLO1", Lane: "2", Currency: "NOK", Cashier: "7"}
+	if _, _, err := report.X(db, h, clock); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.Close(); err != nil {
@@ -90,17 +91,7 @@ func day(t *testing.T) (*store.DB, *journal.Signer) {
 	t.Cleanup(func() { db.Close() })
 	sell(4990, "7")
 	sell(12345, "12")
-	if _, err := db.CloseDay(store.Entry{Store: "OSLO1", Lane: "2", Cashier: "7"},
-		func(lastZ, z store.Entry, period func(func(store.Entry) error) error) ([]byte, error) {
-			n := 0
-			err := period(func(e store.Entry) error {
-				if e.IsTransaction() {
-					n++
-				}
-				return nil
-			})
-			return []byte(`{"transactions":` + string(rune('0'+n)) + `}`), err
-		}); err != nil {
+	if _, _, err := report.Z(db, h); err != nil {
 		t.Fatal(err)
 	}
 	return db, s
@@ -173,7 +164,7 @@ func TestExportValidatesAndEverySignatureVerifies(t *testing.T) {
 		"<transAmntIn>-10.00</transAmntIn>", "<transAmntEx>-8.00</transAmntEx>", "<amntTp>D</amntTp>",
 		"<lineType>RET</lineType>", "<transAmntIn>-0.99</transAmntIn>",
 		"<eventType>13008</eventType>", "<eventType>13009</eventType>", "<eventType>13014</eventType>",
-		"Z report 1", `{&#34;sales&#34;:3`, "<standardVatCode>3</standardVatCode>",
+		"Z report 1", `{&#34;kind&#34;:&#34;X&#34;`, "<standardVatCode>3</standardVatCode>",
 		"<postalCode>0154</postalCode>", "<registerID>OSLO1-2</registerID>", "<taxRegIdent>987654325MVA</taxRegIdent>",
 		"<empID>12</empID>",
 	} {
