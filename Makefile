@@ -35,7 +35,7 @@ fmt-check:
 # large databases) run once and report their own figures; micro benchmarks
 # run for the usual second.
 SCENARIO_PKGS := ./cmd/... ./store/...
-MICRO_PKGS    := ./display/... ./printer/... ./payment/... ./money/... ./till/...
+MICRO_PKGS    := ./display/... ./printer/... ./payment/... ./money/... ./till/... ./journal/...
 # BenchmarkFsyncsPerSale counts syncs with strace (installed from Debian
 # when missing). KASSE_BENCH_SALES sets the size of the large journals
 # (default 1,000,000; CI uses 100,000).
@@ -44,6 +44,12 @@ bench:
 	    sudo sh -c 'apt-get update -qq && apt-get install -y -qq strace' >/dev/null; }
 	@set -o pipefail; $(GO) test -run '^$$' -bench . -benchtime 1x -count 1 $(SCENARIO_PKGS) 2>&1 | $(GO) run ./cmd/internal/benchfmt
 	@set -o pipefail; $(GO) test -run '^$$' -bench . -benchmem -count 1 $(MICRO_PKGS) 2>&1 | $(GO) run ./cmd/internal/benchfmt
+	@# Signing on ARMv6 (the Pi Zero's instruction set) under qemu-user:
+	@# an upper bound, qemu is slower than the Pi.
+	@command -v qemu-arm-static >/dev/null || { echo "installing qemu-user-static"; (apt-get update -qq && apt-get install -y -qq qemu-user-static) >/dev/null || \
+	    sudo sh -c 'apt-get update -qq && apt-get install -y -qq qemu-user-static' >/dev/null; }
+	@set -o pipefail; GOARCH=arm GOARM=6 $(GO) test -run '^$$' -bench '^BenchmarkSign$$' -count 1 -exec qemu-arm-static ./journal/ 2>&1 | \
+	  $(GO) run ./cmd/internal/benchfmt | sed 's/^sign_us /sign_us_qemu_armv6 /; s/^Sign /Sign_qemu_armv6 /'
 
 # Rewrites the golden files from the code as it is now; review with git
 # diff before you commit, the tests compare them exactly:

@@ -60,6 +60,12 @@ func phrases() []phrase {
 		{"Cancelling…", "Avbryter…", "Annullerer…", "Perutaan…"},
 		{"Updating – back soon", "Oppdaterer – straks tilbake", "Opdaterer – straks tilbage", "Päivitetään – palaamme pian"},
 		{"Waiting for the clock", "Venter på klokka", "Venter på uret", "Odotetaan kelloa"},
+		// X and Z reports: the report's name is the regulation's word
+		// (kassasystemforskriften § 2-4), Norwegian in every language.
+		{"X-rapport", "X-rapport", "X-rapport", "X-rapport"},
+		{"Z-rapport", "Z-rapport", "Z-rapport", "Z-rapport"},
+		{"The report is being made and printed.", "Rapporten lages og skrives ut.",
+			"Rapporten laves og udskrives.", "Raporttia tehdään ja tulostetaan."},
 		// Remote orders (distance selling): the cashier's side.
 		{"Remote order: customer's phone", "Fjernsalg: kundens telefon", "Fjernsalg: kundens telefon", "Etätilaus: asiakkaan puhelin"},
 		{"Waiting for the customer", "Venter på kunden", "Venter på kunden", "Odotetaan asiakasta"},

@@ -19,7 +19,7 @@ import (
 // KeyBits is the size the Tax Administration's signature guidance
 // prescribes: RSA 1024 bits, PKCS#1 v1.5 with SHA-1 ("Requirements and
 // guidelines for implementing digital signatures in Cash Register
-// Systems" § 2.2.3; kassasystemforskriften § 2-2-2 (4)).
+// Systems" § 2.2.3; kassasystemforskriften § 2-7 (1): the journal secured against change).
 const KeyBits = 1024
 
 // pemPrivate and pemPublic are the PEM block types; versionHeader carries

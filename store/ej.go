@@ -15,10 +15,10 @@ import (
 )
 
 // The electronic journal (elektronisk journal, kassasystemforskriften
-// § 2-2-1): every cash transaction and event of the register, appended in
+// § 2-7 (1), § 1-2 k): every cash transaction and event of the register, appended in
 // the commit that makes it true, never changed or deleted (Archive leaves
 // it alone), numbered by one gap-free sequence. Cash transactions carry a
-// signature chained to the register's previous one (§ 2-2-2 (4)); the
+// signature chained to the register's previous one (§ 2-7 (1) and the signature guidance); the
 // SAF-T export and the X and Z reports read nothing else.
 
 // Codes of the Tax Administration's SAF-T Cash Register code lists

@@ -145,8 +145,8 @@ func (db *DB) queueJobAs(tx *bolt.Tx, jp *PrintJob, now time.Time) (uint64, erro
 			if _, err := putSale(tx, s, now); err != nil {
 				return 0, err
 			}
-			// kassasystemforskriften § 2-2-1: the sale is journaled,
-			// and signed (§ 2-2-2 (4)), in the commit that concludes it.
+			// kassasystemforskriften § 2-7 (1), § 1-2 k: the sale is journaled,
+			// and signed (§ 2-7 (1)), in the commit that concludes it.
 			e := db.saleEntry(s, now)
 			if err := db.appendEntry(tx, &e); err != nil {
 				return 0, err
@@ -385,7 +385,7 @@ func (db *DB) applyPrinted(tx *bolt.Tx, marks map[uint64]printMark, now time.Tim
 				return err
 			}
 		}
-		// kassasystemforskriften § 2-2-1: receipts printed are events.
+		// kassasystemforskriften § 2-7 (1): receipts printed are journaled.
 		if ok && !job.Copy {
 			if err := db.receiptEvent(tx, EventSalesReceipt, TransCashSale, ref, s.Store, s.Lane, s.Cashier, marks[id].at); err != nil {
 				return err
@@ -426,7 +426,7 @@ func (db *DB) PrintRetry(id uint64, attempts int, lastErr string, mayHavePrinted
 			return err
 		}
 		// The first failed attempt of a sale's original: the shopper
-		// paid and left without a receipt (§ 2-2-1, event 13030).
+		// paid and left without a receipt (§ 2-6 (4) as amended 2018, event 13030).
 		if job.Attempts == 0 && attempts > 0 && !job.Copy && job.Refund == "" {
 			s, ok, err := getSale(tx, job.Reference)
 			if err != nil {

@@ -36,7 +36,7 @@ func keyPath(fs *flag.FlagSet, args []string, what string) (string, *bool, error
 }
 
 // keygen makes the register's signing key (kassasystemforskriften
-// § 2-2-2): RSA 1024, mode 0600, version 1. With --new it retires the
+// § 2-7 (1) and the signature guidance): RSA 1024, mode 0600, version 1. With --new it retires the
 // current one, keeping its public key beside it to verify what it signed,
 // and makes the next version: history is never signed again.
 func keygen(args []string, out io.Writer) error {

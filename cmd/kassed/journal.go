@@ -15,7 +15,7 @@ import (
 )
 
 // openSigner loads the key that signs the journal's cash transactions,
-// held to the secrets file's rules: kassasystemforskriften § 2-2-2 asks
+// held to the secrets file's rules: kassasystemforskriften § 2-7 (1) and the guidance ask
 // for every sale to be signed, so kassed does not start without it.
 func openSigner(path string) (*journal.Signer, error) {
 	fi, err := os.Stat(path)
@@ -29,7 +29,7 @@ func openSigner(path string) (*journal.Signer, error) {
 }
 
 // eventJournal records the till's and the supervisor's events in the
-// electronic journal (§ 2-2-1): logins and logouts with their own codes,
+// electronic journal (§ 2-7 (1)): logins and logouts with their own codes,
 // the rest (locks, refused PINs, approved refunds, clock jumps) as
 // "other" with their kind as text.
 type eventJournal struct {
@@ -58,7 +58,7 @@ const (
 
 // journalStart journals the start (13001), an update of kassed since the
 // last start (13007) and a changed configuration (13999, naming the
-// tables that changed): § 2-2-1 lists all three.
+// tables that changed): § 2-7 (1), all continuous use.
 func journalStart(db *store.DB, cfg config.Config, version string) error {
 	j := eventJournal{db: db, store: cfg.Store.Prefix, lane: cfg.Store.Lane}
 	record := func(code int, text string) error {

@@ -262,7 +262,7 @@ func (r *register) run(ctx context.Context) error {
 	r.logf("ready: store %s lane %s, MSN %s, Vipps %s, control socket %s", c.Store.Prefix, c.Store.Lane, c.Vipps.MSN, c.Vipps.BaseURL, sock)
 	err = r.till.Run(ctx)
 	r.sup.stopping()
-	// § 2-2-1: the shutdown is journaled (a power cut leaves none: the
+	// § 2-7 (1): the shutdown is journaled (a power cut leaves none: the
 	// next start's 13001 follows the last entry without a 13002).
 	if r.db.ChangedByOthers() {
 		r.logf("the database was changed by another process: the shutdown is not journaled; the next start checks every page")

@@ -171,7 +171,7 @@ type Store struct {
 // cash register rules ask for.
 type Journal struct {
 	// SigningKey is the private key that signs every sale and return
-	// (kassasystemforskriften § 2-2-2), made by "kassectl keygen"; default
+	// (kassasystemforskriften § 2-7 (1) and the signature guidance), made by "kassectl keygen"; default
 	// signing-key.pem beside vipps.secrets_file, in the root-owned
 	// secrets directory.
 	SigningKey string `toml:"signing_key,omitempty,omitzero"`
