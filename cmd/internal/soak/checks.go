@@ -131,6 +131,50 @@ func (s *soak) check() {
 		}
 	}
 	s.checkReceipts(truth, l)
+	s.checkJournal(truth)
+}
+
+// checkJournal: the electronic journals of every database the registers
+// had, each transaction once (a restored copy holds the same entries, with
+// the same signatures), hold every capture and refund Vipps holds, with
+// its amount, and nothing Vipps does not: the X and Z reports and the
+// SAF-T export are made from them alone.
+func (s *soak) checkJournal(truth map[string]vippssim.PaymentInfo) {
+	sold, returned := map[string]int64{}, map[string]int64{}
+	seen := map[string]bool{}
+	for _, r := range []*reg{s.a, s.b} {
+		for _, g := range r.gens {
+			for _, e := range g.journal {
+				if seen[e.Signature] {
+					continue
+				}
+				seen[e.Signature] = true
+				switch e.Code {
+				case store.TransCashSale:
+					if sold[e.Reference] != 0 {
+						s.bad("journal: %s journaled as sold twice", e.Reference)
+					}
+					sold[e.Reference] += e.Amount
+				case store.TransReturn:
+					returned[e.Reference] -= e.Amount
+				}
+			}
+		}
+	}
+	for ref, p := range truth {
+		if got, want := sold[ref], p.Aggregate.Captured.Value; got != want {
+			s.bad("journal: %s journaled sold %d øre, Vipps captured %d", ref, got, want)
+		}
+		if got, want := returned[ref], p.Aggregate.Refunded.Value; got != want {
+			s.bad("journal: %s journaled returned %d øre, Vipps refunded %d", ref, got, want)
+		}
+	}
+	for ref, v := range sold {
+		if _, ok := truth[ref]; !ok {
+			s.bad("journal: %s journaled sold %d øre, Vipps has no such payment", ref, v)
+		}
+	}
+	s.rep.journaled = len(seen)
 }
 
 // checkPayment compares one payment at Vipps with the ledger and with what

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"crypto/rsa"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 
+	"kasse/journal"
 	"kasse/store"
 )
 
@@ -47,6 +49,7 @@ func (s *soak) maintain(r *reg, op string, rng *rand.Rand) {
 type generation struct {
 	sales   []store.Sale
 	refunds []store.Refund
+	journal []store.Entry // the electronic journal's cash transactions
 }
 
 // closeGeneration reads the journal of r's database (kassed stopped) from
@@ -74,6 +77,17 @@ func (s *soak) closeGeneration(r *reg) {
 	}
 	if err := d.Refunds(store.Filter{}, func(x store.Refund) error { g.refunds = append(g.refunds, x); return nil }); err != nil {
 		s.bad("%s: reading the refunds: %v", r.prefix, err)
+	}
+	// The journal's chain verifies with the register's key, in every
+	// database the register had.
+	v := journal.NewVerifier(map[string]*rsa.PublicKey{r.signer.KeyVersion(): r.signer.Public()})
+	if err := d.Entries(0, func(e store.Entry) error {
+		if e.IsTransaction() {
+			g.journal = append(g.journal, e)
+		}
+		return v.Check(e)
+	}); err != nil {
+		s.bad("%s: the electronic journal: %v", r.prefix, err)
 	}
 	r.gens = append(r.gens, g)
 }

@@ -115,6 +115,7 @@ type reg struct {
 	kassed            *proc
 	starts            int
 	gens              []generation
+	signer            *journal.Signer // signs its journal
 	backups           []string
 }
 
@@ -186,6 +187,7 @@ func (s *soak) startSim() (stop func(), err error) {
 		if err == nil {
 			err = journal.WriteKey(filepath.Join(r.dir, "signing-key.pem"), key)
 		}
+		r.signer = key
 		if err != nil {
 			stop()
 			return nil, err

@@ -21,6 +21,7 @@ type report struct {
 	copyOnly      int    // receipts and slips printed only as a COPY (a print:sent crash)
 	scanned       [3]int // secret scan: texts, bytes, access tokens known
 	netHeld       int64  // what Vipps holds, captured − refunded, in øre
+	journaled     int    // signed cash transactions in the electronic journals, each once
 	external      int    // graceful stops by signals the soak did not send
 	discrepancies []string
 }
@@ -72,6 +73,7 @@ func (r *report) print() {
 	}
 	fmt.Printf("sales %d, captured %d (%d%%), refunds %d; Vipps holds %d øre net\n", r.sales, r.captured, pct, r.refunds, r.netHeld)
 	fmt.Printf("captured at Vipps by API and flow %s\n", show(r.capturedBy))
+	fmt.Printf("electronic journal: %d signed cash transactions, every chain verified, sums equal Vipps's\n", r.journaled)
 	fmt.Printf("receipts: %d receipts or slips printed only as a COPY, %d print:sent crashes\n", r.copyOnly, r.crashes["print:sent"])
 	fmt.Printf("secret scan: %d texts (logs, status and control replies), %d bytes, %d access tokens looked for\n",
 		r.scanned[0], r.scanned[1], r.scanned[2])
