@@ -150,37 +150,20 @@ type layout struct {
 	cols int
 }
 
+// The line layout is the receipt's (escpos Banner, Rule, Wrapped, Row).
+func (l *layout) banner(s string)        { l.b.Banner(l.cols, s); l.b.Align(escpos.Left) }
+func (l *layout) rule()                  { l.b.Rule(l.cols) }
+func (l *layout) wrapped(s string)       { l.b.Wrapped(l.cols, s) }
+func (l *layout) row(left, right string) { l.b.Row(l.cols, left, right) }
+
 func (l *layout) amount(v int64, currency string) string {
 	return money.Amount{Value: v, Currency: currency}.String()
-}
-
-func (l *layout) banner(s string) {
-	l.b.Align(escpos.Center)
-	l.b.Bold(true)
-	if escpos.TextWidth(s)*2 <= l.cols {
-		l.b.Size(2, 2)
-		l.b.Line(s)
-	} else {
-		l.b.Size(1, 2)
-		l.wrapped(s)
-	}
-	l.b.Size(1, 1)
-	l.b.Bold(false)
-	l.b.Align(escpos.Left)
 }
 
 func (l *layout) heading(s string) {
 	l.b.Bold(true)
 	l.wrapped(s)
 	l.b.Bold(false)
-}
-
-func (l *layout) rule() { l.b.Line(strings.Repeat("-", l.cols)) }
-
-func (l *layout) wrapped(s string) {
-	for _, w := range wrap(s, l.cols) {
-		l.b.Line(w)
-	}
 }
 
 // count is a row of a number of things and their amount.
@@ -190,67 +173,6 @@ func (l *layout) count(label string, n int, amount int64) {
 		pad = 12
 	}
 	l.row(label, fmt.Sprintf("%d stk %*s", n, pad, money.Number(amount)))
-}
-
-// row prints left and right on one line; when they do not fit, the label
-// keeps its words whole on lines of its own and the value goes
-// right-aligned below it.
-func (l *layout) row(left, right string) {
-	cols := l.cols
-	indent := len(left) - len(strings.TrimLeft(left, " "))
-	lw, rw := escpos.TextWidth(left), escpos.TextWidth(right)
-	if lw+1+rw <= cols {
-		l.b.Line(left + strings.Repeat(" ", cols-lw-rw) + right)
-		return
-	}
-	parts := wrap(left, cols-indent)
-	for i := range parts {
-		parts[i] = strings.Repeat(" ", indent) + parts[i]
-	}
-	last := parts[len(parts)-1]
-	if escpos.TextWidth(last)+1+rw <= cols {
-		for _, w := range parts[:len(parts)-1] {
-			l.b.Line(w)
-		}
-		l.b.Line(last + strings.Repeat(" ", cols-escpos.TextWidth(last)-rw) + right)
-		return
-	}
-	for _, w := range parts {
-		l.b.Line(w)
-	}
-	l.b.Line(strings.Repeat(" ", max(cols-rw, 0)) + right)
-}
-
-// wrap breaks s into lines of at most width columns at spaces (a word
-// longer than a line is cut).
-func wrap(s string, width int) []string {
-	width = max(width, 1)
-	var out []string
-	cur := ""
-	for _, word := range strings.Fields(s) {
-		for escpos.TextWidth(word) > width {
-			if cur != "" {
-				out = append(out, cur)
-				cur = ""
-			}
-			r := []rune(word)
-			out = append(out, string(r[:width]))
-			word = string(r[width:])
-		}
-		switch {
-		case cur == "":
-			cur = word
-		case escpos.TextWidth(cur)+1+escpos.TextWidth(word) <= width:
-			cur += " " + word
-		default:
-			out = append(out, cur)
-			cur = word
-		}
-	}
-	if cur != "" || len(out) == 0 {
-		out = append(out, cur)
-	}
-	return out
 }
 
 // Text is the report as the printer prints it, as plain text of cols

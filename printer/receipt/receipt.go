@@ -294,57 +294,12 @@ type layout struct {
 	cols int
 }
 
-// banner prints s centred, bold, at double height, and double width where
-// it fits, as the copy and receipt kind marks must not be missed.
-func (l *layout) banner(s string) {
-	l.b.Align(escpos.Center)
-	l.b.Bold(true)
-	if escpos.TextWidth(s)*2 <= l.cols {
-		l.b.Size(2, 2)
-		l.b.Line(s)
-	} else {
-		l.b.Size(1, 2)
-		l.wrapped(s)
-	}
-	l.b.Size(1, 1)
-	l.b.Bold(false)
-}
-
-func (l *layout) rule() { l.b.Line(strings.Repeat("-", l.cols)) }
-
-func (l *layout) wrapped(s string) {
-	for _, w := range wrap(s, l.cols) {
-		l.b.Line(w)
-	}
-}
-
-func (l *layout) row(left, right string) { l.rowIn(l.cols, left, right) }
-
-// rowIn prints left and right on one line of cols columns. When both do not
-// fit, the label keeps its words whole on lines of its own and the value
-// goes right-aligned below it, so no word is split to make room.
-func (l *layout) rowIn(cols int, left, right string) {
-	lw, rw := escpos.TextWidth(left), escpos.TextWidth(right)
-	if lw+1+rw <= cols {
-		l.b.Line(left + strings.Repeat(" ", cols-lw-rw) + right)
-		return
-	}
-	parts := wrap(left, cols)
-	last := parts[len(parts)-1]
-	if escpos.TextWidth(last)+1+rw <= cols {
-		for _, w := range parts[:len(parts)-1] {
-			l.b.Line(w)
-		}
-		l.b.Line(last + strings.Repeat(" ", cols-escpos.TextWidth(last)-rw) + right)
-		return
-	}
-	for _, w := range parts {
-		l.b.Line(w)
-	}
-	for _, w := range wrap(right, cols) {
-		l.b.Line(strings.Repeat(" ", cols-escpos.TextWidth(w)) + w)
-	}
-}
+// The line layout is escpos's (Banner, Rule, Wrapped, Row), on this paper.
+func (l *layout) banner(s string)                    { l.b.Banner(l.cols, s) }
+func (l *layout) rule()                              { l.b.Rule(l.cols) }
+func (l *layout) wrapped(s string)                   { l.b.Wrapped(l.cols, s) }
+func (l *layout) row(left, right string)             { l.b.Row(l.cols, left, right) }
+func (l *layout) rowIn(cols int, left, right string) { l.b.Row(cols, left, right) }
 
 // vat prints one line per VAT rate. Prices include VAT, so the VAT part of a
 // gross amount g at rate r (basis points) is g*r/(10000+r), computed on the
@@ -399,64 +354,6 @@ func (l *layout) referenceCode(ref string) error {
 		return l.b.Code128(ref, barHeight, width)
 	}
 	return l.b.QR(ref, qrModule)
-}
-
-// wrap breaks s into lines of at most width columns at spaces. A word longer
-// than a whole line (a long reference on narrow paper) is broken after a
-// '-' or '/' where it has one, and only else mid-word. It returns at least
-// one line.
-func wrap(s string, width int) []string {
-	width = max(width, 1)
-	var out []string
-	cur := ""
-	for _, word := range strings.Fields(s) {
-		for escpos.TextWidth(word) > width {
-			if cur != "" {
-				out = append(out, cur)
-				cur = ""
-			}
-			head, rest := splitWidth(word, width)
-			out = append(out, head)
-			word = rest
-		}
-		switch {
-		case cur == "":
-			cur = word
-		case escpos.TextWidth(cur)+1+escpos.TextWidth(word) <= width:
-			cur += " " + word
-		default:
-			out = append(out, cur)
-			cur = word
-		}
-	}
-	if cur != "" || len(out) == 0 {
-		out = append(out, cur)
-	}
-	return out
-}
-
-// splitWidth cuts s after as many runes as fit in width columns, at the
-// last '-' or '/' within them if there is one.
-func splitWidth(s string, width int) (string, string) {
-	w, cut, soft := 0, len(s), -1
-	for i, r := range s {
-		rw := escpos.TextWidth(string(r))
-		if w+rw > width {
-			cut = i
-			if i == 0 { // a rune wider than the line ("EUR" in 1..2 columns)
-				cut = len(string(r))
-			}
-			break
-		}
-		w += rw
-		if r == '-' || r == '/' {
-			soft = i + 1
-		}
-	}
-	if cut < len(s) && soft > 0 {
-		cut = soft
-	}
-	return s[:cut], s[cut:]
 }
 
 // quotes: PC865 has « but not », so a pair of them prints as a pair of ".

@@ -196,17 +196,6 @@ func TestValidation(t *testing.T) {
 	}
 }
 
-func TestWrap(t *testing.T) {
-	got := wrap("ab cd efghijk l OSLO1-2-k7f3", 6)
-	want := []string{"ab cd", "efghij", "k l", "OSLO1-", "2-k7f3"}
-	if !slices.Equal(got, want) {
-		t.Errorf("wrap = %q, want %q", got, want)
-	}
-	if got := wrap("", 10); len(got) != 1 || got[0] != "" {
-		t.Errorf("wrap(\"\") = %q", got)
-	}
-}
-
 func BenchmarkEncodeReceipt(b *testing.B) {
 	r := sample()
 	for range 20 {
