@@ -283,9 +283,57 @@ func (t *Till) showRefundPIN(problem string) {
 // refundPINKey takes the supervisor's PIN; a right one sends the refund
 // (stored with its request before it leaves). Errors never carry a digit.
 func (t *Till) refundPINKey(k device.Key) error {
+	return t.supervisorKey(k, supervisorAsk{
+		show:    t.showRefundPIN,
+		refused: EventRefundPINRefused,
+		what:    "refund of " + t.refund.sale.Reference,
+		usage:   "a supervisor keys their PIN and pay, or cancel goes back to the amount",
+		cancel: func() {
+			t.state = StateRefundAmount // back to the amount
+			t.showRefund("")
+		},
+		approve: func(who string) error {
+			a := t.refund.amount
+			t.record(EventRefundApproved, who, fmt.Sprintf("%s of %s, at the till of cashier %s", a, t.refund.sale.Reference, t.cashier))
+			err := t.engine.Refund(a)
+			if err != nil && t.state == StateRefundPIN {
+				t.state = StateRefundAmount
+				if errors.Is(err, payment.ErrRefundAmount) {
+					t.showRefund(fmt.Sprintf("At most %s can be refunded. Key another amount.", t.refund.sale.Refundable))
+				} else {
+					t.showRefund("The refund could not be stored. Try again, or call support.")
+				}
+			}
+			return err
+		},
+		locked: func() (string, string) {
+			t.engine.Dismiss()
+			t.digits, t.refund = "", refundKeys{}
+			return "Refunds locked", fmt.Sprintf("Refunds are locked for %v after %d wrong supervisor PINs.", t.cfg.RefundLockout, t.cfg.RefundTries)
+		},
+	})
+}
+
+// supervisorAsk is one use of the supervisor's PIN. Refunds and Z
+// reports share the PIN, the tries and the lockout.
+type supervisorAsk struct {
+	show    func(problem string) // the prompt, with a problem or none
+	refused string               // the event kind of a wrong PIN
+	what    string               // journaled with a wrong PIN
+	usage   string               // the error for a key that does nothing here
+	cancel  func()
+	approve func(who string) error // a right PIN, with its supervisor
+	// locked leaves the flow when the last try failed, returning the
+	// screen's title and message.
+	locked func() (title, msg string)
+}
+
+// supervisorKey takes one key of a supervisor's PIN. Errors never carry a
+// digit.
+func (t *Till) supervisorKey(k device.Key, a supervisorAsk) error {
 	if edited, err := editDigits(&t.pin, k); edited {
 		if err == nil {
-			t.showRefundPIN("")
+			a.show("")
 		}
 		return err
 	}
@@ -293,52 +341,39 @@ func (t *Till) refundPINKey(k device.Key) error {
 	case k == device.KeyClear:
 		t.pin = ""
 	case k == device.KeyCancel:
-		t.pin, t.state = "", StateRefundAmount // back to the amount
-		t.showRefund("")
+		t.pin = ""
+		a.cancel()
 		return nil
 	case k == device.KeyPay:
 		pin := t.pin
 		t.pin = ""
 		who, ok := t.cfg.PINs.Supervisor(pin)
 		if !ok {
-			return t.wrongSupervisorPIN()
+			return t.wrongSupervisorPIN(a)
 		}
 		t.pinFails = 0
-		a := t.refund.amount
-		t.record(EventRefundApproved, who, fmt.Sprintf("%s of %s, at the till of cashier %s", a, t.refund.sale.Reference, t.cashier))
-		err := t.engine.Refund(a)
-		if err != nil && t.state == StateRefundPIN {
-			t.state = StateRefundAmount
-			if errors.Is(err, payment.ErrRefundAmount) {
-				t.showRefund(fmt.Sprintf("At most %s can be refunded. Key another amount.", t.refund.sale.Refundable))
-			} else {
-				t.showRefund("The refund could not be stored. Try again, or call support.")
-			}
-		}
-		return err
+		return a.approve(who)
 	default:
-		return fmt.Errorf("a supervisor keys their PIN and pay, or cancel goes back to the amount (key %q does nothing here)", k)
+		return fmt.Errorf("%s (key %q does nothing here)", a.usage, k)
 	}
-	t.showRefundPIN("")
+	a.show("")
 	return nil
 }
 
 // wrongSupervisorPIN journals the refusal; the last allowed try locks
-// refunds and leaves the refund.
-func (t *Till) wrongSupervisorPIN() error {
+// supervisor PINs and leaves the flow.
+func (t *Till) wrongSupervisorPIN(a supervisorAsk) error {
 	t.pinFails++
-	t.record(EventRefundPINRefused, t.cashier, fmt.Sprintf("try %d of %d, refund of %s", t.pinFails, t.cfg.RefundTries, t.refund.sale.Reference))
+	t.record(a.refused, t.cashier, fmt.Sprintf("try %d of %d, %s", t.pinFails, t.cfg.RefundTries, a.what))
 	if left := t.cfg.RefundTries - t.pinFails; left > 0 {
-		t.showRefundPIN(fmt.Sprintf("Wrong PIN. %d tries left.", left))
+		a.show(fmt.Sprintf("Wrong PIN. %d tries left.", left))
 		return fmt.Errorf("wrong supervisor PIN: %d tries left", left)
 	}
 	t.pinFails = 0
 	t.noRefund = t.cfg.Now().Add(t.cfg.RefundLockout)
 	t.record(EventRefundsLocked, t.cashier, fmt.Sprintf("for %v", t.cfg.RefundLockout))
-	t.engine.Dismiss()
-	t.digits, t.refund = "", refundKeys{}
-	msg := fmt.Sprintf("Refunds are locked for %v after %d wrong supervisor PINs.", t.cfg.RefundLockout, t.cfg.RefundTries)
-	t.done(display.Screen{Kind: display.Error, Title: "Refunds locked", Message: msg})
+	title, msg := a.locked()
+	t.done(display.Screen{Kind: display.Error, Title: title, Message: msg})
 	return errors.New(strings.TrimSuffix(msg, "."))
 }
 

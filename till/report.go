@@ -83,46 +83,21 @@ func (t *Till) showReportPIN(problem string) {
 // reportPINKey takes the supervisor's PIN for a Z report. Wrong PINs
 // count with the refunds' (one supervisor PIN, one lockout).
 func (t *Till) reportPINKey(k device.Key) error {
-	if edited, err := editDigits(&t.pin, k); edited {
-		if err == nil {
-			t.showReportPIN("")
-		}
-		return err
-	}
-	switch {
-	case k == device.KeyClear:
-		t.pin = ""
-	case k == device.KeyCancel:
-		t.pin = ""
-		t.idle()
-		return nil
-	case k == device.KeyPay:
-		pin := t.pin
-		t.pin = ""
-		who, ok := t.cfg.PINs.Supervisor(pin)
-		if !ok {
-			t.pinFails++
-			t.record(EventReportPINRefused, t.cashier, fmt.Sprintf("try %d of %d, Z report", t.pinFails, t.cfg.RefundTries))
-			if left := t.cfg.RefundTries - t.pinFails; left > 0 {
-				t.showReportPIN(fmt.Sprintf("Wrong PIN. %d tries left.", left))
-				return fmt.Errorf("wrong supervisor PIN: %d tries left", left)
-			}
-			t.pinFails = 0
-			t.noRefund = t.cfg.Now().Add(t.cfg.RefundLockout)
-			t.record(EventRefundsLocked, t.cashier, fmt.Sprintf("for %v", t.cfg.RefundLockout))
-			msg := fmt.Sprintf("Supervisor PINs are locked for %v after %d wrong ones.", t.cfg.RefundLockout, t.cfg.RefundTries)
-			t.done(display.Screen{Kind: display.Error, Title: "Z-rapport", Message: msg})
-			return errors.New(strings.TrimSuffix(msg, "."))
-		}
-		t.pinFails = 0
-		t.record(EventReportApproved, who, "Z report at the till of cashier "+t.cashier)
-		t.runReport(ReportZ, who)
-		return nil
-	default:
-		return fmt.Errorf("a supervisor keys their PIN and pay, or cancel (key %q does nothing here)", k)
-	}
-	t.showReportPIN("")
-	return nil
+	return t.supervisorKey(k, supervisorAsk{
+		show:    t.showReportPIN,
+		refused: EventReportPINRefused,
+		what:    "Z report",
+		usage:   "a supervisor keys their PIN and pay, or cancel",
+		cancel:  t.idle,
+		approve: func(who string) error {
+			t.record(EventReportApproved, who, "Z report at the till of cashier "+t.cashier)
+			t.runReport(ReportZ, who)
+			return nil
+		},
+		locked: func() (string, string) {
+			return "Z-rapport", fmt.Sprintf("Supervisor PINs are locked for %v after %d wrong ones.", t.cfg.RefundLockout, t.cfg.RefundTries)
+		},
+	})
 }
 
 // EventReportApproved is a supervisor's PIN taking a Z report.
