@@ -159,6 +159,28 @@ func procKiB(b *testing.B, pid int, field string) float64 {
 }
 
 // hwm reads a running process's VmHWM in KiB; false once it has exited.
+// waitPeak waits for the started cmd and returns its peak RSS in KiB,
+// sampled from its VmHWM while it runs: the rusage Maxrss that wait4
+// reports also counts the test binary's peak, because Go starts a child
+// with vfork (CLONE_VM) and the kernel records the parent's high-water
+// mark at exec.
+func waitPeak(cmd *exec.Cmd) (peak float64, err error) {
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-exited:
+			return peak, err
+		case <-tick.C:
+			if v, ok := hwm(cmd.Process.Pid); ok {
+				peak = max(peak, v)
+			}
+		}
+	}
+}
+
 func hwm(pid int) (float64, bool) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
@@ -230,26 +252,7 @@ func BenchmarkJournalPeakRSS(b *testing.B) {
 		if err := ctlCmd.Start(); err != nil {
 			b.Fatal(err)
 		}
-		// kassectl's peak is sampled from its VmHWM while it runs: the
-		// rusage Maxrss that wait4 reports also counts the test binary's
-		// peak, because Go starts a child with vfork (CLONE_VM) and the
-		// kernel records the parent's high-water mark at exec.
-		ctlPeak := 0.0
-		exited := make(chan error, 1)
-		go func() { exited <- ctlCmd.Wait() }()
-		tick := time.NewTicker(5 * time.Millisecond)
-	sample:
-		for {
-			select {
-			case err = <-exited:
-				break sample
-			case <-tick.C:
-				if v, ok := hwm(ctlCmd.Process.Pid); ok {
-					ctlPeak = max(ctlPeak, v)
-				}
-			}
-		}
-		tick.Stop()
+		ctlPeak, err := waitPeak(ctlCmd)
 		devnull.Close()
 		if err != nil {
 			b.Fatalf("kassectl journal: %v\n%s", err, stderr.String())

@@ -52,23 +52,7 @@ func BenchmarkSAFTExport(b *testing.B) {
 		if err := ctl.Start(); err != nil {
 			b.Fatal(err)
 		}
-		peak := 0.0
-		exited := make(chan error, 1)
-		go func() { exited <- ctl.Wait() }()
-		tick := time.NewTicker(5 * time.Millisecond)
-		var err error
-	sample:
-		for {
-			select {
-			case err = <-exited:
-				break sample
-			case <-tick.C:
-				if v, ok := hwm(ctl.Process.Pid); ok {
-					peak = max(peak, v)
-				}
-			}
-		}
-		tick.Stop()
+		peak, err := waitPeak(ctl)
 		took := time.Since(began)
 		if err != nil {
 			b.Fatalf("kassectl export saft: %v\n%s", err, stderr.String())
