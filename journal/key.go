@@ -49,11 +49,6 @@ func (s *Signer) KeyVersion() string { return s.version }
 // Public is the key that verifies s's signatures.
 func (s *Signer) Public() *rsa.PublicKey { return &s.key.PublicKey }
 
-// NewSigner makes a Signer from a key already in memory (tests).
-func NewSigner(key *rsa.PrivateKey, version string) *Signer {
-	return &Signer{key: key, version: version}
-}
-
 // ErrNoKey is wrapped by LoadSigner when the key file does not exist.
 var ErrNoKey = errors.New("no signing key")
 

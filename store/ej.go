@@ -117,11 +117,9 @@ func Decimal(minor int64) string {
 // ErrJournal is wrapped when an entry cannot be journaled as asked.
 var ErrJournal = errors.New("electronic journal")
 
-// Journal buckets (schema 4).
-var (
-	bucketEJ      = []byte("ej")        // seq (uint64 BE) → entry record
-	bucketEJByRef = []byte("ej_by_ref") // reference 0x00 seq → nil
-)
+// The journal's bucket (schema 4). A sale's or refund's record keeps the
+// Seq of its transaction (Sale.Journal), so no index by reference is needed.
+var bucketEJ = []byte("ej") // seq (uint64 BE) → entry record
 
 // chainKey holds a register's last signature, zKey its last Z number and
 // zSeqKey that report's Seq, all in the counters bucket.
@@ -168,32 +166,7 @@ func (db *DB) appendEntry(tx *bolt.Tx, e *Entry) error {
 	if err := b.Put(idKey(seq), rec); err != nil {
 		return err
 	}
-	if e.Reference != "" {
-		byRef := tx.Bucket(bucketEJByRef)
-		if err := byRef.Put(refKey(e.Reference, idKey(seq)), nil); err != nil {
-			return err
-		}
-	}
 	return nil
-}
-
-// transactionOf finds the Seq of the cash transaction code journaled for
-// ref (0: none).
-func transactionOf(tx *bolt.Tx, ref string, code int) (uint64, error) {
-	seqs, err := idsFor(tx, bucketEJByRef, ref)
-	if err != nil {
-		return 0, err
-	}
-	for _, seq := range seqs {
-		e, err := getEntry(tx, seq)
-		if err != nil {
-			return 0, err
-		}
-		if e.Code == code {
-			return seq, nil
-		}
-	}
-	return 0, nil
 }
 
 func getEntry(tx *bolt.Tx, seq uint64) (Entry, error) {
@@ -225,13 +198,10 @@ func (db *DB) refundEntry(r Refund, now time.Time) Entry {
 }
 
 // receiptEvent journals event code (a receipt printed, copied or not
-// printed) about the cash transaction of ref.
-func (db *DB) receiptEvent(tx *bolt.Tx, code, trans int, ref, store, lane, cashier string, at time.Time) error {
-	seq, err := transactionOf(tx, ref, trans)
-	if err != nil {
-		return err
-	}
-	e := Entry{Time: at, Code: code, Store: store, Lane: lane, Cashier: cashier, Reference: ref, Trans: seq}
+// printed) about the cash transaction trans (its Seq; 0 for a sale from
+// before the journal).
+func (db *DB) receiptEvent(tx *bolt.Tx, code int, trans uint64, ref, store, lane, cashier string, at time.Time) error {
+	e := Entry{Time: at, Code: code, Store: store, Lane: lane, Cashier: cashier, Reference: ref, Trans: trans}
 	return db.appendEntry(tx, &e)
 }
 
@@ -313,25 +283,6 @@ func (db *DB) ReadPeriod(store, lane string, fn func(PeriodView) error) error {
 	})
 }
 
-// Period calls fn for every entry of register store-lane's open period
-// (after its last Z report), in order, and returns that last Z report (Seq
-// 0 before the first).
-func (db *DB) Period(store, lane string, fn func(Entry) error) (lastZ Entry, err error) {
-	err = db.bolt.View(func(tx *bolt.Tx) error {
-		lastZ, err = periodIn(tx, store, lane, fn)
-		return err
-	})
-	return lastZ, err
-}
-
-func periodIn(tx *bolt.Tx, store, lane string, fn func(Entry) error) (Entry, error) {
-	lastZ, err := lastZIn(tx, store, lane)
-	if err != nil {
-		return lastZ, err
-	}
-	return lastZ, walkPeriod(tx, lastZ, store, lane, fn)
-}
-
 // lastZIn is register store-lane's last Z report (Seq 0 before the first).
 func lastZIn(tx *bolt.Tx, store, lane string) (Entry, error) {
 	v := tx.Bucket(bucketCounters).Get(zSeqKey(store, lane))
@@ -356,8 +307,8 @@ func walkPeriod(tx *bolt.Tx, lastZ Entry, store, lane string, fn func(Entry) err
 
 // CloseDay appends a Z report for z.Store-z.Lane, closing its period, in
 // one write transaction: build gets the report as it will be stored (its
-// Z number and time set) and the period (the previous Z report, a walk as
-// Period does, entries by Seq) and returns the report's Body, so no sale
+// Z number and time set) and the period (the previous Z report, a walk of
+// the entries after it, entries by Seq) and returns the report's Body, so no sale
 // can slip in between the sums and the close. The report takes the next Z
 // number (kassasystemforskriften § 2-8-3: gap-free); an error from build
 // stores nothing and uses no number.

@@ -55,7 +55,7 @@ var (
 // allBuckets are the buckets of SchemaVersion; a new file gets them all.
 var allBuckets = [][]byte{bucketMeta, bucketCounters, bucketSales, bucketSalesByTime,
 	bucketSalesByStore, bucketRefunds, bucketRefundsByTime, bucketRefundsByRef,
-	bucketOutbox, bucketOutboxByRef, bucketPrint, bucketPrintByRef, bucketSettings, bucketEJ, bucketEJByRef}
+	bucketOutbox, bucketOutboxByRef, bucketPrint, bucketPrintByRef, bucketSettings, bucketEJ}
 
 const (
 	tagLen      = 4

@@ -415,7 +415,7 @@ func seqName(k []byte) string {
 // would vouch for what no signature saw (the journal starts at the update,
 // which kassed journals as event 13007).
 func migrate3to4(tx *bolt.Tx) error {
-	for _, name := range [][]byte{bucketEJ, bucketEJByRef} {
+	for _, name := range [][]byte{bucketEJ} {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return err
 		}

@@ -117,7 +117,7 @@ func (db *DB) queueJobAs(tx *bolt.Tx, jp *PrintJob, now time.Time) (uint64, erro
 		if _, err := putSale(tx, s, now); err != nil {
 			return 0, err
 		}
-		if err := db.receiptEvent(tx, EventCopyReceipt, TransCashSale, s.Reference, s.Store, s.Lane, s.Cashier, now); err != nil {
+		if err := db.receiptEvent(tx, EventCopyReceipt, s.Journal, s.Reference, s.Store, s.Lane, s.Cashier, now); err != nil {
 			return 0, err
 		}
 	default:
@@ -142,13 +142,14 @@ func (db *DB) queueJobAs(tx *bolt.Tx, jp *PrintJob, now time.Time) (uint64, erro
 				return 0, err
 			}
 			s.Receipt = n
-			if _, err := putSale(tx, s, now); err != nil {
-				return 0, err
-			}
 			// kassasystemforskriften § 2-7 (1), § 1-2 k: the sale is journaled,
 			// and signed (§ 2-7 (1)), in the commit that concludes it.
 			e := db.saleEntry(s, now)
 			if err := db.appendEntry(tx, &e); err != nil {
+				return 0, err
+			}
+			s.Journal = e.Seq
+			if _, err := putSale(tx, s, now); err != nil {
 				return 0, err
 			}
 		}
@@ -387,7 +388,7 @@ func (db *DB) applyPrinted(tx *bolt.Tx, marks map[uint64]printMark, now time.Tim
 		}
 		// kassasystemforskriften § 2-7 (1): receipts printed are journaled.
 		if ok && !job.Copy {
-			if err := db.receiptEvent(tx, EventSalesReceipt, TransCashSale, ref, s.Store, s.Lane, s.Cashier, marks[id].at); err != nil {
+			if err := db.receiptEvent(tx, EventSalesReceipt, s.Journal, ref, s.Store, s.Lane, s.Cashier, marks[id].at); err != nil {
 				return err
 			}
 		}
@@ -433,7 +434,7 @@ func (db *DB) PrintRetry(id uint64, attempts int, lastErr string, mayHavePrinted
 				return err
 			}
 			if ok {
-				if err := db.receiptEvent(tx, EventUnprinted, TransCashSale, s.Reference, s.Store, s.Lane, s.Cashier, db.now()); err != nil {
+				if err := db.receiptEvent(tx, EventUnprinted, s.Journal, s.Reference, s.Store, s.Lane, s.Cashier, db.now()); err != nil {
 					return err
 				}
 			}
@@ -489,6 +490,7 @@ func (db *DB) FinishRefundPrint(r Refund, done []uint64, slip PrintJob) (jobID u
 			if err := db.appendEntry(tx, &e); err != nil {
 				return err
 			}
+			r.Journal = e.Seq
 		}
 		slip.Number = r.Receipt
 		if err := finishRefund(tx, r, done, now); err != nil {
@@ -521,7 +523,7 @@ func (db *DB) SlipDone(id uint64) error {
 			return err
 		}
 		if ok {
-			if err := db.receiptEvent(tx, EventReturnReceipt, TransReturn, r.Reference, r.Store, r.Lane, "", db.now()); err != nil {
+			if err := db.receiptEvent(tx, EventReturnReceipt, r.Journal, r.Reference, r.Store, r.Lane, "", db.now()); err != nil {
 				return err
 			}
 		}

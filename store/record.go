@@ -160,6 +160,7 @@ const (
 	flagK
 	flagL
 	flagM
+	flagN
 )
 
 // Sale flags.
@@ -177,7 +178,8 @@ const (
 	saleReceipt    = flagK // likewise
 	saleCopied     = flagL // likewise
 	saleRemote     = flagM // a remote order (CUSTOMER_NOT_PRESENT); the bit alone, no bytes: older records read as in the shop
-	saleAll        = zoneMask | flagA | flagB | flagC | flagD | flagE | flagF | flagG | flagH | flagI | flagJ | flagK | flagL | flagM
+	saleJournal    = flagN // its cash transaction's journal Seq (schema 4)
+	saleAll        = zoneMask | flagA | flagB | flagC | flagD | flagE | flagF | flagG | flagH | flagI | flagJ | flagK | flagL | flagM | flagN
 )
 
 // Refund flags.
@@ -189,7 +191,8 @@ const (
 	refundStore       = flagE
 	refundLane        = flagF
 	refundReceipt     = flagG
-	refundAll         = zoneMask | flagA | flagB | flagC | flagD | flagE | flagF | flagG
+	refundJournal     = flagH // its cash transaction's journal Seq (schema 4)
+	refundAll         = zoneMask | flagA | flagB | flagC | flagD | flagE | flagF | flagG | flagH
 )
 
 // Op flags.
@@ -307,7 +310,7 @@ func (e *encoder) sale(s Sale) {
 		flagIf(!s.Ended.IsZero(), saleEnded) | flagIf(s.Store != r.Prefix, saleStore) |
 		flagIf(s.Lane != r.Lane, saleLane) | flagIf(s.Error != "", saleError) | flagIf(s.Phone != "", salePhone) |
 		flagIf(s.Cashier != "", saleCashier) | flagIf(s.Receipt != 0, saleReceipt) | flagIf(s.Copied, saleCopied) |
-		flagIf(s.Remote, saleRemote)
+		flagIf(s.Remote, saleRemote) | flagIf(s.Journal != 0, saleJournal)
 	e.uvarint(f)
 	e.code(saleStateCodes, s.State)
 	e.code(vippsStateCodes, s.VippsState)
@@ -333,6 +336,9 @@ func (e *encoder) sale(s Sale) {
 	if f&saleReceipt != 0 {
 		e.uvarint(s.Receipt)
 	}
+	if f&saleJournal != 0 {
+		e.uvarint(s.Journal)
+	}
 }
 
 func (e *encoder) refund(r Refund) {
@@ -340,7 +346,8 @@ func (e *encoder) refund(r Refund) {
 	zone := zoneOf(r.Created)
 	f := zone | flagIf(!r.Updated.IsZero(), refundUpdated) | flagIf(r.Error != "", refundError) |
 		flagIf(r.OriginStore != ref.Prefix, refundOriginStore) | flagIf(r.OriginLane != ref.Lane, refundOriginLane) |
-		flagIf(r.Store != ref.Prefix, refundStore) | flagIf(r.Lane != ref.Lane, refundLane) | flagIf(r.Receipt != 0, refundReceipt)
+		flagIf(r.Store != ref.Prefix, refundStore) | flagIf(r.Lane != ref.Lane, refundLane) | flagIf(r.Receipt != 0, refundReceipt) |
+		flagIf(r.Journal != 0, refundJournal)
 	e.uvarint(f)
 	e.str(r.ID)
 	e.str(r.Reference)
@@ -361,6 +368,9 @@ func (e *encoder) refund(r Refund) {
 	}
 	if f&refundReceipt != 0 {
 		e.uvarint(r.Receipt)
+	}
+	if f&refundJournal != 0 {
+		e.uvarint(r.Journal)
 	}
 }
 
@@ -595,6 +605,11 @@ func (d *decoder) sale(ref, prefix, lane string) Sale {
 			d.fail("a zero receipt number kept")
 		}
 	}
+	if f&saleJournal != 0 {
+		if s.Journal = d.uvarint(); s.Journal == 0 {
+			d.fail("a zero journal entry kept")
+		}
+	}
 	if f&saleStore != 0 && s.Store == prefix || f&saleLane != 0 && s.Lane == lane {
 		d.fail("store or lane kept though it is the reference's")
 	}
@@ -629,6 +644,11 @@ func (d *decoder) refund() Refund {
 	if f&refundReceipt != 0 {
 		if r.Receipt = d.uvarint(); r.Receipt == 0 {
 			d.fail("a zero receipt number kept")
+		}
+	}
+	if f&refundJournal != 0 {
+		if r.Journal = d.uvarint(); r.Journal == 0 {
+			d.fail("a zero journal entry kept")
 		}
 	}
 	return r

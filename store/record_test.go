@@ -30,7 +30,7 @@ func TestCompactEncodingCoversEveryField(t *testing.T) {
 		typ    reflect.Type
 		fields int
 	}{
-		{reflect.TypeFor[Sale](), 19}, {reflect.TypeFor[Refund](), 12},
+		{reflect.TypeFor[Sale](), 20}, {reflect.TypeFor[Refund](), 13},
 		{reflect.TypeFor[Op](), 14}, {reflect.TypeFor[PrintJob](), 10},
 	} {
 		if n := c.typ.NumField(); n != c.fields {
@@ -105,6 +105,7 @@ func (g gen) sale() Sale {
 	s.Updated, s.Authorized, s.Captured, s.Ended = g.time(s.Created), g.time(s.Created), g.time(s.Created), g.time(s.Created)
 	if g.r.IntN(2) == 0 {
 		s.Receipt, s.Copied = 1+g.r.Uint64N(1<<g.r.IntN(64)), g.r.IntN(2) == 0
+		s.Journal = 1 + g.r.Uint64N(1<<g.r.IntN(64))
 	}
 	return s
 }
@@ -118,6 +119,7 @@ func (g gen) refund() Refund {
 	f.Updated = g.time(f.Created)
 	if g.r.IntN(2) == 0 {
 		f.Receipt = 1 + g.r.Uint64N(1<<g.r.IntN(64))
+		f.Journal = 1 + g.r.Uint64N(1<<g.r.IntN(64))
 	}
 	if g.r.IntN(5) == 0 {
 		f.OriginStore, f.OriginLane = "", ""

@@ -34,6 +34,9 @@ type Refund struct {
 	// Receipt is the number of the refund's slip (returkvittering), from
 	// the refunding register's own sequence, apart from the sales'.
 	Receipt uint64 `json:"receipt,omitempty"`
+	// Journal is the Seq of its cash transaction (11006) in the
+	// electronic journal.
+	Journal uint64 `json:"journal,omitempty"`
 }
 
 // PutRefund inserts or updates the refund with r.ID and appends ops (the
@@ -110,6 +113,7 @@ func putRefund(tx *bolt.Tx, r Refund, now time.Time) error {
 			r.Created = prev.Created
 		}
 		r.Receipt = max(r.Receipt, prev.Receipt)
+		r.Journal = max(r.Journal, prev.Journal)
 		if !r.Created.Equal(prev.Created) {
 			if err := byTime.Delete(timeKey(prev.Created, id)); err != nil {
 				return err

@@ -67,6 +67,10 @@ type Sale struct {
 	// (CUSTOMER_NOT_PRESENT, the till's remote key). A remote sale in
 	// StateAuthorized is a reservation kept until the order is dispatched.
 	Remote bool `json:"remote,omitempty"`
+	// Journal is the Seq of its cash transaction in the electronic
+	// journal, set in the commit that journals it: events about the
+	// receipt (printed, copied) name it.
+	Journal uint64 `json:"journal,omitempty"`
 }
 
 // PutSale inserts or updates the sale with s.Reference in one transaction.
@@ -146,6 +150,7 @@ func putSale(tx *bolt.Tx, s Sale, now time.Time) (Sale, error) {
 		// back: a stale copy of the sale must not free either.
 		s.Receipt = max(s.Receipt, prev.Receipt)
 		s.Copied = s.Copied || prev.Copied
+		s.Journal = max(s.Journal, prev.Journal)
 		if !s.Created.Equal(prev.Created) {
 			if err := byTime.Delete(timeKey(prev.Created, key)); err != nil {
 				return Sale{}, err
