@@ -133,6 +133,8 @@ func (db *DB) appendEntry(tx *bolt.Tx, e *Entry) error {
 	if e.Time.IsZero() {
 		e.Time = db.now()
 	}
+	// The journal, the signature and SAF-T keep whole seconds.
+	e.Time = e.Time.Truncate(time.Second)
 	if e.Code < 11000 || e.Code > 13999 || (e.Code >= 12000 && e.Code < 13000) {
 		return fmt.Errorf("%w: code %d is neither a transaction type (11xxx) nor an event (13xxx)", ErrJournal, e.Code)
 	}
@@ -199,9 +201,13 @@ func (db *DB) refundEntry(r Refund, now time.Time) Entry {
 
 // receiptEvent journals event code (a receipt printed, copied or not
 // printed) about the cash transaction trans (its Seq; 0 for a sale from
-// before the journal).
+// before the journal). The event does not repeat the transaction's
+// reference: Trans leads to it, and every sale has such events.
 func (db *DB) receiptEvent(tx *bolt.Tx, code int, trans uint64, ref, store, lane, cashier string, at time.Time) error {
-	e := Entry{Time: at, Code: code, Store: store, Lane: lane, Cashier: cashier, Reference: ref, Trans: trans}
+	e := Entry{Time: at, Code: code, Store: store, Lane: lane, Cashier: cashier, Trans: trans}
+	if trans == 0 {
+		e.Reference = ref // a sale from before the journal: the reference is all there is
+	}
 	return db.appendEntry(tx, &e)
 }
 
@@ -365,8 +371,24 @@ const (
 	entrySigned  = flagF // signature and key version
 	entryZ       = flagG
 	entryBody    = flagH
-	entryAll     = zoneMask | flagA | flagB | flagC | flagD | flagE | flagF | flagG | flagH
+	entryOwnRef  = flagI // Store and Lane are the reference's, and not written
+	entryAll     = zoneMask | flagA | flagB | flagC | flagD | flagE | flagF | flagG | flagH | flagI
 )
+
+// entryCodes are the codes an entry's Code is written as, one byte each
+// (append only); another code follows a 0.
+var entryCodes = []int{TransCashSale, TransReturn, EventStart, EventShutdown, EventLogin, EventLogout, EventUpdate,
+	EventXReport, EventZReport, EventSalesReceipt, EventReturnReceipt, EventCopyReceipt, EventOtherReport,
+	EventUnprinted, EventOther}
+
+// ownRef: the entry's register is its reference's (a sale made here).
+func ownRef(en Entry) bool {
+	if en.Reference == "" {
+		return false
+	}
+	r, err := ParseReference(en.Reference)
+	return err == nil && r.Prefix == en.Store && r.Lane == en.Lane
+}
 
 func encodeEntry(en Entry) ([]byte, error) {
 	e := &encoder{b: []byte{recordCompact}}
@@ -374,12 +396,14 @@ func encodeEntry(en Entry) ([]byte, error) {
 	f := zone | flagIf(en.Cashier != "", entryCashier) | flagIf(en.Text != "", entryText) |
 		flagIf(en.Reference != "", entryRef) | flagIf(en.Trans != 0, entryTrans) |
 		flagIf(en.IsTransaction(), entryMoney) | flagIf(en.Signature != "", entrySigned) |
-		flagIf(en.Z != 0, entryZ) | flagIf(len(en.Body) > 0, entryBody)
+		flagIf(en.Z != 0, entryZ) | flagIf(len(en.Body) > 0, entryBody) | flagIf(ownRef(en), entryOwnRef)
 	e.uvarint(f)
-	e.uvarint(uint64(en.Code))
+	e.intCode(entryCodes, en.Code)
 	e.base(en.Time, zone)
-	e.str(en.Store)
-	e.str(en.Lane)
+	if f&entryOwnRef == 0 {
+		e.str(en.Store)
+		e.str(en.Lane)
+	}
 	for _, v := range []struct {
 		flag uint64
 		s    string
@@ -425,10 +449,12 @@ func decodeEntry(seq uint64, rec []byte) (Entry, error) {
 	d := &decoder{b: rec[1:]}
 	en := Entry{Seq: seq}
 	f := d.flags(entryAll)
-	en.Code = int(d.uvarint())
+	en.Code = d.intCode(entryCodes)
 	en.Time = d.base(f)
-	en.Store = d.str()
-	en.Lane = d.str()
+	if f&entryOwnRef == 0 {
+		en.Store = d.str()
+		en.Lane = d.str()
+	}
 	for _, v := range []struct {
 		flag uint64
 		s    *string
@@ -457,6 +483,13 @@ func decodeEntry(seq uint64, rec []byte) (Entry, error) {
 	}
 	if f&entryBody != 0 {
 		en.Body = bytes.Clone(d.bytes())
+	}
+	if f&entryOwnRef != 0 {
+		if f&entryRef == 0 {
+			d.fail("the register taken from a reference that is not there")
+		}
+		r, _ := ParseReference(en.Reference)
+		en.Store, en.Lane = r.Prefix, r.Lane
 	}
 	if err := d.done(); err != nil {
 		return Entry{}, damagedRecord(fmt.Sprintf("journal entry %d", seq), err.Error())

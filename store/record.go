@@ -242,6 +242,19 @@ func (e *encoder) code(table []string, s string) {
 	e.str(s)
 }
 
+// intCode is code for a number: 1 + its index in table, or 0 and the
+// number.
+func (e *encoder) intCode(table []int, v int) {
+	for i, t := range table {
+		if t == v {
+			e.uvarint(uint64(i + 1))
+			return
+		}
+	}
+	e.uvarint(0)
+	e.uvarint(uint64(v))
+}
+
 // amount: a varint, as a refund or a correction may be negative.
 func (e *encoder) amount(a money.Amount) {
 	e.code(currencyCodes, a.Currency)
@@ -513,6 +526,18 @@ func (d *decoder) code(table []string) string {
 		return ""
 	}
 	return table[c-1]
+}
+
+func (d *decoder) intCode(table []int) int {
+	i := d.uvarint()
+	switch {
+	case i == 0:
+		return int(d.uvarint())
+	case i <= uint64(len(table)):
+		return table[i-1]
+	}
+	d.fail("unknown code")
+	return 0
 }
 
 func (d *decoder) amount() money.Amount {
