@@ -16,23 +16,27 @@ import (
 	"kasse/journal"
 )
 
-// keyPath is the signing key named by --key, or by the config's
-// journal.signing_key.
-func keyPath(fs *flag.FlagSet, args []string, what string) (string, *bool, error) {
+// keyFiles are the signing key named by --key, or by the config's
+// journal.signing_key, and the secrets file whose owner the key takes
+// (empty with --key).
+type keyFiles struct{ key, secrets string }
+
+// parseKeyFlags parses args of the command what into fs, which may hold
+// more flags of its own.
+func parseKeyFlags(fs *flag.FlagSet, args []string, what, more string) (keyFiles, error) {
 	cfgPath := fs.String("config", "/etc/kasse/kassed.toml", "kassed's config, whose journal.signing_key names the key")
 	key := fs.String("key", "", "the key file itself (instead of --config)")
-	renew := fs.Bool("new", false, "retire the current key and make the next version")
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
-		return "", nil, usagef("%s takes [--config FILE | --key FILE]%s", what, map[bool]string{true: " [--new]"}[what == "keygen"])
+		return keyFiles{}, usagef("%s takes [--config FILE | --key FILE]%s", what, more)
 	}
 	if *key != "" {
-		return *key, renew, nil
+		return keyFiles{key: *key}, nil
 	}
 	c, err := config.Load(*cfgPath)
 	if err != nil {
-		return "", nil, err
+		return keyFiles{}, err
 	}
-	return c.Journal.SigningKey, renew, nil
+	return keyFiles{key: c.Journal.SigningKey, secrets: c.Vipps.SecretsFile}, nil
 }
 
 // keygen makes the register's signing key (kassasystemforskriften
@@ -42,10 +46,12 @@ func keyPath(fs *flag.FlagSet, args []string, what string) (string, *bool, error
 func keygen(args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("keygen", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	path, renew, err := keyPath(fs, args, "keygen")
+	renew := fs.Bool("new", false, "retire the current key and make the next version")
+	files, err := parseKeyFlags(fs, args, "keygen", " [--new]")
 	if err != nil {
 		return err
 	}
+	path := files.key
 	version := 1
 	old, err := journal.LoadSigner(path)
 	switch {
@@ -84,22 +90,23 @@ func keygen(args []string, out io.Writer) error {
 	} else if err := journal.WriteKey(path, s); err != nil {
 		return fmt.Errorf("%w: check that the secrets directory exists and you may write it (root)", err)
 	}
-	if err := chownLike(path, filepath.Dir(path)); err != nil {
+	if err := chownLike(path, files.secrets); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "signing key %s: version %d, RSA %d bits; restart kassed to sign with it\n", path, version, journal.KeyBits)
 	return nil
 }
 
-// chownLike gives path to the owner of the other files in dir (the
-// secrets file's, kassed's user) when run as root: kassed reads the key.
-func chownLike(path, dir string) error {
-	if os.Geteuid() != 0 {
+// chownLike gives path to the owner of the secrets file (kassed's user:
+// kassed reads the key) when run as root; with no secrets file root keeps
+// it.
+func chownLike(path, secrets string) error {
+	if os.Geteuid() != 0 || secrets == "" {
 		return nil
 	}
-	fi, err := os.Stat(filepath.Join(dir, "secrets.toml"))
+	fi, err := os.Stat(secrets)
 	if err != nil {
-		return nil // no secrets file to go by: root keeps it
+		return nil
 	}
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	if !ok {
@@ -113,10 +120,11 @@ func chownLike(path, dir string) error {
 func signingKey(args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("signing-key", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	path, _, err := keyPath(fs, args, "signing-key")
+	files, err := parseKeyFlags(fs, args, "signing-key", "")
 	if err != nil {
 		return err
 	}
+	path := files.key
 	s, err := journal.LoadSigner(path)
 	if err != nil {
 		return err
