@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -214,17 +215,42 @@ func (db *DB) receiptEvent(tx *bolt.Tx, code int, trans uint64, ref, store, lane
 // Record appends the event e (Code 13xxx, not a report: see Report and
 // CloseDay) in its own commit and returns it as stored.
 func (db *DB) Record(e Entry) (Entry, error) {
-	if e.IsTransaction() {
-		return e, fmt.Errorf("%w: transaction %d: the journal records a transaction only with its sale or refund", ErrJournal, e.Code)
-	}
-	if e.Code == EventZReport {
-		return e, fmt.Errorf("%w: a Z report closes the period: use CloseDay", ErrJournal)
-	}
-	err := db.update(func(tx *bolt.Tx) error { return db.appendEntry(tx, &e) })
+	es, err := db.RecordWith(nil, e)
 	if err != nil {
-		return e, fmt.Errorf("database %s: journaling event %d: %w", db.path, e.Code, err)
+		return e, err
 	}
-	return e, nil
+	return es[0], nil
+}
+
+// RecordWith appends the events es and stores the settings in one commit
+// (kassed's start: what it journals and what it compares with next time).
+func (db *DB) RecordWith(settings map[string]string, es ...Entry) ([]Entry, error) {
+	for _, e := range es {
+		if e.IsTransaction() {
+			return nil, fmt.Errorf("%w: transaction %d: the journal records a transaction only with its sale or refund", ErrJournal, e.Code)
+		}
+		if e.Code == EventZReport {
+			return nil, fmt.Errorf("%w: a Z report closes the period: use CloseDay", ErrJournal)
+		}
+	}
+	es = slices.Clone(es)
+	err := db.update(func(tx *bolt.Tx) error {
+		for i := range es {
+			if err := db.appendEntry(tx, &es[i]); err != nil {
+				return err
+			}
+		}
+		for k, v := range settings {
+			if err := tx.Bucket(bucketSettings).Put([]byte(k), []byte(v)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("database %s: journaling %d events: %w", db.path, len(es), err)
+	}
+	return es, nil
 }
 
 // Entries calls fn for every journal entry with from ≤ Seq (from 0 or 1:

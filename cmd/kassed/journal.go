@@ -60,47 +60,34 @@ const (
 // last start (13007) and a changed configuration (13999, naming the
 // tables that changed): § 2-7 (1), all continuous use.
 func journalStart(db *store.DB, cfg config.Config, version string) error {
-	j := eventJournal{db: db, store: cfg.Store.Prefix, lane: cfg.Store.Lane}
-	record := func(code int, text string) error {
-		_, err := db.Record(store.Entry{Code: code, Store: j.store, Lane: j.lane, Text: text})
-		return err
-	}
-	if err := record(store.EventStart, "kassed "+version+" started"); err != nil {
-		return err
-	}
+	// Read first, then one commit: a start costs one fsync, not four.
 	last, ok, err := db.Setting(settingVersion)
 	if err != nil {
 		return err
 	}
-	if ok && last != version {
-		if err := record(store.EventUpdate, fmt.Sprintf("kassed updated from %s to %s", last, version)); err != nil {
-			return err
-		}
-	}
-	if !ok || last != version {
-		if err := db.SetSetting(settingVersion, version); err != nil {
-			return err
-		}
+	prev, hadConfig, err := db.Setting(settingConfig)
+	if err != nil {
+		return err
 	}
 	now, err := configTables(cfg)
 	if err != nil {
 		return err
 	}
-	prev, ok, err := db.Setting(settingConfig)
-	if err != nil {
-		return err
+	event := func(code int, text string) store.Entry {
+		return store.Entry{Code: code, Store: cfg.Store.Prefix, Lane: cfg.Store.Lane, Text: text}
 	}
-	if ok && prev == now {
-		return nil
+	es := []store.Entry{event(store.EventStart, "kassed "+version+" started")}
+	if ok && last != version {
+		es = append(es, event(store.EventUpdate, fmt.Sprintf("kassed updated from %s to %s", last, version)))
 	}
-	text := "configuration as of this start: " + tableNames(now, "")
-	if ok {
-		text = "configuration changed: " + tableNames(now, prev)
+	switch {
+	case !hadConfig:
+		es = append(es, event(store.EventOther, "configuration as of this start: "+tableNames(now, "")))
+	case prev != now:
+		es = append(es, event(store.EventOther, "configuration changed: "+tableNames(now, prev)))
 	}
-	if err := record(store.EventOther, text); err != nil {
-		return err
-	}
-	return db.SetSetting(settingConfig, now)
+	_, err = db.RecordWith(map[string]string{settingVersion: version, settingConfig: now}, es...)
+	return err
 }
 
 // configTables is cfg as JSON by top-level table, PIN hashes left out
