@@ -3,7 +3,6 @@ package report_test
 import (
 	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,6 +10,7 @@ import (
 
 	"kasse/journal/report"
 	"kasse/printer/escpos"
+	"kasse/printer/printertest"
 	"kasse/store"
 )
 
@@ -52,22 +52,7 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if *update {
-				if err := os.MkdirAll(dir, 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				continue
-			}
-			want, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatalf("%v: run make golden", err)
-			}
-			if got != string(want) {
-				t.Errorf("%s differs from the layout (make golden rewrites it):\ngot\n%s\nwant\n%s", file, got, want)
-			}
+			printertest.Golden(t, file, got, *update)
 		}
 	}
 }

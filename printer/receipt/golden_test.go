@@ -3,13 +3,13 @@ package receipt
 import (
 	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"kasse/printer/escpos"
+	"kasse/printer/printertest"
 )
 
 // go test ./printer/receipt -run TestGolden -update (make golden) rewrites
@@ -43,22 +43,7 @@ func TestGolden(t *testing.T) {
 				file := filepath.Join(dir, fmt.Sprintf("%s-%s-%d.txt", name, lang, cols))
 				doc := decode(t, r, Options{Columns: cols, Language: lang})
 				got := doc.Render(cols)
-				if *update {
-					if err := os.MkdirAll(dir, 0o755); err != nil {
-						t.Fatal(err)
-					}
-					if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
-						t.Fatal(err)
-					}
-					continue
-				}
-				want, err := os.ReadFile(file)
-				if err != nil {
-					t.Fatalf("%v: run make golden", err)
-				}
-				if got != string(want) {
-					t.Errorf("%s differs from the layout (make golden rewrites it):\ngot\n%s\nwant\n%s", file, got, want)
-				}
+				printertest.Golden(t, file, got, *update)
 			}
 		}
 	}
