@@ -42,7 +42,7 @@ MICRO_PKGS    := ./display/... ./printer/... ./payment/... ./money/... ./till/..
 bench:
 	@command -v strace >/dev/null || { echo "installing strace"; (apt-get update -qq && apt-get install -y -qq strace) >/dev/null || \
 	    sudo sh -c 'apt-get update -qq && apt-get install -y -qq strace' >/dev/null; }
-	@set -o pipefail; $(GO) test -run '^$$' -bench . -benchtime 1x -count 1 $(SCENARIO_PKGS) 2>&1 | $(GO) run ./cmd/internal/benchfmt
+	@set -o pipefail; $(GO) test -run '^$$' -bench . -benchtime 1x -count 1 -timeout 90m $(SCENARIO_PKGS) 2>&1 | $(GO) run ./cmd/internal/benchfmt
 	@set -o pipefail; $(GO) test -run '^$$' -bench . -benchmem -count 1 $(MICRO_PKGS) 2>&1 | $(GO) run ./cmd/internal/benchfmt
 	@# Signing on ARMv6 (the Pi Zero's instruction set) under qemu-user:
 	@# an upper bound, qemu is slower than the Pi.
