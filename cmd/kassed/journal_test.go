@@ -51,4 +51,3 @@ func TestJournalStartRecordsUpdatesAndConfigChanges(t *testing.T) {
 		t.Fatal("a PIN hash is kept in the database")
 	}
 }
-
