@@ -140,9 +140,6 @@ func deleteSale(tx *bolt.Tx, a archived) error {
 	if err := bucket(tx, bucketSalesByTime).Delete(timeKey(s.Created, key)); err != nil {
 		return err
 	}
-	if err := bucket(tx, bucketSalesByStore).Delete(storeKey(s.Store, s.Created, key)); err != nil {
-		return err
-	}
 	for _, r := range a.Refunds {
 		id := []byte(r.ID)
 		if err := bucket(tx, bucketRefunds).Delete(id); err != nil {

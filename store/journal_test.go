@@ -10,9 +10,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 
 	"kasse/money"
 )
@@ -477,5 +480,43 @@ func TestExportRemoteOrder(t *testing.T) {
 		if got := [2]string{row[11], row[12]}; got != want {
 			t.Errorf("row %d: %v, want %v", i+1, row, want)
 		}
+	}
+}
+
+// A store with few sales in a large file: the filter reads the time index
+// in several read transactions (salesScan keys each) and still finds every
+// one, in creation order.
+func TestJournalStoreFilterAcrossScans(t *testing.T) {
+	db := openT(t, filepath.Join(t.TempDir(), "kasse.db"), Options{NoSync: true})
+	n := 2*salesScan + 10
+	var want []string
+	err := db.update(func(tx *bolt.Tx) error {
+		for i := range n {
+			store := "OSLO1"
+			if i == 0 || i == salesScan || i == n-1 { // first, at a scan's edge, last
+				store = "TRD1"
+			}
+			s := sale(fmt.Sprintf("%s-1-abcd-%d", store, i+1), t0.Add(time.Duration(i)*time.Second))
+			s.Store = store
+			if store == "TRD1" {
+				want = append(want, s.Reference)
+			}
+			if _, err := putSale(tx, s, t0); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := refs(t, db, Filter{Store: "TRD1"}); !slices.Equal(got, want) {
+		t.Errorf("Journal(TRD1) = %v, want %v", got, want)
+	}
+	if got := refs(t, db, Filter{Store: "OSLO1"}); len(got) != n-3 {
+		t.Errorf("Journal(OSLO1) has %d sales, want %d", len(got), n-3)
+	}
+	if got := refs(t, db, Filter{Store: "TRD1", Since: t0.Add(time.Second)}); !slices.Equal(got, want[1:]) {
+		t.Errorf("Journal(TRD1 from 1 s) = %v, want %v", got, want[1:])
 	}
 }

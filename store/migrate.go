@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -23,6 +24,7 @@ func migrations() []migration {
 		{from: 1, what: "adding refunds, outbox, print queue, settings and the store index", run: migrate1to2},
 		{from: 2, what: "compact records and keys in counter order", run: migrate2to3},
 		{from: 3, what: "adding the electronic journal", run: migrate3to4},
+		{from: 4, what: "dropping the store index", run: migrate4to5},
 	}
 }
 
@@ -294,14 +296,17 @@ func (db *DB) copySales() error {
 	return nil
 }
 
-// newSalesBuckets makes schema 3's sales buckets empty, dropping those of
-// an interrupted copy.
+// newSalesBuckets makes the sales buckets empty, dropping those of an
+// interrupted copy (an older kassed's copy also made a store index).
 func newSalesBuckets(tx *bolt.Tx) error {
-	for _, name := range [][]byte{bucketSales, bucketSalesByTime, bucketSalesByStore} {
+	for _, name := range [][]byte{bucketSales, bucketSalesByTime, schema4SalesByStore} {
 		if tx.Bucket(name) != nil {
 			if err := tx.DeleteBucket(name); err != nil {
 				return err
 			}
+		}
+		if string(name) == string(schema4SalesByStore) {
+			continue
 		}
 		if _, err := tx.CreateBucket(name); err != nil {
 			return fmt.Errorf("%w (creating bucket %q: %v)", ErrDamaged, name, err)
@@ -361,10 +366,7 @@ func moveSale(tx *bolt.Tx, old, rec []byte) error {
 	if err := bucket(tx, bucketSales).Put(key, nrec); err != nil {
 		return err
 	}
-	if err := bucket(tx, bucketSalesByTime).Put(timeKey(s.Created, key), nil); err != nil {
-		return err
-	}
-	return bucket(tx, bucketSalesByStore).Put(storeKey(s.Store, s.Created, key), nil)
+	return bucket(tx, bucketSalesByTime).Put(timeKey(s.Created, key), nil)
 }
 
 // checkOldRecords decodes every record of a schema 1 or 2 file, so that the
@@ -421,4 +423,21 @@ func migrate3to4(tx *bolt.Tx) error {
 		}
 	}
 	return nil
+}
+
+// migrate4to5 drops the store index (see schema4SalesByStore); bbolt
+// frees its pages without reading them, and the sales that follow reuse
+// them.
+func migrate4to5(tx *bolt.Tx) error {
+	if tx.Bucket(schema4SalesByStore) == nil {
+		return nil
+	}
+	return tx.DeleteBucket(schema4SalesByStore)
+}
+
+// storeKey is a key of the store indexes of schemas 2 to 4: store, 0x00,
+// timeKey.
+func storeKey(store string, t time.Time, key []byte) []byte {
+	k := append(make([]byte, 0, len(store)+1+8+len(key)), store...)
+	return append(append(k, 0), timeKey(t, key)...)
 }

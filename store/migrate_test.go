@@ -535,3 +535,76 @@ func TestStaleOrCutCopyIsRedone(t *testing.T) {
 		sameSales(t, got, want)
 	}
 }
+
+// A schema 4 file (schema 5 with the store index) loses the index and
+// nothing else: its sales, journal and filters are as they were.
+func TestMigrate4to5DropsStoreIndex(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "kasse.db")
+	db := openT(t, path, Options{})
+	var want []string
+	for i, store := range []string{"OSLO1", "BERG1", "OSLO1"} {
+		s := sale(fmt.Sprintf("%s-1-abcd-%d", store, i+1), t0.Add(time.Duration(i)*time.Minute))
+		s.Store = store
+		if err := db.PutSale(s); err != nil {
+			t.Fatal(err)
+		}
+		if store == "OSLO1" {
+			want = append(want, s.Reference)
+		}
+	}
+	if _, err := db.Record(Entry{Code: EventStart, Store: "OSLO1", Lane: "1", Text: "kassed 1.0"}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	// Make it schema 4: the store index as schema 4 wrote it.
+	b, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = b.Update(func(tx *bolt.Tx) error {
+		idx, err := tx.CreateBucket(schema4SalesByStore)
+		if err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketSalesByTime).ForEach(func(k, _ []byte) error {
+			s, err := decodeSale(k[8:], tx.Bucket(bucketSales).Get(k[8:]))
+			if err != nil {
+				return err
+			}
+			return idx.Put(storeKey(s.Store, s.Created, k[8:]), nil)
+		}); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketMeta).Put(keySchema, []byte{0, 0, 0, 0, 0, 0, 0, 4})
+	})
+	b.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	db = openT(t, path, Options{})
+	if got := refs(t, db, Filter{Store: "OSLO1"}); !slices.Equal(got, want) {
+		t.Errorf("Journal(OSLO1) after migration = %v, want %v", got, want)
+	}
+	n := 0
+	if err := db.Entries(0, func(e Entry) error { n++; return nil }); err != nil || n != 1 {
+		t.Errorf("journal after migration: %d entries, %v", n, err)
+	}
+	db.Close()
+	if v := schemaOf(t, path); v != SchemaVersion {
+		t.Errorf("schema after migration %d, want %d", v, SchemaVersion)
+	}
+	b, err = bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if err := b.View(func(tx *bolt.Tx) error {
+		if tx.Bucket(schema4SalesByStore) != nil {
+			t.Error("the store index is still there after the migration to schema 5")
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}

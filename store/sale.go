@@ -122,7 +122,7 @@ func bucket(tx *bolt.Tx, name []byte) *bolt.Bucket {
 		return nil
 	}
 	switch string(name) {
-	case string(bucketSalesByTime), string(bucketSalesByStore), string(bucketRefundsByTime):
+	case string(bucketSalesByTime), string(bucketRefundsByTime):
 		b.FillPercent = tailFill
 	case string(bucketSales), string(bucketOutbox), string(bucketOutboxByRef), string(bucketPrint),
 		string(bucketPrintByRef), string(bucketRefundsByRef):
@@ -136,7 +136,7 @@ func bucket(tx *bolt.Tx, name []byte) *bolt.Bucket {
 func putSale(tx *bolt.Tx, s Sale, now time.Time) (Sale, error) {
 	s.Updated = now
 	key := saleKey(s.Reference)
-	sales, byTime, byStore := bucket(tx, bucketSales), bucket(tx, bucketSalesByTime), bucket(tx, bucketSalesByStore)
+	sales, byTime := bucket(tx, bucketSales), bucket(tx, bucketSalesByTime)
 	if old := sales.Get(key); old != nil {
 		prev, err := decodeSale(key, old)
 		if err != nil {
@@ -156,11 +156,6 @@ func putSale(tx *bolt.Tx, s Sale, now time.Time) (Sale, error) {
 				return Sale{}, err
 			}
 		}
-		if !s.Created.Equal(prev.Created) || s.Store != prev.Store {
-			if err := byStore.Delete(storeKey(prev.Store, prev.Created, key)); err != nil {
-				return Sale{}, err
-			}
-		}
 	} else if s.Created.IsZero() {
 		s.Created = now
 	}
@@ -171,10 +166,7 @@ func putSale(tx *bolt.Tx, s Sale, now time.Time) (Sale, error) {
 	if err := sales.Put(key, rec); err != nil {
 		return Sale{}, err
 	}
-	if err := byTime.Put(timeKey(s.Created, key), nil); err != nil {
-		return Sale{}, err
-	}
-	return s, byStore.Put(storeKey(s.Store, s.Created, key), nil)
+	return s, byTime.Put(timeKey(s.Created, key), nil)
 }
 
 // getSale reads the sale with ref in tx; ok is false when there is none.
@@ -211,6 +203,9 @@ func (db *DB) Sale(ref string) (Sale, error) {
 // and a long walk does not pin old pages.
 const salesBatch = 256
 
+// salesScan is how many index keys Journal reads per read transaction.
+const salesScan = 16 * salesBatch
+
 // Filter selects journal entries: created in [Since, Until) (a zero bound is
 // open) and, when Store is set, of that store.
 type Filter struct {
@@ -224,27 +219,24 @@ type Filter struct {
 func (db *DB) Sales(fn func(Sale) error) error { return db.Journal(Filter{}, fn) }
 
 // Journal calls fn for every sale f selects, in creation order, like Sales.
-// It walks the time index, or the store index when f.Store is set, so it
-// reads only the sales it returns.
+// It walks the time index from f.Since, so it reads the sales of that
+// time on (a register's are nearly all its own store's: schema 5 has no
+// store index).
 func (db *DB) Journal(f Filter, fn func(Sale) error) error {
-	bucket, prefix := bucketSalesByTime, []byte(nil)
-	if f.Store != "" {
-		bucket, prefix = bucketSalesByStore, append([]byte(f.Store), 0)
-	}
-	var from, until []byte // index keys: [from, until)
-	from = prefix
-	if !f.Since.IsZero() {
-		from = append(bytes.Clone(prefix), timeKey(f.Since, nil)...)
+	var until []byte // index keys: [seek, until)
+	seek := timeKey(f.Since, nil)
+	if f.Since.IsZero() {
+		seek = nil
 	}
 	if !f.Until.IsZero() {
-		until = append(bytes.Clone(prefix), timeKey(f.Until, nil)...)
+		until = timeKey(f.Until, nil)
 	}
-	seek, skipEqual := from, false
+	skipEqual := false
 	for {
-		batch := make([]Sale, 0, salesBatch)
+		batch, done := make([]Sale, 0, salesBatch), false
 		err := db.bolt.View(func(tx *bolt.Tx) error {
 			sales := tx.Bucket(bucketSales)
-			c := tx.Bucket(bucket).Cursor()
+			c := tx.Bucket(bucketSalesByTime).Cursor()
 			var k []byte
 			if seek == nil {
 				k, _ = c.First()
@@ -254,24 +246,30 @@ func (db *DB) Journal(f Filter, fn func(Sale) error) error {
 			if skipEqual && bytes.Equal(k, seek) {
 				k, _ = c.Next()
 			}
-			for ; k != nil && len(batch) < salesBatch; k, _ = c.Next() {
-				if !bytes.HasPrefix(k, prefix) || until != nil && bytes.Compare(k, until) >= 0 {
-					break
+			// A store filter skips the other stores' sales; a read
+			// transaction reads at most salesScan keys, so a store with
+			// few sales in a large file does not hold one for long.
+			for scanned := 0; len(batch) < salesBatch && scanned < salesScan; k, _ = c.Next() {
+				if k == nil || until != nil && bytes.Compare(k, until) >= 0 {
+					done = true
+					return nil
 				}
-				rest := k[len(prefix):]
-				if len(rest) < 8 {
+				scanned++
+				if len(k) < 8 {
 					return fmt.Errorf("%w (index key %x is too short)", ErrDamaged, k)
 				}
-				rec := sales.Get(rest[8:])
+				seek = bytes.Clone(k)
+				rec := sales.Get(k[8:])
 				if rec == nil {
-					return fmt.Errorf("%w (index names sale %q, which is missing)", ErrDamaged, rest[8:])
+					return fmt.Errorf("%w (index names sale %q, which is missing)", ErrDamaged, k[8:])
 				}
-				s, err := decodeSale(rest[8:], rec)
+				s, err := decodeSale(k[8:], rec)
 				if err != nil {
 					return err
 				}
-				batch = append(batch, s)
-				seek = bytes.Clone(k)
+				if f.Store == "" || s.Store == f.Store {
+					batch = append(batch, s)
+				}
 			}
 			return nil
 		})
@@ -285,17 +283,10 @@ func (db *DB) Journal(f Filter, fn func(Sale) error) error {
 				return err
 			}
 		}
-		if len(batch) < salesBatch {
+		if done {
 			return nil
 		}
 	}
-}
-
-// storeKey orders the store index by store, then creation time. A store
-// prefix has no 0x00, so the separator keeps one store's keys together.
-func storeKey(store string, t time.Time, key []byte) []byte {
-	k := append(make([]byte, 0, len(store)+1+8+len(key)), store...)
-	return append(append(k, 0), timeKey(t, key)...)
 }
 
 // timeKey orders an index by creation time, then key (a saleKey or a

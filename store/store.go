@@ -1,5 +1,5 @@
 // Package store is the register's bbolt database: the sales journal with its
-// time and store indexes, refunds, the outbox of intended Vipps requests, the
+// time index, the electronic journal, refunds, the outbox of intended Vipps requests, the
 // print queue, reference counters and settings. Every write is one bbolt transaction with Sync on, so a
 // power cut loses nothing that a caller was told had been stored.
 package store
