@@ -1,11 +1,11 @@
 package store
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 	"slices"
 	"strconv"
 	"time"
@@ -120,7 +120,37 @@ var ErrJournal = errors.New("electronic journal")
 
 // The journal's bucket (schema 4). A sale's or refund's record keeps the
 // Seq of its transaction (Sale.Journal), so no index by reference is needed.
-var bucketEJ = []byte("ej") // seq (uint64 BE) → entry record
+var bucketEJ = []byte("ej") // ejKey(seq) → entry record
+
+// ejKey is seq's key: its length in bytes, then seq big-endian in that
+// many (4 bytes up to 16 million entries, where uint64's 8 cost a sale 8
+// bytes with its event). A length byte before fewer bytes sorts before a
+// longer one, so keys keep the sequence's order. Schema 4's first journals
+// keyed entries by the full 8 bytes (idKey), which begin with 0 and so
+// sort before every ejKey, as their Seqs come before; both are read.
+func ejKey(seq uint64) []byte {
+	n := (bits.Len64(seq) + 7) / 8
+	k := make([]byte, 1, 1+n)
+	k[0] = byte(n)
+	for i := n - 1; i >= 0; i-- {
+		k = append(k, byte(seq>>(8*i)))
+	}
+	return k
+}
+
+// ejSeq reads a key of either form; ok is false for neither.
+func ejSeq(k []byte) (seq uint64, ok bool) {
+	switch {
+	case len(k) == 8 && k[0] == 0: // idKey
+		return binary.BigEndian.Uint64(k), true
+	case len(k) >= 2 && len(k) <= 9 && int(k[0]) == len(k)-1 && k[1] != 0:
+		for _, b := range k[1:] {
+			seq = seq<<8 | uint64(b)
+		}
+		return seq, true
+	}
+	return 0, false
+}
 
 // chainKey holds a register's last signature, zKey its last Z number and
 // zSeqKey that report's Seq, all in the counters bucket.
@@ -162,22 +192,43 @@ func (db *DB) appendEntry(tx *bolt.Tx, e *Entry) error {
 			return err
 		}
 	}
-	rec, err := encodeEntry(*e)
+	transRegister := false
+	if e.Trans != 0 && e.Reference == "" {
+		t, err := getEntry(tx, e.Trans)
+		if err != nil {
+			return err
+		}
+		transRegister = t.Store == e.Store && t.Lane == e.Lane
+	}
+	rec, err := encodeEntry(*e, transRegister)
 	if err != nil {
 		return err
 	}
-	if err := b.Put(idKey(seq), rec); err != nil {
+	if err := b.Put(ejKey(seq), rec); err != nil {
 		return err
 	}
 	return nil
 }
 
 func getEntry(tx *bolt.Tx, seq uint64) (Entry, error) {
-	rec := tx.Bucket(bucketEJ).Get(idKey(seq))
+	b := tx.Bucket(bucketEJ)
+	rec := b.Get(ejKey(seq))
+	if rec == nil {
+		rec = b.Get(idKey(seq)) // schema 4's first journals
+	}
 	if rec == nil {
 		return Entry{}, fmt.Errorf("%w: entry %d is missing", ErrDamaged, seq)
 	}
-	return decodeEntry(seq, rec)
+	return decodeEntry(seq, rec, registerIn(tx))
+}
+
+// registerIn finds the register of the entry an event names (Trans: a
+// cash transaction, or the Z report a reprint names) in tx.
+func registerIn(tx *bolt.Tx) registerOf {
+	return func(trans uint64) (string, string, error) {
+		t, err := getEntry(tx, trans)
+		return t.Store, t.Lane, err
+	}
 }
 
 // saleEntry is the cash transaction of s, whose receipt number was just
@@ -205,7 +256,11 @@ func (db *DB) refundEntry(r Refund, now time.Time) Entry {
 // before the journal). The event does not repeat the transaction's
 // reference: Trans leads to it, and every sale has such events.
 func (db *DB) receiptEvent(tx *bolt.Tx, code int, trans uint64, ref, store, lane, cashier string, at time.Time) error {
-	e := Entry{Time: at, Code: code, Store: store, Lane: lane, Cashier: cashier, Trans: trans}
+	e := Entry{Time: at, Code: code, Store: store, Lane: lane, Trans: trans}
+	if code == EventCopyReceipt || trans == 0 {
+		// The printer's own events name no cashier: the transaction does.
+		e.Cashier = cashier
+	}
 	if trans == 0 {
 		e.Reference = ref // a sale from before the journal: the reference is all there is
 	}
@@ -273,14 +328,31 @@ func (db *DB) Entries(from uint64, fn func(Entry) error) error {
 
 func entriesFrom(tx *bolt.Tx, from uint64, fn func(Entry) error) error {
 	c := tx.Bucket(bucketEJ).Cursor()
-	for k, v := c.Seek(idKey(from)); k != nil; k, v = c.Next() {
-		if len(k) != 8 {
+	// A receipt event's transaction is nearly always the entry before it.
+	var last Entry
+	lookup := registerIn(tx)
+	register := func(trans uint64) (string, string, error) {
+		if trans == last.Seq && last.Seq != 0 {
+			return last.Store, last.Lane, nil
+		}
+		return lookup(trans)
+	}
+	// The first key at or after from: an idKey if schema 4 wrote one
+	// there, else an ejKey.
+	k, v := c.Seek(idKey(from))
+	if k == nil || k[0] != 0 {
+		k, v = c.Seek(ejKey(from))
+	}
+	for ; k != nil; k, v = c.Next() {
+		seq, ok := ejSeq(k)
+		if !ok {
 			return fmt.Errorf("%w (journal key %x)", ErrDamaged, k)
 		}
-		e, err := decodeEntry(binary.BigEndian.Uint64(k), v)
+		e, err := decodeEntry(seq, v, register)
 		if err != nil {
 			return err
 		}
+		last = e
 		if err := fn(e); err != nil {
 			return err
 		}
@@ -385,140 +457,4 @@ func nextCounter(b *bolt.Bucket, key []byte) (uint64, error) {
 	}
 	n++
 	return n, b.Put(key, binary.BigEndian.AppendUint64(nil, n))
-}
-
-// Entry flags.
-const (
-	entryCashier = flagA
-	entryText    = flagB
-	entryRef     = flagC
-	entryTrans   = flagD
-	entryMoney   = flagE // Nr, amounts, rate, currency, payment
-	entrySigned  = flagF // signature and key version
-	entryZ       = flagG
-	entryBody    = flagH
-	entryOwnRef  = flagI // Store and Lane are the reference's, and not written
-	entryAll     = zoneMask | flagA | flagB | flagC | flagD | flagE | flagF | flagG | flagH | flagI
-)
-
-// entryCodes are the codes an entry's Code is written as, one byte each
-// (append only); another code follows a 0.
-var entryCodes = []int{TransCashSale, TransReturn, EventStart, EventShutdown, EventLogin, EventLogout, EventUpdate,
-	EventXReport, EventZReport, EventSalesReceipt, EventReturnReceipt, EventCopyReceipt, EventOtherReport,
-	EventUnprinted, EventOther}
-
-// ownRef: the entry's register is its reference's (a sale made here).
-func ownRef(en Entry) bool {
-	if en.Reference == "" {
-		return false
-	}
-	r, err := ParseReference(en.Reference)
-	return err == nil && r.Prefix == en.Store && r.Lane == en.Lane
-}
-
-func encodeEntry(en Entry) ([]byte, error) {
-	e := &encoder{b: []byte{recordCompact}}
-	zone := zoneOf(en.Time)
-	f := zone | flagIf(en.Cashier != "", entryCashier) | flagIf(en.Text != "", entryText) |
-		flagIf(en.Reference != "", entryRef) | flagIf(en.Trans != 0, entryTrans) |
-		flagIf(en.IsTransaction(), entryMoney) | flagIf(en.Signature != "", entrySigned) |
-		flagIf(en.Z != 0, entryZ) | flagIf(len(en.Body) > 0, entryBody) | flagIf(ownRef(en), entryOwnRef)
-	e.uvarint(f)
-	e.intCode(entryCodes, en.Code)
-	e.base(en.Time, zone)
-	if f&entryOwnRef == 0 {
-		e.str(en.Store)
-		e.str(en.Lane)
-	}
-	for _, v := range []struct {
-		flag uint64
-		s    string
-	}{{entryCashier, en.Cashier}, {entryText, en.Text}, {entryRef, en.Reference}} {
-		if f&v.flag != 0 {
-			e.str(v.s)
-		}
-	}
-	if f&entryTrans != 0 {
-		e.uvarint(en.Trans)
-	}
-	if f&entryMoney != 0 {
-		e.uvarint(en.Nr)
-		e.amount(money.Amount{Value: en.Amount, Currency: en.Currency})
-		e.varint(en.VAT)
-		e.uvarint(uint64(en.TaxRate))
-		e.uvarint(uint64(en.Payment))
-	}
-	if f&entrySigned != 0 {
-		sig, err := base64.StdEncoding.DecodeString(en.Signature)
-		if err != nil {
-			return nil, fmt.Errorf("encoding journal entry: signature is not base64: %w", err)
-		}
-		e.bytes(sig)
-		e.str(en.KeyVersion)
-	}
-	if f&entryZ != 0 {
-		e.uvarint(en.Z)
-	}
-	if f&entryBody != 0 {
-		e.bytes(en.Body)
-	}
-	if e.err != nil {
-		return nil, fmt.Errorf("encoding journal entry: %w", e.err)
-	}
-	return e.b, nil
-}
-
-func decodeEntry(seq uint64, rec []byte) (Entry, error) {
-	if len(rec) == 0 || rec[0] != recordCompact {
-		return Entry{}, damagedRecord("journal entry", "has an unknown format")
-	}
-	d := &decoder{b: rec[1:]}
-	en := Entry{Seq: seq}
-	f := d.flags(entryAll)
-	en.Code = d.intCode(entryCodes)
-	en.Time = d.base(f)
-	if f&entryOwnRef == 0 {
-		en.Store = d.str()
-		en.Lane = d.str()
-	}
-	for _, v := range []struct {
-		flag uint64
-		s    *string
-	}{{entryCashier, &en.Cashier}, {entryText, &en.Text}, {entryRef, &en.Reference}} {
-		if f&v.flag != 0 {
-			*v.s = d.str()
-		}
-	}
-	if f&entryTrans != 0 {
-		en.Trans = d.uvarint()
-	}
-	if f&entryMoney != 0 {
-		en.Nr = d.uvarint()
-		a := d.amount()
-		en.Amount, en.Currency = a.Value, a.Currency
-		en.VAT = d.varint()
-		en.TaxRate = int(d.uvarint())
-		en.Payment = int(d.uvarint())
-	}
-	if f&entrySigned != 0 {
-		en.Signature = base64.StdEncoding.EncodeToString(d.bytes())
-		en.KeyVersion = d.str()
-	}
-	if f&entryZ != 0 {
-		en.Z = d.uvarint()
-	}
-	if f&entryBody != 0 {
-		en.Body = bytes.Clone(d.bytes())
-	}
-	if f&entryOwnRef != 0 {
-		if f&entryRef == 0 {
-			d.fail("the register taken from a reference that is not there")
-		}
-		r, _ := ParseReference(en.Reference)
-		en.Store, en.Lane = r.Prefix, r.Lane
-	}
-	if err := d.done(); err != nil {
-		return Entry{}, damagedRecord(fmt.Sprintf("journal entry %d", seq), err.Error())
-	}
-	return en, nil
 }
