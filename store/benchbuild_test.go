@@ -20,7 +20,8 @@ import (
 // are the size of the real ones, so keys, times and free pages are what a
 // register's file has. Only fsync is off, which changes no byte of the
 // file. The journal's transactions carry a signature of a real one's size
-// (sizeSigner). It returns the references' series tag.
+// (sizeSigner), and every sale a logged-in cashier's id. It returns the
+// references' series tag.
 func buildJournal(b *testing.B, path string, n int) (tag string) {
 	db, err := Open(path, Options{NoSync: true, Signer: sizeSigner{}, TaxRate: 2500})
 	if err != nil {
@@ -31,7 +32,7 @@ func buildJournal(b *testing.B, path string, n int) (tag string) {
 	for range n {
 		a := money.Amount{Value: 100 + rnd.Int64N(200_000), Currency: "NOK"}
 		s, ids, err := db.NewSale("OSLO1", "2", func(ref string) (Sale, []Op) {
-			return Sale{Reference: ref, Store: "OSLO1", Lane: "2", Amount: a, State: StateCreated},
+			return Sale{Reference: ref, Store: "OSLO1", Lane: "2", Amount: a, State: StateCreated, Cashier: "1042"},
 				[]Op{{Reference: ref, Kind: "create", API: "epayment", IdempotencyKey: "create-" + ref,
 					Method: "POST", Path: "/epayment/v1/payments", Body: createBody(ref, a), Amount: a.Value}}
 		})
