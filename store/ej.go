@@ -118,8 +118,9 @@ func Decimal(minor int64) string {
 // ErrJournal is wrapped when an entry cannot be journaled as asked.
 var ErrJournal = errors.New("electronic journal")
 
-// The journal's bucket (schema 4). A sale's or refund's record keeps the
-// Seq of its transaction (Sale.Journal), so no index by reference is needed.
+// The journal's bucket (schema 4; short keys and format 3 records since
+// schema 5). A sale's or refund's record keeps the Seq of its transaction
+// (Sale.Journal), so no index by reference is needed.
 var bucketEJ = []byte("ej") // ejKey(seq) → entry record
 
 // ejKey is seq's key: its length in bytes, then seq big-endian in that
@@ -254,15 +255,12 @@ func (db *DB) refundEntry(r Refund, now time.Time) Entry {
 // receiptEvent journals event code (a receipt printed, copied or not
 // printed) about the cash transaction trans (its Seq; 0 for a sale from
 // before the journal). The event does not repeat the transaction's
-// reference: Trans leads to it, and every sale has such events.
+// reference, register or cashier: Trans leads to them, and every sale has
+// such events.
 func (db *DB) receiptEvent(tx *bolt.Tx, code int, trans uint64, ref, store, lane, cashier string, at time.Time) error {
 	e := Entry{Time: at, Code: code, Store: store, Lane: lane, Trans: trans}
-	if code == EventCopyReceipt || trans == 0 {
-		// The printer's own events name no cashier: the transaction does.
-		e.Cashier = cashier
-	}
-	if trans == 0 {
-		e.Reference = ref // a sale from before the journal: the reference is all there is
+	if trans == 0 { // a sale from before the journal: these are all there is
+		e.Reference, e.Cashier = ref, cashier
 	}
 	return db.appendEntry(tx, &e)
 }
