@@ -519,3 +519,37 @@ func FuzzParseReference(f *testing.F) {
 		}
 	})
 }
+
+// The file grows a MiB past its last page at a time, so its size says
+// what it holds (bbolt's default step is 16 MiB).
+func TestFileGrowsInSmallSteps(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "kasse.db")
+	db := openT(t, path, Options{NoSync: true, InitialMmapSize: 64 << 10})
+	// Past 16 MiB of mapping, where bbolt's own step would show.
+	for batch := range 6 {
+		err := db.update(func(tx *bolt.Tx) error {
+			for i := range 5000 {
+				s := sale(fmt.Sprintf("OSLO1-2-abcd-%d", batch*5000+i+1), t0.Add(time.Duration(batch*5000+i)*time.Second))
+				s.Error = strings.Repeat("a long story ", 70)
+				if _, err := putSale(tx, s, t0); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		size, err := db.Size()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var used int64
+		if err := db.bolt.View(func(tx *bolt.Tx) error { used = tx.Size(); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if size-used > allocStep+4096 { // bbolt grows from its high-water mark's next page
+			t.Errorf("after %d sales the file is %d bytes for %d in pages: %d past its last page", (batch+1)*5000, size, used, size-used)
+		}
+	}
+}
