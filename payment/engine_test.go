@@ -245,6 +245,7 @@ func TestStartReleasesAnApprovalNobodyCaptured(t *testing.T) {
 // printed through the queue.
 func TestRefund(t *testing.T) {
 	r := newRig(t, vippsspec.Open(t), "")
+	r.engine.SetCashier("7")
 	r.engine.Sell(nok(20000), "")
 	ref := r.until(payment.ShowQR).Sale.Reference
 	r.vt.Sim.Approve(ref)
@@ -260,6 +261,7 @@ func TestRefund(t *testing.T) {
 	if err := r.engine.Refund(nok(20001)); err == nil {
 		t.Fatal("a refund above what was captured was accepted")
 	}
+	r.engine.SetCashier("12") // another cashier takes the till and refunds
 	if err := r.engine.Refund(nok(5000)); err != nil {
 		t.Fatal(err)
 	}
@@ -269,8 +271,22 @@ func TestRefund(t *testing.T) {
 		t.Fatalf("refunded %d", p.Aggregate.Refunded.Value)
 	}
 	got := r.paper.printed()
-	if len(got) != 2 || !got[1].Refund || got[1].Total != 5000 {
-		t.Fatalf("printed %+v, want the receipt and a 50,00 slip", got)
+	if len(got) != 2 || !got[1].Refund || got[1].Total != 5000 || got[1].Cashier != "12" {
+		t.Fatalf("printed %+v, want the receipt and a 50,00 slip naming cashier 12", got)
+	}
+	// The journal's sale and return each name who was at the till
+	// (SAF-T empID).
+	who := map[int]string{}
+	if err := r.db.Entries(0, func(e store.Entry) error {
+		if e.IsTransaction() {
+			who[e.Code] = e.Cashier
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if who[store.TransCashSale] != "7" || who[store.TransReturn] != "12" {
+		t.Errorf("journal names cashiers %v, want sale 7 and return 12", who)
 	}
 }
 

@@ -172,7 +172,8 @@ func (e *Engine) Refund(a money.Amount) error {
 		op = newOp(opRefund, ref, a.Value, r)
 	}
 	op.MSN = rf.msn
-	r := store.Refund{ID: rf.id, Reference: ref, Store: e.cfg.Store, Lane: e.cfg.Lane, Amount: a, State: store.RefundPending}
+	r := store.Refund{ID: rf.id, Reference: ref, Store: e.cfg.Store, Lane: e.cfg.Lane, Amount: a, State: store.RefundPending,
+		Cashier: e.cashier}
 	ids, err := e.journal.PutRefund(r, op)
 	if err != nil {
 		return e.storeFailed(err)
@@ -295,6 +296,6 @@ func (e *Engine) slip(r store.Refund) receipt.Receipt {
 		Store: e.cfg.Store, Lane: e.cfg.Lane, Reference: r.Reference, OriginStore: r.OriginStore,
 		Time: e.cfg.Now(), Currency: r.Amount.Currency,
 		Lines: []receipt.Line{{Text: e.cfg.Description, Quantity: 1, Amount: r.Amount.Value, TaxRate: e.cfg.TaxRate}},
-		Total: r.Amount.Value, PaymentMethod: "Vipps MobilePay", Refund: true,
+		Total: r.Amount.Value, PaymentMethod: "Vipps MobilePay", Refund: true, Cashier: r.Cashier,
 	}
 }

@@ -247,7 +247,7 @@ func (db *DB) refundEntry(r Refund, now time.Time) Entry {
 	if r.OriginStore != r.Store || r.OriginLane != r.Lane {
 		text = "refund of a sale made by " + r.OriginStore + " lane " + r.OriginLane
 	}
-	return Entry{Time: now, Code: TransReturn, Store: r.Store, Lane: r.Lane, Reference: r.Reference, Text: text,
+	return Entry{Time: now, Code: TransReturn, Store: r.Store, Lane: r.Lane, Cashier: r.Cashier, Reference: r.Reference, Text: text,
 		Nr: r.Receipt, Amount: -r.Amount.Value, Currency: r.Amount.Currency, TaxRate: db.taxRate,
 		VAT: -money.VAT(r.Amount.Value, db.taxRate), Payment: PaymentMobileApps}
 }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -473,12 +474,11 @@ func (db *DB) FinishRefundPrint(r Refund, done []uint64, slip PrintJob) (jobID u
 		now := db.now()
 		// The slip's number, from the register's refund sequence, in the
 		// commit that records the refund done: never skipped, never twice.
-		if r.Receipt == 0 {
-			if prev, ok, err := getRefund(tx, r.ID); err != nil {
-				return err
-			} else if ok {
-				r.Receipt = prev.Receipt
-			}
+		if prev, ok, err := getRefund(tx, r.ID); err != nil {
+			return err
+		} else if ok {
+			r.Receipt = cmp.Or(r.Receipt, prev.Receipt)
+			r.Cashier = cmp.Or(r.Cashier, prev.Cashier)
 		}
 		if r.Receipt == 0 {
 			n, err := nextReceipt(tx, receiptRefund, r.Store, r.Lane)

@@ -192,7 +192,8 @@ const (
 	refundLane        = flagF
 	refundReceipt     = flagG
 	refundJournal     = flagH // its cash transaction's journal Seq (schema 4)
-	refundAll         = zoneMask | flagA | flagB | flagC | flagD | flagE | flagF | flagG | flagH
+	refundCashier     = flagI // (schema 5) older records lack the bit, and read as no cashier
+	refundAll         = zoneMask | flagA | flagB | flagC | flagD | flagE | flagF | flagG | flagH | flagI
 )
 
 // Op flags.
@@ -360,7 +361,7 @@ func (e *encoder) refund(r Refund) {
 	f := zone | flagIf(!r.Updated.IsZero(), refundUpdated) | flagIf(r.Error != "", refundError) |
 		flagIf(r.OriginStore != ref.Prefix, refundOriginStore) | flagIf(r.OriginLane != ref.Lane, refundOriginLane) |
 		flagIf(r.Store != ref.Prefix, refundStore) | flagIf(r.Lane != ref.Lane, refundLane) | flagIf(r.Receipt != 0, refundReceipt) |
-		flagIf(r.Journal != 0, refundJournal)
+		flagIf(r.Journal != 0, refundJournal) | flagIf(r.Cashier != "", refundCashier)
 	e.uvarint(f)
 	e.str(r.ID)
 	e.str(r.Reference)
@@ -384,6 +385,9 @@ func (e *encoder) refund(r Refund) {
 	}
 	if f&refundJournal != 0 {
 		e.uvarint(r.Journal)
+	}
+	if f&refundCashier != 0 {
+		e.str(r.Cashier)
 	}
 }
 
@@ -674,6 +678,11 @@ func (d *decoder) refund() Refund {
 	if f&refundJournal != 0 {
 		if r.Journal = d.uvarint(); r.Journal == 0 {
 			d.fail("a zero journal entry kept")
+		}
+	}
+	if f&refundCashier != 0 {
+		if r.Cashier = d.str(); r.Cashier == "" {
+			d.fail("an empty cashier kept")
 		}
 	}
 	return r

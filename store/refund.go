@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"time"
 
@@ -37,6 +38,9 @@ type Refund struct {
 	// Journal is the Seq of its cash transaction (11006) in the
 	// electronic journal.
 	Journal uint64 `json:"journal,omitempty"`
+	// Cashier is who was logged in at the till that refunded (SAF-T
+	// empID of the return); empty at head office or without logins.
+	Cashier string `json:"cashier,omitempty"`
 }
 
 // PutRefund inserts or updates the refund with r.ID and appends ops (the
@@ -114,6 +118,7 @@ func putRefund(tx *bolt.Tx, r Refund, now time.Time) error {
 		}
 		r.Receipt = max(r.Receipt, prev.Receipt)
 		r.Journal = max(r.Journal, prev.Journal)
+		r.Cashier = cmp.Or(r.Cashier, prev.Cashier)
 		if !r.Created.Equal(prev.Created) {
 			if err := byTime.Delete(timeKey(prev.Created, id)); err != nil {
 				return err

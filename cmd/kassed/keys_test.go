@@ -70,7 +70,8 @@ func TestCrossStoreRefundByKeyedReference(t *testing.T) {
 		t.Fatalf("refunded %d at Vipps, want 7500", p.Aggregate.Refunded.Value)
 	}
 	// The electronic journal has the login, the refused and the approved
-	// PIN, and the signed return, and never a PIN.
+	// PIN, and the signed return with the cashier who made it, and never a
+	// PIN.
 	var journal []string
 	if err := b.reg.db.Entries(0, func(e store.Entry) error {
 		journal = append(journal, fmt.Sprintf("%d cashier=%s %s nr=%d amount=%d signed=%t", e.Code, e.Cashier, e.Text, e.Nr, e.Amount, e.Signature != ""))
@@ -80,7 +81,7 @@ func TestCrossStoreRefundByKeyedReference(t *testing.T) {
 	}
 	all := strings.Join(journal, "\n")
 	for _, want := range []string{"13003 cashier=7", "13999 cashier=7 refund-pin-refused", "13999 cashier=7 refund-approved",
-		"11006 cashier= refund of a sale made by OSLO1 lane 2 nr=1 amount=-7500 signed=true"} {
+		"11006 cashier=7 refund of a sale made by OSLO1 lane 2 nr=1 amount=-7500 signed=true"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("the journal lacks %q:\n%s", want, all)
 		}
