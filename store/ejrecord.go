@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/base64"
 	"fmt"
-	"time"
 
 	"kasse/money"
 )
@@ -78,14 +77,7 @@ func encodeEntry(en Entry, transRegister bool) ([]byte, error) {
 		e.str(en.Store)
 		e.str(en.Lane)
 	}
-	for _, v := range []struct {
-		flag uint64
-		s    string
-	}{{ejRef, en.Reference}, {ejCashier, en.Cashier}, {ejText, en.Text}} {
-		if f&v.flag != 0 {
-			e.str(v.s)
-		}
-	}
+	e.strs(f, strField{ejRef, en.Reference}, strField{ejCashier, en.Cashier}, strField{ejText, en.Text})
 	if f&ejTrans != 0 {
 		e.uvarint(en.Seq - en.Trans)
 	}
@@ -134,30 +126,13 @@ func decodeEntry(seq uint64, rec []byte, register registerOf) (Entry, error) {
 	f := d.flags(ejAll)
 	en.Code = d.intCode(entryCodes)
 	sec := d.varint()
-	d.loc = time.UTC
-	switch f & zoneMask {
-	case zoneLocal:
-		d.loc = time.Local
-	case zoneFixed:
-		off := d.varint()
-		if off <= -24*3600 || off >= 24*3600 {
-			d.fail("zone offset out of range")
-		}
-		d.loc = time.FixedZone("", int(off))
-	}
+	d.zone(f)
 	en.Time = d.unix(sec, 0)
 	if f&ejImplied == 0 {
 		en.Store = d.str()
 		en.Lane = d.str()
 	}
-	for _, v := range []struct {
-		flag uint64
-		s    *string
-	}{{ejRef, &en.Reference}, {ejCashier, &en.Cashier}, {ejText, &en.Text}} {
-		if f&v.flag != 0 {
-			*v.s = d.str()
-		}
-	}
+	d.strs(f, strSlot{ejRef, &en.Reference}, strSlot{ejCashier, &en.Cashier}, strSlot{ejText, &en.Text})
 	if f&ejTrans != 0 {
 		if back := d.uvarint(); back == 0 || back >= seq {
 			d.fail("names a transaction that is not before it")
@@ -251,14 +226,7 @@ func decodeCompactEntry(seq uint64, rec []byte) (Entry, error) {
 		en.Store = d.str()
 		en.Lane = d.str()
 	}
-	for _, v := range []struct {
-		flag uint64
-		s    *string
-	}{{entryCashier, &en.Cashier}, {entryText, &en.Text}, {entryRef, &en.Reference}} {
-		if f&v.flag != 0 {
-			*v.s = d.str()
-		}
-	}
+	d.strs(f, strSlot{entryCashier, &en.Cashier}, strSlot{entryText, &en.Text}, strSlot{entryRef, &en.Reference})
 	if f&entryTrans != 0 {
 		en.Trans = d.uvarint()
 	}

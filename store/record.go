@@ -232,6 +232,22 @@ func (e *encoder) varint(v int64)   { e.b = binary.AppendVarint(e.b, v) }
 func (e *encoder) bytes(p []byte)   { e.uvarint(uint64(len(p))); e.b = append(e.b, p...) }
 func (e *encoder) str(s string)     { e.uvarint(uint64(len(s))); e.b = append(e.b, s...) }
 
+// strField is an optional string of a record and the flag that says it
+// is there.
+type strField struct {
+	flag uint64
+	s    string
+}
+
+// strs writes, in order, the fields whose flag f has.
+func (e *encoder) strs(f uint64, fields ...strField) {
+	for _, v := range fields {
+		if f&v.flag != 0 {
+			e.str(v.s)
+		}
+	}
+}
+
 func (e *encoder) code(table []string, s string) {
 	for i, v := range table {
 		if v == s {
@@ -339,14 +355,8 @@ func (e *encoder) sale(s Sale) {
 			e.seconds(t.t, s.Created)
 		}
 	}
-	for _, v := range []struct {
-		flag uint64
-		s    string
-	}{{saleStore, s.Store}, {saleLane, s.Lane}, {saleError, s.Error}, {salePhone, s.Phone}, {saleCashier, s.Cashier}} {
-		if f&v.flag != 0 {
-			e.str(v.s)
-		}
-	}
+	e.strs(f, strField{saleStore, s.Store}, strField{saleLane, s.Lane}, strField{saleError, s.Error},
+		strField{salePhone, s.Phone}, strField{saleCashier, s.Cashier})
 	if f&saleReceipt != 0 {
 		e.uvarint(s.Receipt)
 	}
@@ -371,15 +381,8 @@ func (e *encoder) refund(r Refund) {
 	if f&refundUpdated != 0 {
 		e.seconds(r.Updated, r.Created)
 	}
-	for _, v := range []struct {
-		flag uint64
-		s    string
-	}{{refundError, r.Error}, {refundOriginStore, r.OriginStore}, {refundOriginLane, r.OriginLane},
-		{refundStore, r.Store}, {refundLane, r.Lane}} {
-		if f&v.flag != 0 {
-			e.str(v.s)
-		}
-	}
+	e.strs(f, strField{refundError, r.Error}, strField{refundOriginStore, r.OriginStore},
+		strField{refundOriginLane, r.OriginLane}, strField{refundStore, r.Store}, strField{refundLane, r.Lane})
 	if f&refundReceipt != 0 {
 		e.uvarint(r.Receipt)
 	}
@@ -411,14 +414,7 @@ func (e *encoder) op(op Op) {
 	if f&opBody != 0 {
 		e.bytes(op.Body)
 	}
-	for _, v := range []struct {
-		flag uint64
-		s    string
-	}{{opKey, op.IdempotencyKey}, {opMSN, op.MSN}, {opLastError, op.LastError}} {
-		if f&v.flag != 0 {
-			e.str(v.s)
-		}
-	}
+	e.strs(f, strField{opKey, op.IdempotencyKey}, strField{opMSN, op.MSN}, strField{opLastError, op.LastError})
 }
 
 func (e *encoder) job(j PrintJob) {
@@ -509,6 +505,21 @@ func (d *decoder) bytes() []byte {
 	return p
 }
 
+// strSlot is where an optional string read goes.
+type strSlot struct {
+	flag uint64
+	s    *string
+}
+
+// strs reads, in order, the fields whose flag f has.
+func (d *decoder) strs(f uint64, slots ...strSlot) {
+	for _, v := range slots {
+		if f&v.flag != 0 {
+			*v.s = d.str()
+		}
+	}
+}
+
 func (d *decoder) str() string {
 	n := d.uvarint()
 	if n > uint64(len(d.b)) {
@@ -569,6 +580,13 @@ func (d *decoder) unix(sec int64, nsec uint64) time.Time {
 // base reads Created and sets the zone every time of the record is read in.
 func (d *decoder) base(flags uint64) time.Time {
 	sec, nsec := d.varint(), d.uvarint()
+	d.zone(flags)
+	return d.unix(sec, nsec)
+}
+
+// zone reads the zone flags say (and its offset when fixed) and sets it
+// as the zone every time of the record is read in.
+func (d *decoder) zone(flags uint64) {
 	d.loc = time.UTC
 	switch flags & zoneMask {
 	case zoneLocal:
@@ -577,11 +595,10 @@ func (d *decoder) base(flags uint64) time.Time {
 		off := d.varint()
 		if off <= -24*3600 || off >= 24*3600 {
 			d.fail("zone offset out of range")
-			return time.Time{}
+			return
 		}
 		d.loc = time.FixedZone("", int(off))
 	}
-	return d.unix(sec, nsec)
 }
 
 func (d *decoder) seconds(base time.Time) time.Time {
@@ -621,14 +638,8 @@ func (d *decoder) sale(ref, prefix, lane string) Sale {
 			*t.t = d.seconds(s.Created)
 		}
 	}
-	for _, v := range []struct {
-		flag uint64
-		s    *string
-	}{{saleStore, &s.Store}, {saleLane, &s.Lane}, {saleError, &s.Error}, {salePhone, &s.Phone}, {saleCashier, &s.Cashier}} {
-		if f&v.flag != 0 {
-			*v.s = d.str()
-		}
-	}
+	d.strs(f, strSlot{saleStore, &s.Store}, strSlot{saleLane, &s.Lane}, strSlot{saleError, &s.Error},
+		strSlot{salePhone, &s.Phone}, strSlot{saleCashier, &s.Cashier})
 	if f&saleReceipt != 0 {
 		if s.Receipt = d.uvarint(); s.Receipt == 0 {
 			d.fail("a zero receipt number kept")
