@@ -223,8 +223,8 @@ func getEntry(tx *bolt.Tx, seq uint64) (Entry, error) {
 	return decodeEntry(seq, rec, registerIn(tx))
 }
 
-// registerIn finds the register of the entry an event names (Trans: a
-// cash transaction, or the Z report a reprint names) in tx.
+// registerIn finds the register of the entry an event names (Trans) in
+// tx.
 func registerIn(tx *bolt.Tx) registerOf {
 	return func(trans uint64) (string, string, error) {
 		t, err := getEntry(tx, trans)

@@ -90,8 +90,10 @@ func (r *reports) Reprint(_ context.Context, z uint64) (control.ReportReply, err
 	out := control.ReportReply{Report: rep, Seq: e.Seq}
 	r.print(&out)
 	if out.Printed {
+		// Not Trans: SAF-T writes it as the event's transID, which names
+		// a cash transaction, and a Z report is an event.
 		if _, err := r.db.Record(store.Entry{Code: store.EventOtherReport, Store: r.header.Store, Lane: r.header.Lane,
-			Trans: e.Seq, Text: fmt.Sprintf("Z-rapport nr %d skrevet ut på nytt", z)}); err != nil {
+			Text: fmt.Sprintf("Z-rapport nr %d (journal %d) skrevet ut på nytt", z, e.Seq)}); err != nil {
 			r.logf("error: %v", err)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 
 	"kasse/cmd/internal/control"
 	"kasse/journal/report"
+	"kasse/store"
 	"kasse/till"
 )
 
@@ -115,6 +116,21 @@ func TestZReportEqualsWhatVippsMoved(t *testing.T) {
 	check("Z 1", z1.Report)
 	if z1.Report.Z != 1 || z1.Report.Cashier != testCashier || !z1.Printed || z1.Report.Grand.Net != captured-refunded {
 		t.Fatalf("Z 1: %+v", z1)
+	}
+	// The reprint is journaled as another report (13018) naming Z 1 in
+	// its text: not through Trans, which SAF-T writes as a transID and
+	// which names cash transactions only.
+	var reprints []store.Entry
+	if err := w.reg.db.Entries(0, func(e store.Entry) error {
+		if e.Code == store.EventOtherReport {
+			reprints = append(reprints, e)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(reprints) != 1 || reprints[0].Trans != 0 || !strings.Contains(reprints[0].Text, "Z-rapport nr 1") {
+		t.Fatalf("the reprint journaled as %+v", reprints)
 	}
 	printed := string(w.printer.Printed())
 	if strings.Count(printed, "Z-RAPPORT") < 4 || !strings.Contains(printed, "X-RAPPORT") {
