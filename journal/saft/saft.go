@@ -218,9 +218,17 @@ func Write(w io.Writer, c Company, o Options, walk Walk) (rows int, err error) {
 		if s.first.IsZero() {
 			s.first = e.Time
 		}
-		if e.Cashier != "" {
-			if _, ok := s.cashiers[e.Cashier]; !ok {
-				s.cashiers[e.Cashier] = e.Time
+		ids := []string{e.Cashier}
+		if r, ok := journaledReport(e); ok {
+			// The report's cashiers are employees of the file, whether or
+			// not the range holds their sales (its period may begin before).
+			for _, cs := range cashiersWithID(r.Cashiers) {
+				ids = append(ids, cs.ID)
+			}
+		}
+		for _, id := range ids {
+			if _, ok := s.cashiers[id]; !ok && id != "" {
+				s.cashiers[id] = e.Time
 			}
 		}
 		s.codes[e.Code] = true
@@ -282,7 +290,7 @@ func Write(w io.Writer, c Company, o Options, walk Walk) (rows int, err error) {
 			if transactions {
 				x.transaction(c, e, &s)
 			} else {
-				x.event(e)
+				x.event(c, e)
 			}
 			return x.err
 		})
@@ -446,7 +454,7 @@ func describe(code int) string {
 	return "Code " + strconv.Itoa(code)
 }
 
-func (x *writer) event(e store.Entry) {
+func (x *writer) event(c Company, e store.Entry) {
 	x.start("event")
 	x.leaf("eventID", strconv.FormatUint(e.Seq, 10))
 	x.leaf("eventType", strconv.Itoa(e.Code))
@@ -456,18 +464,21 @@ func (x *writer) event(e store.Entry) {
 	x.optional("empID", e.Cashier)
 	x.leaf("eventDate", e.Time.Format(time.DateOnly))
 	x.leaf("eventTime", e.Time.Format(time.TimeOnly))
-	x.optional("eventText", eventText(e))
+	r, ok := journaledReport(e)
+	x.optional("eventText", eventText(e, ok))
+	if ok {
+		x.eventReport(c, e, r)
+	}
 	x.end()
 }
 
 // maxText is eventText's length (String9999).
 const maxText = 9999
 
-// eventText is the event's text; for an X or Z report its number and its
-// contents as journaled (the report's JSON). The schema's eventReport is
-// left out: it wants every figure of § 2-8-2 in its own element, and the
-// journal holds the report as its maker's JSON.
-func eventText(e store.Entry) string {
+// eventText is the event's text; for an X or Z report its number, and
+// when its contents are not in an eventReport (reported: a body that does
+// not read) the body as journaled.
+func eventText(e store.Entry, reported bool) string {
 	var parts []string
 	switch e.Code {
 	case store.EventXReport:
@@ -481,7 +492,7 @@ func eventText(e store.Entry) string {
 	if e.Reference != "" {
 		parts = append(parts, "reference "+e.Reference)
 	}
-	if len(e.Body) > 0 {
+	if len(e.Body) > 0 && !reported {
 		body := strings.ToValidUTF8(string(e.Body), "\uFFFD")
 		if utf8.RuneCountInString(strings.Join(append(parts, body), "; ")) <= maxText {
 			parts = append(parts, body)

@@ -164,13 +164,36 @@ func TestExportValidatesAndEverySignatureVerifies(t *testing.T) {
 		"<transAmntIn>-10.00</transAmntIn>", "<transAmntEx>-8.00</transAmntEx>", "<amntTp>D</amntTp>",
 		"<lineType>RET</lineType>", "<transAmntIn>-0.99</transAmntIn>",
 		"<eventType>13008</eventType>", "<eventType>13009</eventType>", "<eventType>13014</eventType>",
-		"Z report 1", `{&#34;kind&#34;:&#34;X&#34;`, "<standardVatCode>3</standardVatCode>",
+		"Z report 1", "<standardVatCode>3</standardVatCode>",
 		"<postalCode>0154</postalCode>", "<registerID>OSLO1-2</registerID>", "<taxRegIdent>987654325MVA</taxRegIdent>",
 		"<empID>12</empID>",
 	} {
 		if !strings.Contains(doc, want) {
 			t.Errorf("the export lacks %s", want)
 		}
+	}
+	// The X and Z reports as eventReport, each figure in its element: the
+	// Z of five sales (299.84 kr) and two returns (10.99 kr) made by
+	// cashiers 7 and 12, the returns by nobody logged in.
+	squash := regexp.MustCompile(`>\s+<`).ReplaceAllString(doc, "><")
+	for _, want := range []string{
+		"<reportID>1</reportID><reportType>Z report</reportType><companyIdent>987654325</companyIdent>",
+		"<reportType>X report</reportType>",
+		"<reportTotalCashSales><totalCashSaleAmnt>288.85</totalCashSaleAmnt></reportTotalCashSales>",
+		"<reportEmpArtGroup><empID>7</empID><artGroupID>04003</artGroupID><artGroupNum>3</artGroupNum><artGroupAmnt>175.40</artGroupAmnt></reportEmpArtGroup>",
+		"<reportEmpArtGroup><empID>12</empID><artGroupID>04003</artGroupID><artGroupNum>2</artGroupNum><artGroupAmnt>124.44</artGroupAmnt></reportEmpArtGroup></reportEmpArtGroups>",
+		"<reportPayment><paymentType>12011</paymentType><paymentNum>7</paymentNum><paymentAmnt>288.85</paymentAmnt></reportPayment>",
+		"<vatCode>3</vatCode><vatPerc>25.00</vatPerc><cashSaleAmnt>231.08</cashSaleAmnt><vatAmnt>57.77</vatAmnt>",
+		"<reportReceiptNum>5</reportReceiptNum><reportOpenCashBoxNum>0</reportOpenCashBoxNum><reportReceiptCopyNum>1</reportReceiptCopyNum><reportReceiptCopyAmnt>100.00</reportReceiptCopyAmnt>",
+		"<reportReturnNum>2</reportReturnNum><reportReturnAmnt>10.99</reportReturnAmnt>",
+		"<reportGrandTotalSales>299.84</reportGrandTotalSales><reportGrandTotalReturn>10.99</reportGrandTotalReturn><reportGrandTotalSalesNet>288.85</reportGrandTotalSalesNet></eventReport>",
+	} {
+		if !strings.Contains(squash, want) {
+			t.Errorf("the export's reports lack %s", want)
+		}
+	}
+	if strings.Contains(doc, "&#34;kind&#34;") {
+		t.Error("a report's JSON is in eventText although its eventReport holds it")
 	}
 
 	// Change one transAmntIn at a time: verification fails there, after
