@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -90,12 +92,17 @@ func journalStart(db *store.DB, cfg config.Config, version string) error {
 	return err
 }
 
-// configTables is cfg as JSON by top-level table, PIN hashes left out
-// (the database is no place for them).
+// configTables is cfg as JSON by top-level table. A PIN hash stands as a
+// digest of it: a changed PIN changes [keys] (a change of who may sell
+// or refund is journaled), and the database holds nothing to guess a PIN
+// from (the digest covers the hash's random salt, which it does not keep).
 func configTables(cfg config.Config) (string, error) {
 	cashiers := slices.Clone(cfg.Keys.Cashiers)
 	for i := range cashiers {
-		cashiers[i].PINHash = ""
+		if h := cashiers[i].PINHash; h != "" {
+			sum := sha256.Sum256([]byte(h))
+			cashiers[i].PINHash = "sha256:" + hex.EncodeToString(sum[:8])
+		}
 	}
 	cfg.Keys.Cashiers = cashiers
 	tables := map[string]any{}
