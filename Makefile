@@ -90,7 +90,7 @@ FUZZ_TARGETS := \
 	./vippsid:FuzzAgreesWithThePatterns
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; name=$${t##*:}; echo "== fuzz $$name ($$pkg, $(FUZZTIME))"; \
-	  $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $(FUZZ_FLAGS) $$pkg; done
+	  GO=$(GO) .ci/fuzz-one $$pkg $$name $(FUZZTIME) $(FUZZ_FLAGS); done
 
 # The soak harness: real kassed and vippssim processes, SIGKILLs and network
 # faults, then a check against the simulator's truth. SEED=N replays a run.
