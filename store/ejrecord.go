@@ -83,7 +83,7 @@ func encodeEntry(en Entry, transRegister bool) ([]byte, error) {
 	}
 	if isTrans {
 		e.uvarint(en.Nr)
-		e.amount(moneyAmount(en))
+		e.amount(money.Amount{Value: en.Amount, Currency: en.Currency})
 		e.uvarint(uint64(en.TaxRate))
 		if f&ejVAT != 0 {
 			e.varint(en.VAT)
@@ -109,8 +109,6 @@ func encodeEntry(en Entry, transRegister bool) ([]byte, error) {
 	}
 	return e.b, nil
 }
-
-func moneyAmount(en Entry) money.Amount { return money.Amount{Value: en.Amount, Currency: en.Currency} }
 
 // decodeEntry reads entry seq's record, in either format; register
 // finds a receipt event's register.

@@ -305,9 +305,8 @@ func newSalesBuckets(tx *bolt.Tx) error {
 				return err
 			}
 		}
-		if string(name) == string(schema4SalesByStore) {
-			continue
-		}
+	}
+	for _, name := range [][]byte{bucketSales, bucketSalesByTime} {
 		if _, err := tx.CreateBucket(name); err != nil {
 			return fmt.Errorf("%w (creating bucket %q: %v)", ErrDamaged, name, err)
 		}

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -477,8 +476,7 @@ func (db *DB) FinishRefundPrint(r Refund, done []uint64, slip PrintJob) (jobID u
 		if prev, ok, err := getRefund(tx, r.ID); err != nil {
 			return err
 		} else if ok {
-			r.Receipt = cmp.Or(r.Receipt, prev.Receipt)
-			r.Cashier = cmp.Or(r.Cashier, prev.Cashier)
+			r = r.keeping(prev)
 		}
 		if r.Receipt == 0 {
 			n, err := nextReceipt(tx, receiptRefund, r.Store, r.Lane)

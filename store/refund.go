@@ -101,6 +101,16 @@ func checkRefund(r Refund) (Refund, error) {
 	return r, nil
 }
 
+// keeping is r with what never goes back taken from its stored prev:
+// the slip's number, the journal entry and the cashier, so a stale copy
+// of the refund frees none of them.
+func (r Refund) keeping(prev Refund) Refund {
+	r.Receipt = max(r.Receipt, prev.Receipt)
+	r.Journal = max(r.Journal, prev.Journal)
+	r.Cashier = cmp.Or(r.Cashier, prev.Cashier)
+	return r
+}
+
 func putRefund(tx *bolt.Tx, r Refund, now time.Time) error {
 	r.Updated = now
 	refunds, byTime, byRef := bucket(tx, bucketRefunds), bucket(tx, bucketRefundsByTime), bucket(tx, bucketRefundsByRef)
@@ -116,9 +126,7 @@ func putRefund(tx *bolt.Tx, r Refund, now time.Time) error {
 		if r.Created.IsZero() {
 			r.Created = prev.Created
 		}
-		r.Receipt = max(r.Receipt, prev.Receipt)
-		r.Journal = max(r.Journal, prev.Journal)
-		r.Cashier = cmp.Or(r.Cashier, prev.Cashier)
+		r = r.keeping(prev)
 		if !r.Created.Equal(prev.Created) {
 			if err := byTime.Delete(timeKey(prev.Created, id)); err != nil {
 				return err
